@@ -1,0 +1,203 @@
+"""The local three-node lab: the cluster model brought up on this machine.
+
+`up` is a no-op on a running lab of this checkout and otherwise first removes any stale
+lab of ours (from a killed session or another checkout), then builds and boots a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gourmetops import PROJECT_ROOT
+from gourmetops.lab import machines, network
+from gourmetops.lab.rootfs import ensure_docker_layer, ensure_rootfs
+from gourmetops.lab.system import LabError, require_root_and_tools, run, say
+from gourmetops.targets import LAB_DIR, Target, lab_target
+
+RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", "/run/gourmetops-lab"))
+STATE_FILE = RUN_DIR / "state.json"
+BOOT_TIMEOUT = 90.0
+
+__all__ = ["LabError", "LabStatus", "down", "reset", "status", "up"]
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    state: str  # "running", "absent", or "stale"
+    nodes: dict[str, int | None]  # node name -> nspawn PID while it runs
+    detail: str = ""
+
+    def __str__(self) -> str:
+        rows = [f"lab: {self.state}" + (f" ({self.detail})" if self.detail else "")]
+        rows += [
+            f"  {name}: " + (f"running (nspawn pid {pid})" if pid else "not running")
+            for name, pid in self.nodes.items()
+        ]
+        return "\n".join(rows)
+
+
+def _read_state() -> dict | None:
+    try:
+        return json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def status(target: Target | None = None) -> LabStatus:
+    target = target or lab_target()
+    names = [n.name for n in target.cluster.nodes]
+    state = _read_state()
+    leftovers = network.our_namespaces() or machines.our_mounts() or machines.find_our_nspawns()
+    if state is None:
+        return LabStatus(
+            "stale" if leftovers else "absent",
+            dict.fromkeys(names),
+            "leftovers without a state file" if leftovers else "",
+        )
+    pids = {name: state["nodes"].get(name) for name in names}
+    alive = {
+        name: pid if pid and machines.is_our_nspawn(pid) else None for name, pid in pids.items()
+    }
+    if state.get("project") != str(PROJECT_ROOT):
+        return LabStatus("stale", alive, f"started by another checkout: {state.get('project')}")
+    if not all(alive.values()):
+        return LabStatus("stale", alive, "some nodes are not running")
+    return LabStatus("running", alive)
+
+
+def down(target: Target | None = None) -> None:
+    """Stop the nodes (by the PIDs the lab recorded or finds booting its trees), unmount,
+    delete namespaces and the blackhole route: everything the lab made, nothing else."""
+    target = target or lab_target()
+    require_root_and_tools()
+    state = _read_state() or {"nodes": {}}
+    pids = {pid for pid in state["nodes"].values() if pid} | set(machines.find_our_nspawns())
+    for pid in sorted(pids):
+        say(f"stopping node (nspawn pid {pid})")
+        machines.stop(pid)
+    machines.unmount_all()
+    network.destroy()
+    assert target.cluster.lab is not None
+    network.remove_blackhole(target.cluster.lab)
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def _controller_key() -> str:
+    key = LAB_DIR / "id_ed25519"
+    if not key.exists():
+        LAB_DIR.mkdir(parents=True, exist_ok=True)
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "gourmetops-lab-controller",
+                "-f",
+                str(key),
+            ]
+        )
+    return key.with_suffix(".pub").read_text()
+
+
+def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> None:
+    lines = []
+    for node in target.cluster.nodes:
+        address = target.public_address if node.jump else node.address
+        for kind, blob in host_keys[node.name].items():
+            lines.append(f"{node.name},{address} {kind} {blob}")
+    (LAB_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
+
+
+def _wait_booted(target: Target, name: str) -> None:
+    """Until systemd inside the node says boot finished, reached over SSH as a user would."""
+    ssh_config = target.write_ssh_config()
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    last = ""
+    while time.monotonic() < deadline:
+        proc = subprocess.run(
+            [
+                "ssh",
+                "-F",
+                str(ssh_config),
+                "-o",
+                "BatchMode=yes",
+                name,
+                "systemctl is-system-running --wait",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT,
+        )
+        state = proc.stdout.strip()
+        if state in ("running", "degraded"):
+            if state == "degraded":
+                failed = subprocess.run(
+                    ["ssh", "-F", str(ssh_config), name, "systemctl --failed --no-legend"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+                say(f"{name} booted degraded: {failed}")
+            return
+        last = (proc.stderr or proc.stdout).strip()
+        time.sleep(0.5)
+    log = machines.node_dir(name) / "console.log"
+    raise LabError(f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s ({last}); see {log}")
+
+
+def up(target: Target | None = None) -> LabStatus:
+    target = target or lab_target()
+    require_root_and_tools()
+    lab = target.cluster.lab
+    assert lab is not None
+    current = status(target)
+    if current.state == "running":
+        say("already running; nothing to do")
+        return current
+    if current.state == "stale":
+        say(f"found a stale lab ({current.detail}); cleaning it first")
+        down(target)
+
+    started = time.monotonic()
+    rootfs = ensure_rootfs(LAB_DIR)
+    docker_layer = ensure_docker_layer(LAB_DIR, rootfs)
+    authorized_key = _controller_key()
+
+    network.check_range_is_free(lab)
+    network.add_blackhole(lab)
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    state: dict = {"project": str(PROJECT_ROOT), "range": str(lab.range), "nodes": {}}
+    STATE_FILE.write_text(json.dumps(state))
+    try:
+        network.create(target.cluster, lab)
+        host_keys = {}
+        for node in target.cluster.nodes:
+            lowers = [docker_layer, rootfs] if node.jump else [rootfs]
+            machines.mount_overlay(node.name, lowers)
+            host_keys[node.name] = machines.personalize(node, target.cluster, authorized_key)
+        _write_known_hosts(target, host_keys)
+        for node in target.cluster.nodes:
+            state["nodes"][node.name] = machines.boot(node.name)
+            STATE_FILE.write_text(json.dumps(state))
+        for node in target.cluster.nodes:
+            _wait_booted(target, node.name)
+    except BaseException:
+        say("bringing the lab up failed; removing what was made")
+        down(target)
+        raise
+    say(f"up in {time.monotonic() - started:.1f}s; ssh -F {target.ssh_config_path} node1")
+    return status(target)
+
+
+def reset(target: Target | None = None) -> LabStatus:
+    """Pristine nodes: fresh upper dirs and host keys, the cached rootfs kept."""
+    down(target)
+    return up(target)

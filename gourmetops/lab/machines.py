@@ -1,0 +1,157 @@
+"""The lab's nodes: an overlay per node over the shared rootfs, booted by systemd-nspawn
+with real systemd inside the node's network namespace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from gourmetops.cluster import Cluster, Node
+from gourmetops.lab.network import node_ns
+from gourmetops.lab.system import run, say
+
+DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", "/var/lib/gourmetops-lab"))
+STOP_TIMEOUT = 20.0
+
+
+def node_dir(name: str) -> Path:
+    return DATA_DIR / name
+
+
+def merged_dir(name: str) -> Path:
+    return node_dir(name) / "merged"
+
+
+def mount_overlay(name: str, lowers: list[Path]) -> Path:
+    """A fresh upper dir each time: the node starts pristine."""
+    base = node_dir(name)
+    for sub in ("upper", "work"):
+        shutil.rmtree(base / sub, ignore_errors=True)
+        (base / sub).mkdir(parents=True)
+    merged = merged_dir(name)
+    merged.mkdir(parents=True, exist_ok=True)
+    lowerdir = ":".join(str(p) for p in lowers)
+    run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            f"gourmetops-lab-{name}",
+            "-o",
+            f"lowerdir={lowerdir},upperdir={base / 'upper'},workdir={base / 'work'}",
+            str(merged),
+        ]
+    )
+    return merged
+
+
+def our_mounts() -> list[Path]:
+    """Mount points under DATA_DIR, deepest first so nested ones go before their parents."""
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].encode().decode("unicode_escape")
+        if point == str(DATA_DIR) or point.startswith(f"{DATA_DIR}/"):
+            points.append(Path(point))
+    return sorted(points, key=lambda p: len(p.parts), reverse=True)
+
+
+def unmount_all() -> None:
+    for point in our_mounts():
+        say(f"unmounting {point}")
+        if run(["umount", str(point)], check=False, quiet=True).returncode != 0:
+            run(["umount", "--lazy", str(point)], check=False)
+
+
+def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, str]:
+    """Give the node its identity before boot; returns its new host public keys."""
+    root = merged_dir(node.name)
+    (root / "etc" / "hostname").write_text(f"{node.name}\n")
+    hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
+    hosts += [f"{n.address} {n.name}" for n in cluster.nodes]
+    (root / "etc" / "hosts").write_text("\n".join(hosts) + "\n")
+    run(["ssh-keygen", "-q", "-A", "-f", str(root)])
+    home = root / "home" / cluster.user
+    ssh_dir = home / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    (ssh_dir / "authorized_keys").write_text(authorized_key)
+    stat = home.stat()
+    for path in (ssh_dir, ssh_dir / "authorized_keys"):
+        os.chown(path, stat.st_uid, stat.st_gid)
+    (ssh_dir / "authorized_keys").chmod(0o600)
+    keys = {}
+    for pub in sorted((root / "etc" / "ssh").glob("ssh_host_*_key.pub")):
+        kind, blob = pub.read_text().split()[:2]
+        keys[kind] = blob
+    return keys
+
+
+def boot(name: str) -> int:
+    log = open(node_dir(name) / "console.log", "w")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [
+            "systemd-nspawn",
+            "--boot",
+            f"--directory={merged_dir(name)}",
+            f"--machine={name}",
+            "--register=no",
+            "--keep-unit",
+            f"--network-namespace-path=/run/netns/{node_ns(name)}",
+            "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
+            "--console=passive",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # Its own session: the node outlives the `fab` process that started it.
+        start_new_session=True,
+    )
+    log.close()
+    return proc.pid
+
+
+def is_our_nspawn(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return (
+        bool(cmdline)
+        and cmdline[0].endswith(b"systemd-nspawn")
+        and any(arg.startswith(f"--directory={DATA_DIR}/".encode()) for arg in cmdline)
+    )
+
+
+def find_our_nspawns() -> list[int]:
+    """nspawn processes booting a tree under DATA_DIR: only the lab starts those."""
+    return [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and is_our_nspawn(int(p.name))
+    ]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def stop(pid: int) -> None:
+    """SIGTERM asks nspawn for an orderly shutdown of the node; kill it if that hangs."""
+    if not is_our_nspawn(pid):
+        return
+    init = _children(pid)
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline and is_our_nspawn(pid):
+        time.sleep(0.1)
+    if is_our_nspawn(pid):
+        say(f"nspawn {pid} did not stop in {STOP_TIMEOUT:.0f}s; killing it and its node's init")
+        for child in init:  # PID 1 of the node's PID namespace: killing it ends them all
+            os.kill(child, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)

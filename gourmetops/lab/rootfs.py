@@ -1,0 +1,201 @@
+"""The lab's Debian rootfs (shared read-only by all nodes) and node1's Docker stand-in layer.
+
+Both are built once from the host side (the nodes have no internet) and cached under .lab/;
+a stamp holding the recipe lets a changed recipe rebuild them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from gourmetops.lab.system import run, say
+
+SUITE = "bookworm"
+MIRROR = os.environ.get("GOURMETOPS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# What a Chameleon Ubuntu node has and our stages need: sshd, sudo, python3 for pyinfra.
+BASE_PACKAGES = [
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "sudo",
+    "python3",
+    "iproute2",
+    "procps",
+    "netbase",
+    "ca-certificates",
+]
+# Installed after debootstrap with apt, as a user of the node would have.
+EXTRA_PACKAGES = ["firewalld"]
+USER = "cc"
+
+DOCKER_STANDINS = [
+    "docker-ce",
+    "docker-ce-cli",
+    "containerd.io",
+    "docker-buildx-plugin",
+    "docker-compose-plugin",
+]
+DOCKER_LIST = (
+    "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] "
+    "https://download.docker.com/linux/debian bookworm stable\n"
+)
+
+
+def _recipe(kind: str) -> dict[str, object]:
+    if kind == "rootfs":
+        return {
+            "suite": SUITE,
+            "base": BASE_PACKAGES,
+            "extra": EXTRA_PACKAGES,
+            "user": USER,
+            "version": 1,
+        }
+    # Rebuilt with the rootfs: the layer's dpkg database is a copy-up of the rootfs's.
+    return {
+        "standins": DOCKER_STANDINS,
+        "list": DOCKER_LIST,
+        "rootfs": _recipe("rootfs"),
+        "version": 1,
+    }
+
+
+def _stamp(path: Path) -> Path:
+    # Beside the tree, not in it: the tree's root is every node's /.
+    return path.with_name(path.name + ".recipe.json")
+
+
+def _is_current(path: Path, kind: str) -> bool:
+    stamp = _stamp(path)
+    return path.is_dir() and stamp.exists() and json.loads(stamp.read_text()) == _recipe(kind)
+
+
+def _mark_current(path: Path, kind: str) -> None:
+    _stamp(path).write_text(json.dumps(_recipe(kind)))
+
+
+def _in_chroot(root: Path, script: str) -> None:
+    # A private mount and PID namespace so package scripts cannot touch the host's /proc
+    # or leave daemons behind.
+    run(
+        [
+            "unshare",
+            "--mount",
+            "--pid",
+            "--fork",
+            f"--mount-proc={root}/proc",
+            "chroot",
+            str(root),
+            "/bin/sh",
+            "-euc",
+            script,
+        ]
+    )
+
+
+def ensure_rootfs(lab_dir: Path) -> Path:
+    rootfs = lab_dir / "rootfs"
+    if _is_current(rootfs, "rootfs"):
+        return rootfs
+    build = lab_dir / "rootfs.build"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir(parents=True)
+    say(f"building the Debian {SUITE} rootfs with debootstrap (about a minute)")
+    run(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(BASE_PACKAGES)}",
+            SUITE,
+            str(build),
+            MIRROR,
+        ]
+    )
+    say(f"installing {', '.join(EXTRA_PACKAGES)} and user {USER} into the rootfs")
+    _in_chroot(
+        build,
+        f"""
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends {" ".join(EXTRA_PACKAGES)}
+        apt-get clean
+        useradd --create-home --shell /bin/bash {USER}
+        echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER}
+        chmod 0440 /etc/sudoers.d/{USER}
+        # Each node boots with its own identity: host keys and machine-id are made per node.
+        rm -f /etc/ssh/ssh_host_* /etc/hostname
+        : > /etc/machine-id
+    """,
+    )
+    shutil.rmtree(rootfs, ignore_errors=True)
+    build.rename(rootfs)
+    _mark_current(rootfs, "rootfs")
+    return rootfs
+
+
+def _build_standin(name: str, out_dir: Path) -> Path:
+    pkg = Path(tempfile.mkdtemp(prefix=f"standin-{name}-"))
+    try:
+        (pkg / "DEBIAN").mkdir()
+        (pkg / "DEBIAN" / "control").write_text(
+            f"Package: {name}\nVersion: 5:27.0.0-standin\nArchitecture: all\n"
+            "Maintainer: gourmetops lab <lab@localhost>\n"
+            f"Description: lab stand-in for {name}\n"
+            " Lets the lab remove the Docker packages a real node has from the tutorial.\n"
+        )
+        # dpkg drops a package that owns no file; give each one.
+        doc = pkg / "usr" / "share" / "doc" / name
+        doc.mkdir(parents=True)
+        (doc / "STANDIN").write_text(f"{name} stand-in installed by the gourmetops lab\n")
+        deb = out_dir / f"{name}.deb"
+        run(["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(deb)])
+        return deb
+    finally:
+        shutil.rmtree(pkg, ignore_errors=True)
+
+
+def ensure_docker_layer(lab_dir: Path, rootfs: Path) -> Path:
+    """An overlay layer for node1 holding the installed stand-ins and docker.list."""
+    layer = lab_dir / "layers" / "docker"
+    if _is_current(layer, "docker"):
+        return layer
+    say("building node1's Docker stand-in layer")
+    build = lab_dir / "layers" / "docker.build"
+    work = lab_dir / "layers" / "docker.work"
+    merged = lab_dir / "layers" / "docker.merged"
+    for d in (build, work, merged):
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+    debs = [_build_standin(name, work) for name in DOCKER_STANDINS]
+    overlay_work = lab_dir / "layers" / "docker.ovl"
+    shutil.rmtree(overlay_work, ignore_errors=True)
+    overlay_work.mkdir()
+    run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={rootfs},upperdir={build},workdir={overlay_work}",
+            str(merged),
+        ]
+    )
+    try:
+        (merged / "tmp" / "standins").mkdir()
+        for deb in debs:
+            shutil.copy(deb, merged / "tmp" / "standins" / deb.name)
+        _in_chroot(merged, "dpkg -i /tmp/standins/*.deb && rm -r /tmp/standins")
+        (merged / "etc" / "apt" / "sources.list.d" / "docker.list").write_text(DOCKER_LIST)
+    finally:
+        run(["umount", str(merged)])
+    shutil.rmtree(layer, ignore_errors=True)
+    build.rename(layer)
+    _mark_current(layer, "docker")
+    for d in (work, merged, overlay_work):
+        shutil.rmtree(d, ignore_errors=True)
+    return layer

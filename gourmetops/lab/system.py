@@ -1,0 +1,55 @@
+"""Small helpers for running host commands as the lab does (root, loud on failure)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+REQUIRED_TOOLS = (
+    "ip",
+    "mount",
+    "umount",
+    "systemd-nspawn",
+    "debootstrap",
+    "dpkg-deb",
+    "ssh-keygen",
+    "ssh",
+    "unshare",
+    "chroot",
+)
+
+
+class LabError(RuntimeError):
+    """The lab cannot be brought to the asked state; the message says what to fix."""
+
+
+def say(message: str) -> None:
+    print(f"lab: {message}", file=sys.stderr, flush=True)
+
+
+def run(
+    cmd: Sequence[str], *, check: bool = True, quiet: bool = False, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, input=input)
+    if check and proc.returncode != 0:
+        raise LabError(
+            f"`{' '.join(cmd)}` failed ({proc.returncode}): "
+            f"{(proc.stderr or proc.stdout).strip()[-2000:]}"
+        )
+    if not quiet and proc.returncode != 0:
+        say(f"ignored failure of `{' '.join(cmd)}`: {proc.stderr.strip()}")
+    return proc
+
+
+def require_root_and_tools() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn)")
+    missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
+    if missing:
+        raise LabError(
+            f"missing host tools: {', '.join(missing)} "
+            "(apt-get install debootstrap systemd-container iproute2 openssh-client)"
+        )

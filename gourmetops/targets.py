@@ -1,0 +1,154 @@
+"""Targets: where the cluster model is deployed (the real Chameleon nodes or the local lab).
+
+A target adds what the model leaves open: the address the controller reaches node1 at
+(the floating IP), how SSH authenticates and verifies hosts, and where derived files live.
+From it come the pyinfra groups and the ssh_config every tool here uses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from gourmetops import PROJECT_ROOT, STATE_DIR
+from gourmetops.cluster import Cluster, ClusterError, load_cluster
+
+TARGETS = ("lab", "chameleon")
+FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
+CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
+CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
+LAB_DIR = PROJECT_ROOT / ".lab"
+
+
+class TargetError(ValueError):
+    """A target cannot be built from the given settings; the message says which setting."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    cluster: Cluster
+    public_address: ipaddress.IPv4Address
+    ssh_options: Mapping[str, str]
+
+    @property
+    def state_dir(self) -> Path:
+        return STATE_DIR / self.name
+
+    @property
+    def ssh_config_path(self) -> Path:
+        return self.state_dir / "ssh_config"
+
+    def ssh_config_text(self) -> str:
+        """ssh_config: node1 at the public address, every other node through it (ProxyJump)."""
+        jump = self.cluster.jump
+        lines = [f"# Generated from {self.cluster.source} for target {self.name!r}; do not edit."]
+        for node in self.cluster.nodes:
+            lines.append(f"Host {node.name}")
+            if node.jump:
+                lines.append(f"    HostName {self.public_address}")
+            else:
+                lines.append(f"    HostName {node.address}")
+                lines.append(f"    ProxyJump {jump.name}")
+        lines.append("Host *")
+        lines.append(f"    User {self.cluster.user}")
+        lines.append("    ConnectTimeout 10")
+        lines.extend(f"    {key} {value}" for key, value in self.ssh_options.items())
+        return "\n".join(lines) + "\n"
+
+    def write_ssh_config(self) -> Path:
+        """Write the ssh_config only when its content changed (several tools may read it)."""
+        path = self.ssh_config_path
+        text = self.ssh_config_text()
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
+        return path
+
+    def host_data(self, node_name: str) -> dict[str, Any]:
+        node = self.cluster.node(node_name)
+        return {
+            "ssh_config_file": str(self.ssh_config_path),
+            "private_address": str(node.address),
+            "kube_roles": list(node.roles),
+            "target": self.name,
+        }
+
+    def groups(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """pyinfra groups: `head` holds the jump host, `workers` the nodes behind it."""
+        self.write_ssh_config()
+        return {
+            "head": [(self.cluster.jump.name, self.host_data(self.cluster.jump.name))],
+            "workers": [(n.name, self.host_data(n.name)) for n in self.cluster.workers],
+        }
+
+
+def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address:
+    if env.get(FLOATING_IP_ENV):
+        value, source = env[FLOATING_IP_ENV], f"environment variable {FLOATING_IP_ENV}"
+    elif config_file.exists():
+        raw = YAML(typ="safe").load(config_file.read_text()) or {}
+        value = raw.get("floating_ip") if isinstance(raw, dict) else None
+        source = f"{config_file}: floating_ip"
+        if not value:
+            raise TargetError(f"{source} is missing; set it to node1's floating IP")
+    else:
+        raise TargetError(
+            f"no floating IP for node1: set {FLOATING_IP_ENV}=A.B.C.D "
+            f"or write 'floating_ip: A.B.C.D' to {config_file}"
+        )
+    try:
+        return ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        raise TargetError(f"{source}={value!r} is not an IPv4 address (expected A.B.C.D)") from None
+
+
+def chameleon_target(
+    env: Mapping[str, str] | None = None, cluster: Cluster | None = None
+) -> Target:
+    """The real nodes; node1's floating IP comes from the environment or chameleon.local.yaml."""
+    env = os.environ if env is None else env
+    config_file = Path(env.get(CHAMELEON_CONFIG_ENV) or CHAMELEON_CONFIG)
+    return Target(
+        name="chameleon",
+        cluster=cluster or load_cluster(),
+        public_address=_floating_ip(env, config_file),
+        # First contact trusts and records the key, as the tutorial's first `ssh` does;
+        # a changed key afterwards is refused.
+        ssh_options={"StrictHostKeyChecking": "accept-new"},
+    )
+
+
+def lab_target(cluster: Cluster | None = None) -> Target:
+    """The local lab: the model re-addressed into the lab's own range, keys made by lab.up."""
+    model = cluster or load_cluster()
+    if model.lab is None:
+        raise ClusterError(f"{model.source}: the 'lab' section is needed for the lab target")
+    return Target(
+        name="lab",
+        cluster=model.with_private_network(model.lab.private_network),
+        public_address=model.lab.public_address,
+        ssh_options={
+            "IdentityFile": str(LAB_DIR / "id_ed25519"),
+            "IdentitiesOnly": "yes",
+            # lab.up writes the host keys it generated here, so verification is strict.
+            "UserKnownHostsFile": str(LAB_DIR / "known_hosts"),
+            "StrictHostKeyChecking": "yes",
+        },
+    )
+
+
+def get_target(name: str) -> Target:
+    if name == "lab":
+        return lab_target()
+    if name == "chameleon":
+        return chameleon_target()
+    raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")

@@ -1,0 +1,9 @@
+"""The three Chameleon nodes. node1's floating IP comes from GOURMETOPS_FLOATING_IP or
+chameleon.local.yaml (`floating_ip: A.B.C.D`); node2/node3 are reached through node1."""
+
+from gourmetops.targets import chameleon_target
+
+_groups = chameleon_target().groups()
+
+head = _groups["head"]
+workers = _groups["workers"]
