@@ -1,0 +1,3 @@
+"""Fabric looks for a `fabfile`; the tasks live in tasks.py."""
+
+from tasks import ns  # noqa: F401
