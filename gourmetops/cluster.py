@@ -7,20 +7,25 @@ kubespray's hosts.yaml, the Service's externalIPs) is derived from here.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
 
+CLUSTER_ENV = "GOURMETOPS_CLUSTER"
 CLUSTER_FILE = PROJECT_ROOT / "cluster.yaml"
 KUBESPRAY_ROLES = ("kube_control_plane", "kube_node", "etcd")
 
 
-class ClusterError(ValueError):
-    """The cluster description is unusable; the message names the file and key."""
+class ClusterError(InventoryError, ValueError):
+    """The cluster description is unusable; the message names the file and key.
+
+    An InventoryError so the pyinfra CLI prints it as a message, not a traceback."""
 
 
 @dataclass(frozen=True)
@@ -160,8 +165,9 @@ def parse_cluster(raw: Any, source: str) -> Cluster:
     return Cluster(user=user, nodes=tuple(nodes), lab=lab, source=source)
 
 
-def load_cluster(path: Path | str = CLUSTER_FILE) -> Cluster:
-    path = Path(path)
+def load_cluster(path: Path | str | None = None) -> Cluster:
+    """Read cluster.yaml, or the file named by $GOURMETOPS_CLUSTER."""
+    path = Path(path or os.environ.get(CLUSTER_ENV) or CLUSTER_FILE)
     try:
         raw = YAML(typ="safe").load(path.read_text())
     except FileNotFoundError:

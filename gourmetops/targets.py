@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
@@ -26,7 +27,7 @@ CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
 LAB_DIR = PROJECT_ROOT / ".lab"
 
 
-class TargetError(ValueError):
+class TargetError(InventoryError, ValueError):
     """A target cannot be built from the given settings; the message says which setting."""
 
 

@@ -23,7 +23,7 @@ RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", "/run/gourmetops-lab"))
 STATE_FILE = RUN_DIR / "state.json"
 BOOT_TIMEOUT = 90.0
 
-__all__ = ["LabError", "LabStatus", "down", "reset", "status", "up"]
+__all__ = ["LabError", "LabStatus", "console", "down", "reset", "status", "up"]
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,17 @@ def up(target: Target | None = None) -> LabStatus:
         raise
     say(f"up in {time.monotonic() - started:.1f}s; ssh -F {target.ssh_config_path} node1")
     return status(target)
+
+
+def console(name: str, command: str, target: Target | None = None) -> str:
+    """Run `command` as root on a running node without SSH (e.g. to restart its sshd)."""
+    pid = status(target).nodes.get(name)
+    if not pid:
+        raise LabError(f"{name} is not running")
+    proc = machines.console_exec(pid, command)
+    if proc.returncode != 0:
+        raise LabError(f"{name}: `{command}` failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
 
 
 def reset(target: Target | None = None) -> LabStatus:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gourmetops.cluster import Cluster, Node
 from gourmetops.lab.network import node_ns
-from gourmetops.lab.system import run, say
+from gourmetops.lab.system import LabError, run, say
 
 DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", "/var/lib/gourmetops-lab"))
 STOP_TIMEOUT = 20.0
@@ -139,6 +139,19 @@ def _children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def console_exec(nspawn_pid: int, command: str) -> subprocess.CompletedProcess[str]:
+    """Run a shell command inside a node as root without SSH, as on its console
+    (nsenter into the namespaces of the node's init)."""
+    init = _children(nspawn_pid)
+    if not init:
+        raise LabError(f"nspawn {nspawn_pid} has no node init process")
+    return subprocess.run(
+        ["nsenter", f"--target={init[0]}", "--all", "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+    )
 
 
 def stop(pid: int) -> None:

@@ -1,0 +1,64 @@
+"""Helpers for tests that talk to the lab's nodes the way a user would."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from gourmetops import PROJECT_ROOT
+from gourmetops import lab as labmod
+from gourmetops.stages import pyinfra_command
+from gourmetops.targets import Target
+
+
+@dataclass
+class Lab:
+    target: Target
+
+    def ssh(self, node: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `command` on `node` over SSH as cc, the way a user of the lab would."""
+        proc = subprocess.run(
+            ["ssh", "-F", str(self.target.ssh_config_path), "-o", "BatchMode=yes", node, command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{node}: `{command}` failed ({proc.returncode}): {proc.stderr}")
+        return proc
+
+    def out(self, node: str, command: str) -> str:
+        return self.ssh(node, command).stdout.strip()
+
+    def console(self, node: str, command: str) -> str:
+        return labmod.console(node, command, self.target)
+
+    def pyinfra(
+        self, deploy: str, *extra: str, dry: bool = False, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The pyinfra CLI exactly as `fab prepare` runs it."""
+        cmd = pyinfra_command("lab", deploy, dry=dry) + list(extra)
+        return subprocess.run(
+            cmd,
+            cwd=PROJECT_ROOT,
+            # pyinfra logs to stderr; one stream keeps its report in order
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+            env=env,
+        )
+
+    @property
+    def nodes(self) -> list[str]:
+        return [n.name for n in self.target.cluster.nodes]
+
+
+def results_total(output: str) -> dict[str, str]:
+    """The 'Grand total' row of pyinfra's results table: Hosts, Success, Error, No Change."""
+    for line in output.splitlines():
+        if line.strip().startswith("Grand total"):
+            cells = line.split()[2:]
+            return dict(zip(["hosts", "success", "error", "no_change"], cells, strict=True))
+    raise AssertionError(f"no results table in pyinfra output:\n{output[-3000:]}")
