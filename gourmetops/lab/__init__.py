@@ -117,40 +117,37 @@ def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> 
     (LAB_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
+def _ssh(target: Target, name: str, command: str, timeout: float = 30):
+    return subprocess.run(
+        ["ssh", "-F", str(target.ssh_config_path), "-o", "BatchMode=yes", name, command],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _wait_booted(target: Target, name: str) -> None:
     """Until systemd inside the node says boot finished, reached over SSH as a user would."""
-    ssh_config = target.write_ssh_config()
+    target.write_ssh_config()
     deadline = time.monotonic() + BOOT_TIMEOUT
     last = ""
     while time.monotonic() < deadline:
-        proc = subprocess.run(
-            [
-                "ssh",
-                "-F",
-                str(ssh_config),
-                "-o",
-                "BatchMode=yes",
-                name,
-                "systemctl is-system-running --wait",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=BOOT_TIMEOUT,
-        )
+        proc = _ssh(target, name, "systemctl is-system-running --wait", timeout=BOOT_TIMEOUT)
         state = proc.stdout.strip()
-        if state in ("running", "degraded"):
-            if state == "degraded":
-                failed = subprocess.run(
-                    ["ssh", "-F", str(ssh_config), name, "systemctl --failed --no-legend"],
-                    capture_output=True,
-                    text=True,
-                ).stdout.strip()
-                say(f"{name} booted degraded: {failed}")
+        if state == "running":
             return
-        last = (proc.stderr or proc.stdout).strip()
+        if state == "degraded":
+            failed = _ssh(target, name, "systemctl --failed --no-legend").stdout.strip()
+            say(f"{name} booted degraded: {failed}")
+            return
+        last = f"state {state!r}: {proc.stderr.strip()}"
         time.sleep(0.5)
+    jobs = _ssh(target, name, "systemctl list-jobs --no-legend").stdout.strip()
     log = machines.node_dir(name) / "console.log"
-    raise LabError(f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s ({last}); see {log}")
+    raise LabError(
+        f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s ({last}); "
+        f"pending jobs: {jobs or 'none'}; console: {log}"
+    )
 
 
 def up(target: Target | None = None) -> LabStatus:
