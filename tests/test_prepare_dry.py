@@ -26,7 +26,10 @@ def test_dry_run_changes_nothing(fresh_lab: Lab, yes: bool):
     assert proc.returncode == 0, proc.stdout[-3000:]
     if not yes:  # under -y pyinfra skips change detection, so only the plain form lists
         assert "Detected changes" in proc.stdout
-        for planned in ("Generate the cluster key", "Stop and disable firewalld",
-                        "Remove /etc/apt/sources.list.d/docker.list"):
+        for planned in (
+            "Generate the cluster key",
+            "Stop and disable firewalld",
+            "Remove /etc/apt/sources.list.d/docker.list",
+        ):
             assert planned in proc.stdout
     assert snapshot(fresh_lab) == before

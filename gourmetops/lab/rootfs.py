@@ -33,6 +33,25 @@ BASE_PACKAGES = [
 EXTRA_PACKAGES = ["firewalld"]
 USER = "cc"
 
+# Run in the new rootfs after debootstrap, as a user of the node would have set it up.
+CONFIGURE_SCRIPT = f"""
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends {" ".join(EXTRA_PACKAGES)}
+apt-get clean
+useradd --create-home --shell /bin/bash {USER}
+echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER}
+chmod 0440 /etc/sudoers.d/{USER}
+# Each node boots with its own identity: host keys and machine-id are made per node.
+rm -f /etc/ssh/ssh_host_* /etc/hostname
+: > /etc/machine-id
+# A container has no root device to remount and no use for a persistent journal; both
+# units otherwise fail now and then and leave the boot "degraded".
+ln -sf /dev/null /etc/systemd/system/systemd-remount-fs.service
+mkdir -p /etc/systemd/journald.conf.d
+printf '[Journal]\\nStorage=volatile\\n' > /etc/systemd/journald.conf.d/lab.conf
+"""
+
 DOCKER_STANDINS = [
     "docker-ce",
     "docker-ce-cli",
@@ -52,15 +71,13 @@ def _recipe(kind: str) -> dict[str, object]:
             "suite": SUITE,
             "base": BASE_PACKAGES,
             "extra": EXTRA_PACKAGES,
-            "user": USER,
-            "version": 1,
+            "configure": CONFIGURE_SCRIPT,
         }
     # Rebuilt with the rootfs: the layer's dpkg database is a copy-up of the rootfs's.
     return {
         "standins": DOCKER_STANDINS,
         "list": DOCKER_LIST,
         "rootfs": _recipe("rootfs"),
-        "version": 1,
     }
 
 
@@ -116,21 +133,7 @@ def ensure_rootfs(lab_dir: Path) -> Path:
         ]
     )
     say(f"installing {', '.join(EXTRA_PACKAGES)} and user {USER} into the rootfs")
-    _in_chroot(
-        build,
-        f"""
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends {" ".join(EXTRA_PACKAGES)}
-        apt-get clean
-        useradd --create-home --shell /bin/bash {USER}
-        echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER}
-        chmod 0440 /etc/sudoers.d/{USER}
-        # Each node boots with its own identity: host keys and machine-id are made per node.
-        rm -f /etc/ssh/ssh_host_* /etc/hostname
-        : > /etc/machine-id
-    """,
-    )
+    _in_chroot(build, CONFIGURE_SCRIPT)
     shutil.rmtree(rootfs, ignore_errors=True)
     build.rename(rootfs)
     _mark_current(rootfs, "rootfs")

@@ -1,0 +1,118 @@
+"""The inventories as pyinfra loads them. The Chameleon one is checked without connecting
+(pyinfra's --dry still connects to gather facts, and no Chameleon node is reachable here):
+loaded with a placeholder floating IP from the documentation range 203.0.113.0/24."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyinfra.api import State
+from pyinfra.context import ctx_state
+from pyinfra_cli.inventory import make_inventory
+
+from gourmetops import PROJECT_ROOT
+from gourmetops.stages import pyinfra_command
+
+PLACEHOLDER_IP = "203.0.113.10"
+
+
+@pytest.fixture
+def in_project(monkeypatch):
+    monkeypatch.chdir(PROJECT_ROOT)
+    monkeypatch.delenv("GOURMETOPS_FLOATING_IP", raising=False)
+    monkeypatch.setenv("GOURMETOPS_CHAMELEON_CONFIG", "/nonexistent/chameleon.local.yaml")
+
+
+def load(name: str):
+    """As the pyinfra CLI loads an inventory (it runs the file inside a State context)."""
+    with ctx_state.use(State()):
+        return make_inventory(f"inventories/{name}.py", cwd=str(PROJECT_ROOT))
+
+
+def test_chameleon_inventory_groups_data_and_ssh_config(in_project, monkeypatch):
+    monkeypatch.setenv("GOURMETOPS_FLOATING_IP", PLACEHOLDER_IP)
+    inventory = load("chameleon")
+    groups = {
+        g: sorted(h.name for h in inventory.get_group(g)) for g in ("head", "workers", "chameleon")
+    }
+    assert groups == {
+        "head": ["node1"],
+        "workers": ["node2", "node3"],
+        "chameleon": ["node1", "node2", "node3"],
+    }
+    node2 = inventory.get_host("node2")
+    assert node2.data.private_address == "192.168.1.12"
+    assert node2.data.kube_roles == ["kube_control_plane", "kube_node", "etcd"]
+    assert node2.data.docker_packages[0] == "docker-ce"  # group_data/all.py applies
+    assert node2.data.apt_update_offline_ok is False  # group_data/lab.py does not
+    ssh_config = Path(node2.data.ssh_config_file).read_text()
+    assert f"Host node1\n    HostName {PLACEHOLDER_IP}\n" in ssh_config
+    assert "Host node2\n    HostName 192.168.1.12\n    ProxyJump node1\n" in ssh_config
+    assert "Host node3\n    HostName 192.168.1.13\n    ProxyJump node1\n" in ssh_config
+
+
+def test_chameleon_floating_ip_from_config_file(in_project, monkeypatch, tmp_path):
+    config = tmp_path / "chameleon.local.yaml"
+    config.write_text(f"floating_ip: {PLACEHOLDER_IP}\n")
+    monkeypatch.setenv("GOURMETOPS_CHAMELEON_CONFIG", str(config))
+    node1 = load("chameleon").get_host("node1")
+    assert f"HostName {PLACEHOLDER_IP}" in Path(node1.data.ssh_config_file).read_text()
+
+
+def test_lab_inventory_uses_lab_addresses_and_data(in_project):
+    inventory = load("lab")
+    assert sorted(h.name for h in inventory.get_group("lab")) == ["node1", "node2", "node3"]
+    node3 = inventory.get_host("node3")
+    assert node3.data.private_address == "10.254.1.13"
+    assert node3.data.apt_update_offline_ok is True
+
+
+def run_cli(env_changes: dict[str, str], target: str = "chameleon") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "GOURMETOPS_FLOATING_IP"}
+    env["GOURMETOPS_CHAMELEON_CONFIG"] = "/nonexistent/chameleon.local.yaml"
+    env.update(env_changes)
+    return subprocess.run(
+        pyinfra_command(target, "prepare", dry=True),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "no floating IP for node1: set GOURMETOPS_FLOATING_IP"),
+        (
+            {"GOURMETOPS_FLOATING_IP": "1.2.3"},
+            "GOURMETOPS_FLOATING_IP='1.2.3' is not an IPv4 address",
+        ),
+        (
+            {"GOURMETOPS_FLOATING_IP": "node1.example.org"},
+            "GOURMETOPS_FLOATING_IP='node1.example.org' is not an IPv4 address",
+        ),
+    ],
+)
+def test_cli_refuses_missing_or_malformed_floating_ip(env, message):
+    proc = run_cli(env)
+    assert proc.returncode != 0
+    assert message in proc.stdout
+    assert "Connecting to hosts" not in proc.stdout
+
+
+def test_cli_refuses_duplicate_node_names(tmp_path):
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(
+        (PROJECT_ROOT / "cluster.yaml").read_text().replace("name: node2", "name: node1")
+    )
+    proc = run_cli({"GOURMETOPS_CLUSTER": str(bad), "GOURMETOPS_FLOATING_IP": PLACEHOLDER_IP})
+    assert proc.returncode != 0
+    assert f"{bad}: duplicate node name 'node1'" in proc.stdout
+    assert "Connecting to hosts" not in proc.stdout

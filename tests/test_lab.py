@@ -1,0 +1,104 @@
+"""The lab itself: its safety rules and its lifecycle (up, no-op up, stale cleanup, down)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import subprocess
+
+import pytest
+
+from gourmetops import lab as labmod
+from gourmetops.lab import machines, network
+from tests.labtools import Lab
+
+
+def routes(kind: str) -> list[dict]:
+    out = subprocess.run(
+        ["ip", "-j", "route", "show", "type", kind], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out or "[]")
+
+
+def test_whole_lab_range_is_unreachable_from_the_host_except_node1(lab: Lab):
+    lab_net = lab.target.cluster.lab
+    assert {"dst": str(lab_net.range)}.items() <= next(
+        r for r in routes("unreachable") if r["dst"] == str(lab_net.range)
+    ).items()
+    # An address of the range nothing owns, and the workers: refused by the route at once.
+    for address in ("10.254.200.1", *(str(n.address) for n in lab.target.cluster.workers)):
+        route = subprocess.run(["ip", "route", "get", address], capture_output=True, text=True)
+        assert route.returncode != 0 or "unreachable" in route.stdout, address
+        with pytest.raises(OSError):
+            socket.create_connection((address, 22), timeout=3).close()
+    with socket.create_connection((str(lab.target.public_address), 22), timeout=3) as conn:
+        assert conn.recv(64).startswith(b"SSH-2.0-")
+
+
+def test_private_network_has_no_end_on_the_host(lab: Lab):
+    out = subprocess.run(["ip", "-j", "-4", "addr"], capture_output=True, text=True, check=True)
+    private = lab.target.cluster.lab.private_network
+    host_addresses = [
+        (iface["ifname"], ipaddress.IPv4Address(addr["local"]))
+        for iface in json.loads(out.stdout)
+        for addr in iface.get("addr_info", [])
+    ]
+    assert host_addresses, "the host has IPv4 addresses (at least loopback)"
+    assert [(name, a) for name, a in host_addresses if a in private] == []
+
+
+def test_nodes_run_real_systemd_sshd_and_firewalld(lab: Lab):
+    for node in lab.nodes:
+        assert lab.out(node, "ps -o comm= -p 1") == "systemd"
+        assert lab.out(node, "hostname") == node
+        assert lab.out(node, "systemctl is-active ssh") == "active"
+
+
+def test_up_on_a_running_lab_changes_nothing(lab: Lab):
+    before = labmod.status(lab.target)
+    assert before.state == "running"
+    after = labmod.up(lab.target)
+    assert after.nodes == before.nodes
+
+
+def test_stale_lab_from_a_killed_session_is_cleaned_by_up(lab: Lab):
+    """A killed session leaves namespaces, mounts and nspawn processes but, here, no state
+    file; up must find them by their own names and replace them with a working lab."""
+    old = labmod.status(lab.target)
+    labmod.STATE_FILE.unlink()
+    assert labmod.status(lab.target).state == "stale"
+    subprocess.run(["ip", "netns", "add", "unrelated-test-ns"], check=True)
+    try:
+        new = labmod.up(lab.target)
+        assert new.state == "running"
+        assert set(new.nodes.values()).isdisjoint(old.nodes.values())
+        assert not any(machines.is_our_nspawn(pid) for pid in old.nodes.values() if pid)
+        assert sorted(network.our_namespaces()) == sorted(
+            [network.SWITCH_NS] + [network.node_ns(n) for n in lab.nodes]
+        )
+        assert len(machines.our_mounts()) == len(lab.nodes)
+        assert lab.out("node3", "hostname") == "node3"
+        names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert "unrelated-test-ns" in names
+    finally:
+        subprocess.run(["ip", "netns", "del", "unrelated-test-ns"], check=False)
+
+
+def test_down_removes_only_what_the_lab_made_then_up_again(lab: Lab):
+    subprocess.run(["ip", "netns", "add", "unrelated-test-ns"], check=True)
+    try:
+        pids = [p for p in labmod.status(lab.target).nodes.values() if p]
+        labmod.down(lab.target)
+        assert labmod.status(lab.target).state == "absent"
+        assert network.our_namespaces() == [] and machines.our_mounts() == []
+        assert not any(machines.is_our_nspawn(pid) for pid in pids)
+        assert not [
+            r for r in routes("unreachable") if r["dst"] == str(lab.target.cluster.lab.range)
+        ]
+        names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert "unrelated-test-ns" in names
+    finally:
+        subprocess.run(["ip", "netns", "del", "unrelated-test-ns"], check=False)
+        labmod.up(lab.target)
+    assert labmod.status(lab.target).state == "running"
