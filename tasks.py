@@ -18,7 +18,7 @@ from invoke.exceptions import Exit
 
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
-from gourmetops.stages import pyinfra_command
+from gourmetops.stages import failed_hosts, pyinfra_command
 
 TARGET_HELP = {
     "target": "lab (default) or chameleon",
@@ -32,9 +32,9 @@ def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
     with c.cd(str(PROJECT_ROOT)):
         result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
     if result.exited != 0:
-        raise Exit(
-            f"{deploy} failed on target {target} (pyinfra exit {result.exited})", result.exited
-        )
+        hosts = failed_hosts(result.stdout + result.stderr)
+        why = "; ".join(f"{host}: {reason}" for host, reason in hosts.items()) or "see above"
+        raise Exit(f"{deploy} failed on target {target}: {why}", result.exited)
 
 
 @task(help=TARGET_HELP)

@@ -6,6 +6,7 @@ Stages drive the same entry points a user would type, so `fab prepare` and
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -29,3 +30,19 @@ def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]
         f"deploys/{deploy}.py",
     ]
     return cmd + ["--dry"] if dry else cmd + ["-y"]
+
+
+_CONNECT_FAILED = re.compile(
+    r"^\s*\[(?P<host>[^\]]+)\] (?:SSH error|Could not connect|Connection error)", re.M
+)
+_OP_FAILED = re.compile(r"^\s*\[(?P<host>[^\]]+)\] Error", re.M)
+
+
+def failed_hosts(pyinfra_output: str) -> dict[str, str]:
+    """Hosts a pyinfra run could not reach or failed on, from its log: host -> why."""
+    failed = {
+        m["host"]: "could not connect over SSH" for m in _CONNECT_FAILED.finditer(pyinfra_output)
+    }
+    for m in _OP_FAILED.finditer(pyinfra_output):
+        failed.setdefault(m["host"], "an operation failed")
+    return failed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
@@ -48,6 +50,19 @@ class Lab:
             stdin=subprocess.DEVNULL,
             timeout=600,
             env=env,
+        )
+
+    def fab(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A Fabric task, as a user types it."""
+        fab = Path(sys.executable).with_name("fab")
+        return subprocess.run(
+            [str(fab), *args],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=1800,
         )
 
     @property

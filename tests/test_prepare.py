@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from gourmetops import PROJECT_ROOT
 from tests.labtools import Lab, results_total
 
 DOCKER_PACKAGES = [
@@ -42,16 +39,8 @@ def before(fresh_lab: Lab) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def first_run(fresh_lab: Lab, before) -> subprocess.CompletedProcess[str]:
     assert all(installed(fresh_lab, "node1", p) for p in DOCKER_PACKAGES)
-    fab = Path(sys.executable).with_name("fab")
-    proc = subprocess.run(
-        [str(fab), "prepare", "--target", "lab"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = fresh_lab.fab("prepare", "--target", "lab")
+    assert proc.returncode == 0, proc.stdout[-3000:]
     return proc
 
 
