@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything on a fresh Debian 12 machine, then run the main job or the tests.
+#   sudo scripts/setup.sh up     # install, bring the lab up, run every stage (fab up)
+#   sudo scripts/setup.sh test   # install, run the test suite against the lab
+set -euo pipefail
+cd "$(dirname "$0")/.."
+action=${1:-up}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run as root (the lab uses network namespaces, overlayfs and systemd-nspawn)" >&2
+  exit 1
+fi
+
+echo "==> apt: host tools for the lab and the stages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+  debootstrap systemd-container iproute2 util-linux openssh-client \
+  git ca-certificates python3 python3-venv python3-pip
+
+echo "==> pip: the project into .venv"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[dev]'
+
+case "$action" in
+  up)   exec .venv/bin/fab up --target lab ;;
+  test) exec .venv/bin/pytest ;;
+  *)    echo "setup.sh: unknown action '$action' (use: up | test)" >&2; exit 2 ;;
+esac
