@@ -141,16 +141,30 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def console_exec(nspawn_pid: int, command: str) -> subprocess.CompletedProcess[str]:
+def _is_node_init(pid: int) -> bool:
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        other_mounts = os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+    except OSError:
+        return False
+    return comm == "systemd" and other_mounts
+
+
+def console_exec(
+    nspawn_pid: int, command: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a shell command inside a node as root without SSH, as on its console
     (nsenter into the namespaces of the node's init)."""
-    init = _children(nspawn_pid)
+    init = [pid for pid in _children(nspawn_pid) if _is_node_init(pid)]
     if not init:
-        raise LabError(f"nspawn {nspawn_pid} has no node init process")
+        # Before nspawn has exec'd the node's systemd its child still shares our namespaces;
+        # entering it would run the command on this host.
+        raise LabError(f"nspawn {nspawn_pid} has no running node init yet")
     return subprocess.run(
         ["nsenter", f"--target={init[0]}", "--all", "/bin/sh", "-c", command],
         capture_output=True,
         text=True,
+        timeout=timeout,
     )
 
 
