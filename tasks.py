@@ -2,6 +2,7 @@
 
     fab up --target lab         # every stage in order (brings the lab up first)
     fab prepare --target chameleon --dry
+    fab render --out plan/      # every generated file, no host contacted
     fab lab.status
 
 Targets: `lab` (the local three-node lab, the default) and `chameleon` (real nodes;
@@ -10,7 +11,11 @@ node1's floating IP from GOURMETOPS_FLOATING_IP or chameleon.local.yaml).
 
 from __future__ import annotations
 
+import functools
 import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from fabric import task
 from invoke import Collection, Context
@@ -18,12 +23,43 @@ from invoke.exceptions import Exit
 
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
+from gourmetops import render as rendermod
+from gourmetops.cluster import ClusterError
+from gourmetops.kubeconfig import (
+    DEFAULT_LOCAL_PORT,
+    KubeconfigError,
+    node_readiness,
+    not_ready,
+    rewrite_server,
+    tunnel_command,
+)
+from gourmetops.kubespray import KubesprayConfigError
+from gourmetops.kubespray_plan import INVENTORY
+from gourmetops.lab import LabError
+from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.remote import connect
+from gourmetops.settings import host_data
+from gourmetops.source import SourceError
 from gourmetops.stages import failed_hosts, pyinfra_command
+from gourmetops.targets import TargetError, get_target
 
 TARGET_HELP = {
     "target": "lab (default) or chameleon",
     "dry": "show what would change, change nothing",
 }
+
+
+def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
+    """Our errors name the file, key or host at fault: show the message, not a traceback."""
+
+    @functools.wraps(body)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return body(*args, **kwargs)
+        except (ClusterError, TargetError, SourceError, KubesprayConfigError, LabError) as exc:
+            raise Exit(f"error: {exc}", 1) from None
+
+    return wrapper
 
 
 def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
@@ -38,12 +74,116 @@ def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
 
 
 @task(help=TARGET_HELP)
+@clean_errors
 def prepare(c, target="lab", dry=False):
     """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
     _run_pyinfra(c, target, "prepare", dry)
 
 
 @task(help=TARGET_HELP)
+@clean_errors
+def kubespray(c, target="lab", dry=False):
+    """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
+    _run_pyinfra(c, target, "kubespray", dry)
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "playbook": "playbook under the kubespray checkout (default: group_data cluster_playbook)",
+        "retries": "reruns while hosts fail or are unreachable (default: cluster_retries)",
+        "dry": "show the command and where it would run, run nothing",
+    }
+)
+@clean_errors
+def cluster(c, target="lab", playbook=None, retries=None, dry=False):
+    """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
+    data = host_data(target)
+    run = PlaybookRun(
+        kubespray_dir=data.kubespray_dir,
+        venv=data.kubespray_venv,
+        inventory=f"{INVENTORY}/hosts.yaml",
+        playbook=playbook or data.cluster_playbook,
+    )
+    retries = data.cluster_retries if retries is None else int(retries)
+    tgt = get_target(target)
+    head = tgt.cluster.jump.name
+    if dry:
+        print(f"would run on {head} ({target}), up to {retries + 1} time(s):\n  {run.command()}")
+        return
+    log_dir = tgt.state_dir / "logs"
+    try:
+        recap = run_with_retries(connect(tgt, head), run, log_dir, retries=retries)
+    except PlaybookFailed as exc:
+        raise Exit(f"cluster failed on target {target}: {exc}", 1) from None
+    print(
+        f"==> {run.playbook}: "
+        + ", ".join(f"{h.host} ok={h.ok} changed={h.changed}" for h in recap.values())
+    )
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "port": f"local end of the SSH tunnel to the API server (default {DEFAULT_LOCAL_PORT})",
+        "dry": "say what would be copied and fetched, touch nothing",
+    }
+)
+@clean_errors
+def kubeconfig(c, target="lab", port=DEFAULT_LOCAL_PORT, dry=False):
+    """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
+    tgt = get_target(target)
+    head = tgt.cluster.jump.name
+    user = tgt.cluster.user
+    local = tgt.state_dir / "kubeconfig"
+    if dry:
+        print(
+            f"would copy /root/.kube to /home/{user}/.kube on {head}, fetch it to {local} "
+            f"with its server at https://127.0.0.1:{port}, and check every node is Ready"
+        )
+        return
+    conn = connect(tgt, head)
+    if conn.run("sudo test -f /root/.kube/config", warn=True, hide=True).failed:
+        raise Exit(f"{head}: no /root/.kube/config; has `fab cluster` installed Kubernetes?", 1)
+    # Copied as a whole, as the tutorial does, so a rerun picks up a renewed config.
+    conn.run(
+        f"sudo cp -R /root/.kube /home/{user}/ && sudo chown -R {user}: /home/{user}/.kube",
+        hide=True,
+    )
+    remote_text = conn.run("cat ~/.kube/config", hide=True).stdout
+    try:
+        text = rewrite_server(remote_text, int(port), where=f"{head}:~/.kube/config")
+        readiness = node_readiness(conn.run("kubectl get nodes -o json", hide=True).stdout)
+    except KubeconfigError as exc:
+        raise Exit(str(exc), 1) from None
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(text)
+    local.chmod(0o600)
+    tunnel = shlex.join(tunnel_command(str(tgt.ssh_config_path), int(port), head))
+    print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
+    problems = not_ready(readiness, [n.name for n in tgt.cluster.nodes])
+    if problems:
+        raise Exit(f"nodes not Ready: {', '.join(problems)}", 1)
+    print(f"nodes Ready: {', '.join(sorted(readiness))}")
+
+
+@task(
+    help={
+        "out": "directory to write into (created; files in it are replaced)",
+        "target": TARGET_HELP["target"],
+        "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
+    }
+)
+@clean_errors
+def render(c, out, target="lab", kubespray_source=None):
+    """Write every file the stages would put in place, contacting no host (like a plan)."""
+    written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source))
+    for path in written:
+        print(path)
+
+
+@task(help=TARGET_HELP)
+@clean_errors
 def up(c, target="lab", dry=False):
     """Every stage in order for the target; for the lab, bring the lab up first."""
     if target == "lab":
@@ -54,15 +194,23 @@ def up(c, target="lab", dry=False):
         else:
             labmod.up()
     prepare(c, target=target, dry=dry)
+    kubespray(c, target=target, dry=dry)
+    cluster(c, target=target, dry=dry)
+    if host_data(target).cluster_installs_kubernetes:
+        kubeconfig(c, target=target, dry=dry)
+    else:
+        print(f"==> kubeconfig: skipped, {target}'s cluster stage does not install Kubernetes")
 
 
 @task(name="up")
+@clean_errors
 def lab_up(c):
     """Start the local three-node lab (no-op if it runs; a stale lab is cleaned first)."""
     print(labmod.up())
 
 
 @task(name="down")
+@clean_errors
 def lab_down(c):
     """Stop the lab and remove its namespaces, mounts and route (only what it made)."""
     labmod.down()
@@ -70,16 +218,18 @@ def lab_down(c):
 
 
 @task(name="status")
+@clean_errors
 def lab_status(c):
     """Show whether the lab runs, and each node's nspawn PID."""
     print(labmod.status())
 
 
 @task(name="reset")
+@clean_errors
 def lab_reset(c):
     """Pristine nodes in seconds: fresh overlay upper dirs and host keys, same rootfs."""
     print(labmod.reset())
 
 
-ns = Collection(up, prepare)
+ns = Collection(up, prepare, kubespray, cluster, kubeconfig, render)
 ns.add_collection(Collection("lab", lab_up, lab_down, lab_status, lab_reset))

@@ -97,3 +97,21 @@ def authorized_head_key(head: str, public_key_path: str, user: str):
         yield FunctionCommand(_key_not_generated_yet, (head, public_key_path), {})
         return
     yield from server.user_authorized_keys._inner(user=user, public_keys=[lines[0].strip()])
+
+
+class PythonPlatform(FactBase):
+    """python3's version, machine and glibc on the host: what its wheels must match."""
+
+    def command(self) -> str:
+        return (
+            "python3 -c 'import platform, sys; "
+            "print(sys.version_info[0], sys.version_info[1], platform.machine(), "
+            "platform.libc_ver()[1])'"
+        )
+
+    def process(self, output: list[str]):
+        from gourmetops.source import NodePython
+
+        major, minor, machine, glibc = output[0].split()
+        glibc_major, glibc_minor = (int(x) for x in glibc.split(".")[:2])
+        return NodePython(int(major), int(minor), machine, (glibc_major, glibc_minor))

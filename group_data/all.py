@@ -16,3 +16,26 @@ docker_apt_source = "/etc/apt/sources.list.d/docker.list"
 
 # A real node reaches its mirrors: a failing `apt update` is an error worth stopping for.
 apt_update_offline_ok = False
+
+# kubespray, checked out on node1 (the tutorial's "Prepare kubespray").
+kubespray_source = "https://github.com/kubernetes-sigs/kubespray"
+kubespray_ref = "release-2.26"
+kubespray_dir = "kubespray"  # under cc's home, as in the tutorial
+kubespray_venv = "myenv"
+# Real nodes install kubespray's requirements from the package index; True installs from
+# wheels downloaded on the controller and copied over (air-gapped nodes, the lab).
+kubespray_offline_wheels = False
+# More group_vars overrides on top of the tutorial's two, by file under inventory/mycluster:
+# {"group_vars/k8s_cluster/k8s-cluster.yml": {"kube_version": "v1.30.4"}}
+kubespray_group_vars = {}
+
+# The playbook `fab cluster` runs, from the kubespray checkout.
+cluster_playbook = "cluster.yml"
+cluster_retries = 2
+
+# The private registry on node1 (the tutorial's `node1:5000`), trusted by every node's
+# Docker through /etc/docker/daemon.json.
+registry = "node1:5000"
+
+# The cluster stage installs Kubernetes, so the kubeconfig stage follows it in `fab up`.
+cluster_installs_kubernetes = True

@@ -14,6 +14,7 @@ from pyinfra.context import ctx_state
 from pyinfra_cli.inventory import make_inventory
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.settings import host_data
 from gourmetops.stages import pyinfra_command
 
 PLACEHOLDER_IP = "203.0.113.10"
@@ -68,6 +69,19 @@ def test_lab_inventory_uses_lab_addresses_and_data(in_project):
     node3 = inventory.get_host("node3")
     assert node3.data.private_address == "10.254.1.13"
     assert node3.data.apt_update_offline_ok is True
+
+
+@pytest.mark.parametrize("target", ["lab", "chameleon"])
+def test_fabric_settings_read_what_pyinfra_gives_every_host(in_project, monkeypatch, target):
+    """Fabric tasks read group_data without pyinfra_cli (its gevent patching stalls Fabric);
+    for every host and key they must see exactly the values pyinfra's deploys see."""
+    monkeypatch.setenv("GOURMETOPS_FLOATING_IP", PLACEHOLDER_IP)
+    inventory = load(target)
+    for host in inventory:
+        ours = vars(host_data(target, host.name))
+        theirs = {key: host.data.get(key) for key in ours}
+        assert ours == theirs, host.name
+        assert {"kubespray_source", "registry", "cluster_playbook"} <= set(ours)
 
 
 def run_cli(env_changes: dict[str, str], target: str = "chameleon") -> subprocess.CompletedProcess:

@@ -28,6 +28,9 @@ BASE_PACKAGES = [
     "procps",
     "netbase",
     "ca-certificates",
+    # kubespray's checkout and virtualenv on node1 (the tutorial apt-installs virtualenv)
+    "git",
+    "virtualenv",
 ]
 # Installed after debootstrap with apt, as a user of the node would have.
 EXTRA_PACKAGES = ["firewalld"]

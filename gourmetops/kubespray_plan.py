@@ -1,0 +1,52 @@
+"""What the kubespray stage puts in node1's checkout, computed on the controller from the
+cluster model and a controller-side checkout of the same source and ref. `fab render`
+writes exactly these files; deploys/kubespray.py uploads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from gourmetops.cluster import Cluster
+from gourmetops.kubespray import (
+    TUTORIAL_GROUP_VARS,
+    KubesprayConfigError,
+    hosts_yaml,
+    render_group_vars,
+)
+
+INVENTORY = "inventory/mycluster"
+
+# The registry is made insecure-trusted in /etc/docker/daemon.json (the tutorial's way, kept
+# by the registry stage). kubespray can also pass --insecure-registry flags from this
+# variable, and dockerd refuses to start when one setting comes both ways: so never here.
+FORBIDDEN_VARS = {
+    "docker_insecure_registries": "the registry is trusted through /etc/docker/daemon.json "
+    "(registry stage); dockerd refuses to start when it is also given as --insecure-registry",
+}
+
+
+def merged_overrides(extra: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
+    merged = {path: dict(values) for path, values in TUTORIAL_GROUP_VARS.items()}
+    for path, values in extra.items():
+        for key in values:
+            if key in FORBIDDEN_VARS:
+                raise KubesprayConfigError(
+                    f"kubespray_group_vars[{path!r}]: {key} cannot be set: {FORBIDDEN_VARS[key]}"
+                )
+        merged.setdefault(path, {}).update(values)
+    return merged
+
+
+def node_files(
+    cluster: Cluster, checkout: Path, extra: Mapping[str, Mapping[str, object]]
+) -> dict[str, str]:
+    """Path relative to the kubespray checkout -> content."""
+    files = {
+        f"{INVENTORY}/{path}": text
+        for path, text in render_group_vars(
+            checkout / "inventory" / "sample", merged_overrides(extra)
+        ).items()
+    }
+    files[f"{INVENTORY}/hosts.yaml"] = hosts_yaml(cluster)
+    return files

@@ -1,0 +1,96 @@
+"""Running an ansible-playbook on node1 from the controller: streamed progress, the whole
+log kept on the controller, the PLAY RECAP read, and reruns while hosts fail."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from fabric import Connection
+
+from gourmetops.recap import HostRecap, PlaybookProgress, RecapError, parse_recap, summarize_failure
+
+
+class PlaybookFailed(RuntimeError):
+    """Still failing after the last retry; the message names hosts and the first failed task."""
+
+
+class _Tee:
+    """Fabric's out_stream: every byte to the log, one progress line per task to the user."""
+
+    def __init__(self, log: TextIO, progress: PlaybookProgress, echo: TextIO) -> None:
+        self.log, self.progress, self.echo = log, progress, echo
+        self._partial = ""
+
+    def write(self, data: str) -> int:
+        self.log.write(data)
+        lines = (self._partial + data).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            shown = self.progress.feed(line)
+            if shown:
+                print(shown, file=self.echo, flush=True)
+        return len(data)
+
+    def flush(self) -> None:
+        self.log.flush()
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    kubespray_dir: str
+    venv: str
+    inventory: str
+    playbook: str
+
+    def command(self) -> str:
+        """The shell command for node1; relative paths are under the login user's home."""
+        # No colour: the log is for reading and the recap for parsing.
+        return (
+            f"cd {_home_path(self.kubespray_dir)} && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 "
+            f"{_home_path(self.venv)}/bin/ansible-playbook "
+            f"-i {shlex.quote(self.inventory)} --become --become-user=root "
+            f"{shlex.quote(self.playbook)}"
+        )
+
+
+def _home_path(path: str) -> str:
+    return shlex.quote(path) if path.startswith("/") else f'"$HOME"/{shlex.quote(path)}'
+
+
+def run_with_retries(
+    conn: Connection, run: PlaybookRun, log_dir: Path, retries: int = 2, echo: TextIO = sys.stdout
+) -> dict[str, HostRecap]:
+    """Run, and rerun up to `retries` times while the recap shows failed or unreachable
+    hosts (kubespray's advice: re-running retries the failed parts)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    summary = ""
+    for attempt in range(1, retries + 2):
+        log_path = (
+            log_dir / f"{Path(run.playbook).stem}-{time.strftime('%Y%m%d-%H%M%S')}-{attempt}.log"
+        )
+        progress = PlaybookProgress()
+        print(
+            f"==> {run.playbook} on {conn.host}, attempt {attempt}/{retries + 1}; log: {log_path}",
+            file=echo,
+            flush=True,
+        )
+        with open(log_path, "w") as log:
+            tee = _Tee(log, progress, echo)
+            result = conn.run(
+                run.command(), warn=True, pty=False, in_stream=False, out_stream=tee, err_stream=tee
+            )
+        try:
+            recap = parse_recap(result.stdout)
+        except RecapError as exc:
+            summary = f"{exc} (exit {result.exited})"
+        else:
+            if all(h.healthy for h in recap.values()) and result.exited == 0:
+                return recap
+            summary = summarize_failure(recap, progress)
+        print(f"==> attempt {attempt} failed: {summary}", file=echo, flush=True)
+    raise PlaybookFailed(f"{run.playbook} failed after {retries + 1} attempt(s): {summary}")

@@ -1,0 +1,44 @@
+"""Every artifact the stages put in place, computed without connecting to any node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gourmetops.kubespray_plan import node_files
+from gourmetops.settings import host_data
+from gourmetops.source import controller_checkout
+from gourmetops.targets import get_target
+
+
+def daemon_json(registry: str, existing: dict | None = None) -> str:
+    """/etc/docker/daemon.json trusting `registry`, keeping every other setting."""
+    config = dict(existing or {})
+    registries = list(config.get("insecure-registries", []))
+    if registry not in registries:
+        registries.append(registry)
+    config["insecure-registries"] = registries
+    return json.dumps(config, indent=4, sort_keys=True) + "\n"
+
+
+def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str, str]:
+    """Relative output path -> content. `kubespray_source` replaces where the controller
+    reads kubespray from (a mirror or bundle of the same ref, e.g. offline)."""
+    target = get_target(target_name)
+    data = host_data(target_name)
+    checkout = controller_checkout(kubespray_source or data.kubespray_source, data.kubespray_ref)
+    out = {"ssh_config": target.ssh_config_text()}
+    for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
+        out[f"kubespray/{path}"] = text
+    out["docker/daemon.json"] = daemon_json(data.registry)
+    return out
+
+
+def write(out_dir: Path, files: dict[str, str]) -> list[Path]:
+    written = []
+    for rel, text in files.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    return written

@@ -1,0 +1,115 @@
+"""kubespray on the controller: a checkout at the configured source and ref (read to render
+artifacts and to know the requirements), and the wheels an offline node1 installs from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gourmetops import STATE_DIR
+
+EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
+
+
+class SourceError(RuntimeError):
+    """kubespray's source or the wheels for it cannot be had; the message says which."""
+
+
+def _git(*args: str) -> str:
+    proc = subprocess.run(["git", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SourceError(f"git {' '.join(args)}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def controller_checkout(source: str, ref: str) -> Path:
+    """A clone of `source` at `ref` under .state/kubespray/, fetched again on every call so
+    a moved branch is seen; cheap for the lab's bundle, one fetch for the upstream repo."""
+    key = hashlib.sha256(f"{source}\0{ref}".encode()).hexdigest()[:12]
+    dest = STATE_DIR / "kubespray" / key
+    if not (dest / ".git").is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _git("clone", "--quiet", "--branch", ref, source, str(dest))
+    else:
+        try:
+            _git("-C", str(dest), "fetch", "--quiet", "origin", ref)
+        except SourceError as exc:
+            # Offline with a clone at hand: reviewing a plan beats failing; say so.
+            print(f"warning: using the cached {ref} of {source} ({exc})", file=sys.stderr)
+            return dest
+        _git("-C", str(dest), "checkout", "--quiet", "--detach", "FETCH_HEAD")
+    return dest
+
+
+def requirements(checkout: Path) -> list[str]:
+    """kubespray's pinned requirements plus what the tutorial adds, comments dropped."""
+    path = checkout / "requirements.txt"
+    if not path.exists():
+        raise SourceError(f"{path} not found: is {checkout} a kubespray checkout?")
+    lines = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line] + EXTRA_REQUIREMENTS
+
+
+@dataclass(frozen=True)
+class NodePython:
+    """What decides which wheels a node can install."""
+
+    major: int
+    minor: int
+    machine: str  # e.g. x86_64
+    glibc: tuple[int, int]
+
+    @property
+    def tag(self) -> str:
+        return f"cp{self.major}{self.minor}-{self.machine}-glibc{self.glibc[0]}.{self.glibc[1]}"
+
+    def pip_download_args(self) -> list[str]:
+        """Tags for `pip download` so the wheels fit the node, not the controller."""
+        platforms = [
+            f"manylinux_{self.glibc[0]}_{m}_{self.machine}" for m in range(5, self.glibc[1] + 1)
+        ]
+        platforms += [f"manylinux{v}_{self.machine}" for v in ("2014", "2010", "1")]
+        args = [
+            "--only-binary=:all:",
+            f"--python-version={self.major}.{self.minor}",
+            "--implementation=cp",
+        ]
+        for abi in (f"cp{self.major}{self.minor}", "abi3", "none"):
+            args.append(f"--abi={abi}")
+        for platform in platforms + ["any"]:
+            args.append(f"--platform={platform}")
+        return args
+
+
+def download_wheels(reqs: list[str], node: NodePython) -> Path:
+    """Wheels for `reqs` fitting `node`, in a cache dir keyed by both (downloaded once)."""
+    key = hashlib.sha256(json.dumps([reqs, node.tag]).encode()).hexdigest()[:12]
+    dest = STATE_DIR / "wheels" / f"{node.tag}-{key}"
+    done = dest / ".complete"
+    if done.exists():
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    print(f"downloading wheels for {node.tag} into {dest}", file=sys.stderr, flush=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--dest",
+            str(dest),
+            *node.pip_download_args(),
+            *reqs,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SourceError(f"pip download for {node.tag} failed: {proc.stderr.strip()[-2000:]}")
+    done.write_text("\n".join(reqs) + "\n")
+    return dest
