@@ -29,6 +29,23 @@ class Lab:
             raise AssertionError(f"{node}: `{command}` failed ({proc.returncode}): {proc.stderr}")
         return proc
 
+    def put(self, node: str, local: Path, remote: str) -> None:
+        """Copy a file to `node` as cc, over the same SSH path."""
+        subprocess.run(
+            [
+                "scp",
+                "-q",
+                "-F",
+                str(self.target.ssh_config_path),
+                "-o",
+                "BatchMode=yes",
+                str(local),
+                f"{node}:{remote}",
+            ],
+            check=True,
+            timeout=120,
+        )
+
     def out(self, node: str, command: str) -> str:
         return self.ssh(node, command).stdout.strip()
 

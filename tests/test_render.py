@@ -1,0 +1,81 @@
+"""`fab render`: every generated artifact written for review, no host contacted (the
+Chameleon target is rendered with a documentation-range floating IP; nothing routes there
+and nothing tries)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gourmetops import FIXTURES_DIR, PROJECT_ROOT
+
+BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
+EXPECTED = {
+    "ssh_config",
+    "docker/daemon.json",
+    "kubespray/inventory/mycluster/hosts.yaml",
+    "kubespray/inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml",
+    "kubespray/inventory/mycluster/group_vars/k8s_cluster/addons.yml",
+}
+
+
+def fab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("fab")), *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def written(out: Path) -> set[str]:
+    return {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+
+
+def test_render_chameleon_plan(tmp_path):
+    out = tmp_path / "plan"
+    result = fab(
+        "render",
+        "--out",
+        str(out),
+        "--target",
+        "chameleon",
+        "--kubespray-source",
+        str(BUNDLE),
+        env={"GOURMETOPS_FLOATING_IP": "203.0.113.10"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert written(out) == EXPECTED
+    ssh_config = (out / "ssh_config").read_text()
+    assert "HostName 203.0.113.10" in ssh_config
+    assert "Host node2\n    HostName 192.168.1.12\n    ProxyJump node1" in ssh_config
+    hosts = (out / "kubespray/inventory/mycluster/hosts.yaml").read_text()
+    assert "ansible_host: 192.168.1.13" in hosts
+    daemon = json.loads((out / "docker/daemon.json").read_text())
+    assert daemon == {"insecure-registries": ["node1:5000"]}
+    k8s = out / "kubespray/inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml"
+    assert "\ncontainer_manager: docker\n" in k8s.read_text()
+
+
+def test_render_lab_plan_uses_lab_addresses(tmp_path):
+    result = fab("render", "--out", str(tmp_path), "--target", "lab")
+    assert result.returncode == 0, result.stderr
+    assert written(tmp_path) == EXPECTED
+    assert (
+        "ansible_host: 10.254.1.12"
+        in (tmp_path / "kubespray/inventory/mycluster/hosts.yaml").read_text()
+    )
+
+
+def test_render_without_floating_ip_is_a_clear_error(tmp_path):
+    env = {"GOURMETOPS_FLOATING_IP": "", "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent.yaml"}
+    result = fab("render", "--out", str(tmp_path), "--target", "chameleon", env=env)
+    assert result.returncode == 1
+    assert "no floating IP for node1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert written(tmp_path) == set()
