@@ -28,8 +28,9 @@ if "head" in host.groups:
 
     missing = [p for p in ("git", "virtualenv") if p not in host.get_fact(DebPackages)]
     if missing:
-        apt.packages(name=f"Install {', '.join(missing)}", packages=missing, update=True,
-                     _sudo=True)
+        apt.packages(
+            name=f"Install {', '.join(missing)}", packages=missing, update=True, _sudo=True
+        )
 
     if Path(source).is_file():
         # A bundle on the controller (offline nodes, the lab): node1 clones from its copy.
@@ -47,8 +48,12 @@ if "head" in host.groups:
     install_args = None
     if host.data.kubespray_offline_wheels:
         wheels = download_wheels(requirements(local), host.get_fact(PythonPlatform))
-        files.sync(name="Copy the wheels to node1", src=str(wheels),
-                   dest=f"{home}/kubespray-wheels", delete=True)
+        files.sync(
+            name="Copy the wheels to node1",
+            src=str(wheels),
+            dest=f"{home}/kubespray-wheels",
+            delete=True,
+        )
         install_args = f"--no-index --find-links {home}/kubespray-wheels"
     pip.packages(
         name="kubespray's requirements in the virtualenv",
@@ -59,8 +64,10 @@ if "head" in host.groups:
 
     if not host.get_fact(Directory, path=f"{checkout}/{INVENTORY}"):
         # A copy, not the tutorial's mv: the sample stays intact for reruns and diffs.
-        server.shell(name=f"Create {INVENTORY} from the sample",
-                     commands=[f"cp -a {checkout}/inventory/sample {checkout}/{INVENTORY}"])
+        server.shell(
+            name=f"Create {INVENTORY} from the sample",
+            commands=[f"cp -a {checkout}/inventory/sample {checkout}/{INVENTORY}"],
+        )
     cluster = get_target(host.data.target).cluster
     for path, content in node_files(cluster, local, host.data.kubespray_group_vars).items():
         files.put(name=f"{path}", src=StringIO(content), dest=f"{checkout}/{path}")

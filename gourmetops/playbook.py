@@ -75,7 +75,8 @@ def run_with_retries(
         )
         progress = PlaybookProgress()
         print(
-            f"==> {run.playbook} on {conn.original_host}, attempt {attempt}/{retries + 1}; log: {log_path}",
+            f"==> {run.playbook} on {conn.original_host}, "
+            f"attempt {attempt}/{retries + 1}; log: {log_path}",
             file=echo,
             flush=True,
         )
