@@ -89,11 +89,53 @@ def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, 
     return keys
 
 
+CGROUP_GROUP = "gourmetops-lab"
+
+
+def _cgroup_roots() -> list[Path]:
+    """The hierarchies systemd inside a node uses: cgroup2, and v1's name=systemd."""
+    roots = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        before, after = line.split(" - ", 1)
+        fstype, _source, options = after.split()[:3]
+        if fstype == "cgroup2" or (fstype == "cgroup" and "name=systemd" in options.split(",")):
+            roots.append(Path(before.split()[4]))
+    return roots
+
+
+def node_cgroups(name: str) -> list[Path]:
+    return [root / CGROUP_GROUP / name for root in _cgroup_roots()]
+
+
+def remove_cgroups() -> None:
+    """The lab's (empty, once its nodes stopped) cgroups, deepest first."""
+    for root in _cgroup_roots():
+        top = root / CGROUP_GROUP
+        if not top.is_dir():
+            continue
+        dirs = sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts))
+        for d in [*dirs, top]:
+            try:
+                d.rmdir()
+            except OSError as exc:
+                say(f"cannot remove cgroup {d}: {exc}")
+
+
 def boot(name: str) -> int:
+    """Boot the node in a cgroup of its own. Without one, nspawn puts every node's
+    systemd in the same `payload` cgroup of its parent's, where they trip over each
+    other's units (seen as services failing with 219/CGROUP)."""
+    cgroups = node_cgroups(name)
+    for cgroup in cgroups:
+        cgroup.mkdir(parents=True, exist_ok=True)
+    enter = "".join(f"echo $$ > {cgroup}/cgroup.procs && " for cgroup in cgroups)
     log = open(node_dir(name) / "console.log", "w")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         [
-            "systemd-nspawn",
+            "/bin/sh",
+            "-c",
+            f'{enter}exec systemd-nspawn "$@"',
+            "nspawn",
             "--boot",
             f"--directory={merged_dir(name)}",
             f"--machine={name}",
