@@ -25,6 +25,7 @@ from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
 from gourmetops.cluster import ClusterError
+from gourmetops.image import AppSource, ImageError, ImagePlan, publish
 from gourmetops.kubeconfig import (
     DEFAULT_LOCAL_PORT,
     KubeconfigError,
@@ -37,6 +38,7 @@ from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY
 from gourmetops.lab import LabError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.registry import RegistryError, api_command, parse_api
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
 from gourmetops.source import SourceError
@@ -167,6 +169,74 @@ def kubeconfig(c, target="lab", port=DEFAULT_LOCAL_PORT, dry=False):
     print(f"nodes Ready: {', '.join(sorted(readiness))}")
 
 
+@task(help=TARGET_HELP)
+@clean_errors
+def registry(c, target="lab", dry=False):
+    """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
+    _run_pyinfra(c, target, "registry", dry)
+
+
+def _registry_url(target: str) -> str:
+    data = host_data(target)
+    return f"http://{data.private_address}:{data.registry_port}"
+
+
+@task(help={"target": TARGET_HELP["target"]})
+@clean_errors
+def catalog(c, target="lab"):
+    """List the registry's repositories and their tags (asked over its API from node1)."""
+    tgt = get_target(target)
+    conn = connect(tgt, tgt.cluster.jump.name)
+    base = _registry_url(target)
+    answer = parse_api(conn.run(api_command(base, ["/v2/_catalog"]), hide=True).stdout)
+    status, body = answer["/v2/_catalog"]
+    if status != 200:
+        raise Exit(f"registry {base} on {tgt.cluster.jump.name} answered {status}: {body}", 1)
+    repos = body["repositories"] if isinstance(body, dict) else []
+    paths = [f"/v2/{repo}/tags/list" for repo in repos]
+    tags = parse_api(conn.run(api_command(base, paths), hide=True).stdout) if paths else {}
+    print(f"registry {base}: {len(repos)} repositories")
+    for repo, path in zip(repos, paths, strict=True):
+        listed = (tags[path][1] or {}).get("tags") or []
+        print(f"  {repo}: {', '.join(sorted(listed)) or '(no tags)'}")
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "source": "git URL or local directory of the app (default: group_data app_source)",
+        "ref": "git ref of the app (default: group_data app_ref)",
+        "dry": "say what would be built and pushed, build nothing",
+    }
+)
+@clean_errors
+def image(c, target="lab", source=None, ref=None, dry=False):
+    """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
+    data = host_data(target)
+    tgt = get_target(target)
+    app = AppSource(str(source or data.app_source), ref or data.app_ref)
+    template = ImagePlan(
+        tool=data.container_tool,
+        name=data.app_image,
+        registry=data.registry,
+        version="",
+        context="",
+        build_args=tuple(data.image_build_args),
+    )
+    try:
+        done = publish(
+            connect(tgt, tgt.cluster.jump.name),
+            app,
+            template,
+            _registry_url(target),
+            data.app_base_image_from_rootfs,
+            dry=dry,
+        )
+    except (ImageError, RegistryError) as exc:
+        raise Exit(f"image failed on target {target}: {exc}", 1) from None
+    print(f"==> image: {done}")
+
+
 @task(
     help={
         "out": "directory to write into (created; files in it are replaced)",
@@ -200,6 +270,8 @@ def up(c, target="lab", dry=False):
         kubeconfig(c, target=target, dry=dry)
     else:
         print(f"==> kubeconfig: skipped, {target}'s cluster stage does not install Kubernetes")
+    registry(c, target=target, dry=dry)
+    image(c, target=target, dry=dry)
 
 
 @task(name="up")
@@ -231,5 +303,5 @@ def lab_reset(c):
     print(labmod.reset())
 
 
-ns = Collection(up, prepare, kubespray, cluster, kubeconfig, render)
+ns = Collection(up, prepare, kubespray, cluster, kubeconfig, registry, catalog, image, render)
 ns.add_collection(Collection("lab", lab_up, lab_down, lab_status, lab_reset))

@@ -115,3 +115,34 @@ class PythonPlatform(FactBase):
         major, minor, machine, glibc = output[0].split()
         glibc_major, glibc_minor = (int(x) for x in glibc.split(".")[:2])
         return NodePython(int(major), int(minor), machine, (glibc_major, glibc_minor))
+
+
+@operation()
+def docker_daemon_json(path: str, registry: str):
+    """
+    Trust `registry` in Docker's daemon.json, keeping every other setting in the file.
+
+    + path: the daemon.json to merge into (created if absent)
+    + registry: host:port to add to insecure-registries
+
+    A file that is not valid JSON is refused with an error naming the host and the file,
+    and left byte for byte as it was.
+    """
+    from io import StringIO
+
+    from pyinfra.operations import files
+
+    from gourmetops.daemon_json import DaemonJsonError, merge
+
+    lines = host.get_fact(FileContents, path=path, _sudo=True)
+    existing = None if lines is None else "\n".join(lines)
+    try:
+        text = merge(existing, registry, where=f"{host.name}:{path}")
+    except DaemonJsonError as exc:
+        raise OperationError(str(exc)) from exc
+    if text is None:
+        host.noop(f"{path} already trusts {registry}")
+        return
+    # Run with _sudo=True: the file and its directory belong to root.
+    yield from files.directory._inner(path=path.rsplit("/", 1)[0])
+    yield from files.put._inner(src=StringIO(text), dest=path, mode="644")

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from gourmetops.daemon_json import merge
 from gourmetops.kubespray_plan import node_files
 from gourmetops.settings import host_data
 from gourmetops.source import controller_checkout
 from gourmetops.targets import get_target
-
-
-def daemon_json(registry: str, existing: dict | None = None) -> str:
-    """/etc/docker/daemon.json trusting `registry`, keeping every other setting."""
-    config = dict(existing or {})
-    registries = list(config.get("insecure-registries", []))
-    if registry not in registries:
-        registries.append(registry)
-    config["insecure-registries"] = registries
-    return json.dumps(config, indent=4, sort_keys=True) + "\n"
 
 
 def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str, str]:
@@ -30,7 +20,7 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     out = {"ssh_config": target.ssh_config_text()}
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
         out[f"kubespray/{path}"] = text
-    out["docker/daemon.json"] = daemon_json(data.registry)
+    out["docker/daemon.json"] = merge(None, data.registry) or ""
     return out
 
 

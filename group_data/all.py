@@ -39,3 +39,24 @@ registry = "node1:5000"
 
 # The cluster stage installs Kubernetes, so the kubeconfig stage follows it in `fab up`.
 cluster_installs_kubernetes = True
+registry_port = 5000
+# "docker": the tutorial's registry:2 container (restart always); "package": Debian's
+# docker-registry service (the same distribution registry) for nodes without Docker.
+registry_runtime = "docker"
+registry_image = "registry:2"
+# "private": listen on node1's private address only (the registry has no auth by default
+# and node1 has a floating IP); "all": every interface, as the tutorial's `-p 5000:5000`.
+registry_bind = "private"
+# An htpasswd file on the controller (bcrypt: `htpasswd -Bc FILE USER`) turns on basic auth.
+registry_htpasswd = None
+
+# What builds, pushes and pulls images on the nodes: "docker" or "podman".
+container_tool = "docker"
+
+# The app image (the tutorial's gourmetgram-app), built on node1 and pushed to the registry.
+app_source = "https://github.com/teaching-on-testbeds/gourmetgram"
+app_ref = "main"
+app_image = "gourmetgram-app"
+image_build_args = []
+# An image to make from node1's own root filesystem before building (for offline nodes).
+app_base_image_from_rootfs = None

@@ -1,6 +1,6 @@
 """What the lab does differently from real nodes."""
 
-from gourmetops import FIXTURES_DIR
+from gourmetops import FIXTURES_DIR, PROJECT_ROOT
 
 # Lab nodes have no route to any mirror by design; after removing docker.list the
 # lists cannot be refreshed, and that must not fail the deploy.
@@ -17,3 +17,15 @@ kubespray_offline_wheels = True
 # for real against all three nodes; no Kubernetes, hence no kubeconfig stage.
 cluster_playbook = "playbooks/facts.yml"
 cluster_installs_kubernetes = False
+
+# No Docker engine in the lab: Debian's docker-registry package serves node1:5000 and
+# podman (daemonless) builds, pushes and pulls; both are in the lab's rootfs.
+registry_runtime = "package"
+container_tool = "podman"
+# The real GourmetGram needs PyTorch and model weights from the internet: the lab builds a
+# small app with the same contract (HTTP on 8000, GET /test), from a base image made of the
+# node's own rootfs (no registry on the internet). podman builds without a daemon here
+# with chroot isolation.
+app_source = str(PROJECT_ROOT / "tests" / "fixtures" / "app")
+app_base_image_from_rootfs = "localhost/gourmetops-lab-base"
+image_build_args = ["--isolation=chroot"]

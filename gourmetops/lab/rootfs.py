@@ -32,8 +32,9 @@ BASE_PACKAGES = [
     "git",
     "virtualenv",
 ]
-# Installed after debootstrap with apt, as a user of the node would have.
-EXTRA_PACKAGES = ["firewalld"]
+# Installed after debootstrap with apt, as a user of the node would have. The registry
+# and podman stand in for Docker, which cannot run here (group_data/lab.py).
+EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc"]
 USER = "cc"
 
 # Run in the new rootfs after debootstrap, as a user of the node would have set it up.
@@ -53,6 +54,21 @@ rm -f /etc/ssh/ssh_host_* /etc/hostname
 ln -sf /dev/null /etc/systemd/system/systemd-remount-fs.service
 mkdir -p /etc/systemd/journald.conf.d
 printf '[Journal]\\nStorage=volatile\\n' > /etc/systemd/journald.conf.d/lab.conf
+# A fresh node runs no registry: the registry stage configures and starts it on node1.
+systemctl disable docker-registry.service
+# podman inside a container: no overlay on overlay, no systemd cgroup delegation, runc.
+cat > /etc/containers/storage.conf <<'EOF'
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+EOF
+cat > /etc/containers/containers.conf <<'EOF'
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+events_logger = "file"
+EOF
 """
 
 DOCKER_STANDINS = [

@@ -1,0 +1,129 @@
+"""The tutorial's "Prepare a container registry", as host state.
+
+- node1 runs a registry on port 5000 (registry:2 with Docker; Debian's docker-registry
+  service where there is no Docker engine, as in the lab), bound to node1's private
+  address unless registry_bind = "all", with basic auth when registry_htpasswd names an
+  htpasswd file on the controller;
+- every node trusts it: /etc/docker/daemon.json merged (other keys kept, invalid JSON
+  refused and left alone), Docker restarted only when that file changed; nodes that use
+  podman get the same trust in /etc/containers/registries.conf.d.
+
+    pyinfra inventories/chameleon.py deploys/registry.py
+"""
+
+from io import StringIO
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.operations import apt, docker, files, systemd
+from pyinfra.operations.util import any_changed
+
+from gourmetops.pyinfra_ext import SystemdBooted, SystemdUnitInstalled, docker_daemon_json
+from gourmetops.registry import (
+    CONTAINER_HTPASSWD,
+    PACKAGE_CONFIG,
+    PACKAGE_HTPASSWD,
+    container_env,
+    listen_address,
+    package_config,
+)
+
+data = host.data
+htpasswd = data.registry_htpasswd
+if htpasswd and not Path(htpasswd).is_file():
+    raise FileNotFoundError(f"registry_htpasswd: {htpasswd} does not exist on the controller")
+
+# --- every node trusts node1:5000 -----------------------------------------------------
+daemon_json = docker_daemon_json(
+    name=f"/etc/docker/daemon.json trusts {data.registry}",
+    path="/etc/docker/daemon.json",
+    registry=data.registry,
+    _sudo=True,
+)
+if host.get_fact(SystemdBooted) and host.get_fact(SystemdUnitInstalled, unit="docker.service"):
+    systemd.service(
+        name="Restart Docker for the new daemon.json",
+        service="docker.service",
+        restarted=True,
+        _sudo=True,
+        _if=daemon_json.did_change,
+    )
+else:
+    host.noop("no docker.service here: daemon.json applies when Docker starts")
+
+if data.container_tool == "podman":
+    files.put(
+        name=f"podman trusts {data.registry}",
+        src=StringIO(f'[[registry]]\nlocation = "{data.registry}"\ninsecure = true\n'),
+        dest="/etc/containers/registries.conf.d/50-gourmetops-registry.conf",
+        mode="644",
+        _sudo=True,
+    )
+
+# --- the registry on node1 ------------------------------------------------------------
+if "head" in host.groups:
+    addr = listen_address(data.private_address, data.registry_port, data.registry_bind)
+    if data.registry_runtime == "docker":
+        volumes = ["registry-data:/var/lib/registry"]
+        if htpasswd:
+            files.put(
+                name="Registry htpasswd",
+                src=htpasswd,
+                dest="/etc/gourmetops/registry.htpasswd",
+                mode="640",
+                _sudo=True,
+            )
+            volumes.append(f"/etc/gourmetops/registry.htpasswd:{CONTAINER_HTPASSWD}:ro")
+        docker.container(
+            name=f"registry:2 on {addr}",
+            container="registry",
+            image=data.registry_image,
+            # docker publishes "ip:port:5000", or "port:5000" on every interface
+            ports=[f"{addr.lstrip(':')}:5000"],
+            volumes=volumes,
+            env_vars=container_env(bool(htpasswd)),
+            restart_policy="always",
+            present=True,
+            start=True,
+            _sudo=True,
+        )
+    elif data.registry_runtime == "package":
+        # Config first: installing the package starts the registry, and with its own
+        # default config it would listen on every interface (dpkg keeps our conffile).
+        config = files.put(
+            name=f"Registry listens on {addr}",
+            src=StringIO(package_config(addr, bool(htpasswd))),
+            dest=PACKAGE_CONFIG,
+            mode="644",
+            _sudo=True,
+        )
+        apt.packages(name="Debian's docker-registry", packages=["docker-registry"], _sudo=True)
+        auth = None
+        if htpasswd:
+            auth = files.put(
+                name="Registry htpasswd",
+                src=htpasswd,
+                dest=PACKAGE_HTPASSWD,
+                user="root",
+                group="docker-registry",
+                mode="640",
+                _sudo=True,
+            )
+        systemd.service(
+            name="docker-registry running and enabled",
+            service="docker-registry.service",
+            running=True,
+            enabled=True,
+            _sudo=True,
+        )
+        systemd.service(
+            name="Restart docker-registry for its new settings",
+            service="docker-registry.service",
+            restarted=True,
+            _sudo=True,
+            _if=any_changed(config, auth) if auth else config.did_change,
+        )
+    else:
+        raise ValueError(
+            f"registry_runtime must be 'docker' or 'package', not {data.registry_runtime!r}"
+        )

@@ -1,0 +1,188 @@
+"""The GourmetGram image: built on node1 from a git URL + ref or a directory on the
+controller, tagged for node1's registry and pushed; skipped when the registry already has
+the source's version (asked over the registry API, not a local marker)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shlex
+import subprocess
+import tarfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+class ImageError(RuntimeError):
+    """The app source or a build step failed; the message names which."""
+
+
+@dataclass(frozen=True)
+class AppSource:
+    location: str  # a git URL, or a directory on the controller
+    ref: str = "main"
+
+    @property
+    def is_dir(self) -> bool:
+        return Path(self.location).is_dir()
+
+    def version(self) -> str:
+        """What identifies this source's content: the commit of `ref`, or a hash of the
+        directory's files (names, modes and bytes)."""
+        if self.is_dir:
+            digest = hashlib.sha256()
+            root = Path(self.location)
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                digest.update(str(path.relative_to(root)).encode() + b"\0")
+                digest.update(oct(path.stat().st_mode & 0o111).encode() + b"\0")
+                digest.update(path.read_bytes())
+            return "dir-" + digest.hexdigest()[:12]
+        proc = subprocess.run(
+            ["git", "ls-remote", self.location, self.ref],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if proc.returncode != 0 or not proc.stdout.strip():
+            raise ImageError(
+                f"app source {self.location} has no ref {self.ref!r}: "
+                f"{proc.stderr.strip() or 'not found'}"
+            )
+        return proc.stdout.split()[0][:12]
+
+    def tarball(self) -> bytes:
+        """The directory as a tar.gz, for a node that cannot see the controller's files."""
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w:gz") as tar:
+            tar.add(self.location, arcname=".")
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """The commands node1 runs for one version, in order."""
+
+    tool: str  # docker or podman
+    name: str  # gourmetgram-app
+    registry: str  # node1:5000
+    version: str
+    context: str  # the build directory on node1
+    build_args: tuple[str, ...] = ()
+
+    @property
+    def local(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def remote(self, tag: str) -> str:
+        return f"{self.registry}/{self.name}:{tag}"
+
+    def commands(self) -> list[str]:
+        tool = f"sudo {shlex.quote(self.tool)}"
+        # Plain pushes: the node trusts the registry through its config (daemon.json, or
+        # registries.conf.d for podman), written by the registry stage.
+        push = f"{tool} push"
+        cmds = [
+            f"{tool} build {' '.join(map(shlex.quote, self.build_args))} "
+            f"-t {shlex.quote(self.local)} {shlex.quote(self.context)}".replace("  ", " ")
+        ]
+        for tag in (self.version, "latest"):
+            cmds.append(f"{tool} tag {shlex.quote(self.local)} {shlex.quote(self.remote(tag))}")
+            cmds.append(f"{push} {shlex.quote(self.remote(tag))}")
+        return cmds
+
+
+def base_image_command(tool: str, image: str) -> str:
+    """Make `image` from the node's own root filesystem (the lab cannot pull any image):
+    the system without the parts an app never uses."""
+    excludes = [
+        "./proc",
+        "./sys",
+        "./dev",
+        "./run",
+        "./tmp",
+        "./home",
+        "./root",
+        "./var/lib/containers",
+        "./var/cache",
+        "./var/log",
+        "./usr/share/doc",
+        "./usr/share/man",
+        "./usr/share/locale",
+        "./etc/ssh/ssh_host_*",
+    ]
+    exclude = " ".join(f"--exclude={shlex.quote(e)}" for e in excludes)
+    return (
+        f"sudo {tool} image inspect {shlex.quote(image)} >/dev/null 2>&1 || "
+        f"sudo tar -C / {exclude} -cf - . | sudo {tool} import - {shlex.quote(image)}"
+    )
+
+
+def registry_has(conn, base_url: str, name: str, tag: str) -> bool:
+    """Whether node1's registry serves `name:tag`, asked over its API from node1."""
+    from gourmetops.registry import api_command, parse_api
+
+    path = f"/v2/{name}/manifests/{tag}"
+    answer = parse_api(conn.run(api_command(base_url, [path]), hide=True).stdout)
+    status, _ = answer[path]
+    if status not in (200, 404):
+        raise ImageError(f"registry at {base_url} answered {status} for {path}")
+    return status == 200
+
+
+def publish(
+    conn,
+    source: AppSource,
+    template: ImagePlan,
+    base_url: str,
+    base_image: str | None,
+    dry: bool = False,
+    echo=print,
+) -> str:
+    """Build and push `source` on node1 unless the registry has its version already.
+    `template` gives tool, name, registry and build args; returns "unchanged", "dry" or
+    "built"."""
+    version = source.version()
+    plan = replace(template, version=version)
+    if registry_has(conn, base_url, plan.name, version):
+        echo(f"{plan.remote(version)} is in the registry already: nothing to build")
+        return "unchanged"
+    if source.is_dir:
+        context = f"gourmetgram-src/{version}"
+        steps = [f"copy {source.location} to node1:~/{context}"]
+    else:
+        context = "gourmetgram"
+        steps = [f"git checkout {source.ref} ({version}) of {source.location} in node1:~/{context}"]
+    plan = replace(plan, context=context)
+    if base_image:
+        steps.append(f"make {base_image} from node1's root filesystem if missing")
+    steps += plan.commands()
+    if dry:
+        echo("would run on node1:\n  " + "\n  ".join(steps))
+        return "dry"
+    if source.is_dir:
+        conn.run(f"rm -rf {shlex.quote(context)} && mkdir -p {shlex.quote(context)}", hide=True)
+        conn.put(io.BytesIO(source.tarball()), f"{context}.tar.gz")
+        conn.run(
+            f"tar -xzf {shlex.quote(context)}.tar.gz -C {shlex.quote(context)} && "
+            f"rm {shlex.quote(context)}.tar.gz",
+            hide=True,
+        )
+    else:
+        url, ref = shlex.quote(source.location), shlex.quote(source.ref)
+        conn.run(f"test -d {context}/.git || git clone -q {url} {context}", hide=True)
+        conn.run(
+            f"cd {context} && git fetch -q origin {ref} && git checkout -q --detach FETCH_HEAD",
+            hide=True,
+        )
+    if base_image:
+        echo(f"==> base image {base_image}")
+        conn.run(base_image_command(plan.tool, base_image), hide=True)
+    for cmd in plan.commands():
+        echo(f"==> {cmd}")
+        result = conn.run(cmd, warn=True, hide=True)
+        if result.failed:
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+            raise ImageError(f"node1: `{cmd}` failed ({result.exited}):\n{tail}")
+    if not registry_has(conn, base_url, plan.name, version):
+        raise ImageError(f"pushed, yet the registry does not list {plan.remote(version)}")
+    return "built"
