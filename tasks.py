@@ -37,6 +37,7 @@ from gourmetops.kubeconfig import (
 from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY
 from gourmetops.lab import LabError
+from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.registry import RegistryError, api_command, parse_api
 from gourmetops.remote import connect
@@ -58,7 +59,14 @@ def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return body(*args, **kwargs)
-        except (ClusterError, TargetError, SourceError, KubesprayConfigError, LabError) as exc:
+        except (
+            ClusterError,
+            TargetError,
+            SourceError,
+            KubesprayConfigError,
+            LabError,
+            ManifestError,
+        ) as exc:
             raise Exit(f"error: {exc}", 1) from None
 
     return wrapper

@@ -50,3 +50,17 @@ def node_files(
     }
     files[f"{INVENTORY}/hosts.yaml"] = hosts_yaml(cluster)
     return files
+
+
+def kube_version(checkout: Path, extra: Mapping[str, Mapping[str, object]]) -> str:
+    """The Kubernetes version kubespray will install: an override, else the sample's."""
+    from ruamel.yaml import YAML
+
+    path = "group_vars/k8s_cluster/k8s-cluster.yml"
+    override = merged_overrides(extra).get(path, {}).get("kube_version")
+    if override:
+        return str(override)
+    sample = YAML(typ="safe", pure=True).load(
+        (checkout / "inventory" / "sample" / path).read_text()
+    )
+    return str(sample["kube_version"])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gourmetops import manifests
 from gourmetops.daemon_json import merge
-from gourmetops.kubespray_plan import node_files
+from gourmetops.kubespray_plan import kube_version, node_files
 from gourmetops.settings import host_data
 from gourmetops.source import controller_checkout
 from gourmetops.targets import get_target
@@ -21,6 +22,10 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
         out[f"kubespray/{path}"] = text
     out["docker/daemon.json"] = merge(None, data.registry) or ""
+    objects = manifests.render(manifests.params_for(target_name))
+    manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
+    for name, obj in objects.items():
+        out[f"manifests/{name}.yaml"] = manifests.to_yaml(obj)
     return out
 
 

@@ -22,6 +22,7 @@ from gourmetops.cluster import Cluster, ClusterError, load_cluster
 
 TARGETS = ("lab", "chameleon")
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
+SERVICE_ADDRESS_ENV = "GOURMETOPS_NODE1_PUBLIC_ADDRESS"
 CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
 CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
 LAB_DIR = PROJECT_ROOT / ".lab"
@@ -37,6 +38,15 @@ class Target:
     cluster: Cluster
     public_address: ipaddress.IPv4Address
     ssh_options: Mapping[str, str]
+    # node1's own address on the network that faces the internet: the Service's externalIP
+    # (on Chameleon the floating IP is NATed to it; it is not the floating IP itself).
+    service_address: ipaddress.IPv4Address | None = None
+    service_address_hint: str = ""
+
+    def external_ip(self) -> str:
+        if self.service_address is None:
+            raise TargetError(f"no external IP for the Service: {self.service_address_hint}")
+        return str(self.service_address)
 
     @property
     def state_dir(self) -> Path:
@@ -112,6 +122,20 @@ def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Add
         raise TargetError(f"{source}={value!r} is not an IPv4 address (expected A.B.C.D)") from None
 
 
+def _service_address(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address | None:
+    value, source = env.get(SERVICE_ADDRESS_ENV), f"environment variable {SERVICE_ADDRESS_ENV}"
+    if not value and config_file.exists():
+        raw = YAML(typ="safe").load(config_file.read_text()) or {}
+        value = raw.get("node1_public_address") if isinstance(raw, dict) else None
+        source = f"{config_file}: node1_public_address"
+    if not value:
+        return None
+    try:
+        return ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        raise TargetError(f"{source}={value!r} is not an IPv4 address (expected A.B.C.D)") from None
+
+
 def chameleon_target(
     env: Mapping[str, str] | None = None, cluster: Cluster | None = None
 ) -> Target:
@@ -122,6 +146,11 @@ def chameleon_target(
         name="chameleon",
         cluster=cluster or load_cluster(),
         public_address=_floating_ip(env, config_file),
+        service_address=_service_address(env, config_file),
+        service_address_hint=(
+            f"set {SERVICE_ADDRESS_ENV} or 'node1_public_address' in {config_file} to node1's "
+            "address on sharednet1 (`ip -4 addr` on node1; not the floating IP)"
+        ),
         # First contact trusts and records the key, as the tutorial's first `ssh` does;
         # a changed key afterwards is refused.
         ssh_options={"StrictHostKeyChecking": "accept-new"},
@@ -137,6 +166,7 @@ def lab_target(cluster: Cluster | None = None) -> Target:
         name="lab",
         cluster=model.with_private_network(model.lab.private_network),
         public_address=model.lab.public_address,
+        service_address=model.lab.public_address,
         ssh_options={
             "IdentityFile": str(LAB_DIR / "id_ed25519"),
             "IdentitiesOnly": "yes",

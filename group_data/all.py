@@ -60,3 +60,12 @@ app_image = "gourmetgram-app"
 image_build_args = []
 # An image to make from node1's own root filesystem before building (for offline nodes).
 app_base_image_from_rootfs = None
+
+# The Kubernetes objects (manifests/, the tutorial's values) and their parameters.
+app_namespace = "kube-gourmetgram"
+app_replicas = 1
+app_limits = {"cpu": "0.5", "memory": "500Mi"}
+app_requests = {"cpu": "0.3", "memory": "300Mi"}
+hpa_min = 2
+hpa_max = 6
+hpa_cpu = 50

@@ -19,6 +19,10 @@ EXPECTED = {
     "kubespray/inventory/mycluster/hosts.yaml",
     "kubespray/inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml",
     "kubespray/inventory/mycluster/group_vars/k8s_cluster/addons.yml",
+    "manifests/namespace.yaml",
+    "manifests/service.yaml",
+    "manifests/deployment.yaml",
+    "manifests/hpa.yaml",
 }
 
 
@@ -47,7 +51,10 @@ def test_render_chameleon_plan(tmp_path):
         "chameleon",
         "--kubespray-source",
         str(BUNDLE),
-        env={"GOURMETOPS_FLOATING_IP": "203.0.113.10"},
+        env={
+            "GOURMETOPS_FLOATING_IP": "203.0.113.10",
+            "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "198.51.100.7",
+        },
     )
     assert result.returncode == 0, result.stderr
     assert written(out) == EXPECTED
@@ -60,6 +67,25 @@ def test_render_chameleon_plan(tmp_path):
     assert daemon == {"insecure-registries": ["node1:5000"]}
     k8s = out / "kubespray/inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml"
     assert "\ncontainer_manager: docker\n" in k8s.read_text()
+    assert "externalIPs:\n  - 198.51.100.7\n" in (out / "manifests/service.yaml").read_text()
+
+
+def test_render_chameleon_without_node1_public_address_says_which_setting(tmp_path):
+    result = fab(
+        "render",
+        "--out",
+        str(tmp_path),
+        "--target",
+        "chameleon",
+        "--kubespray-source",
+        str(BUNDLE),
+        env={"GOURMETOPS_FLOATING_IP": "203.0.113.10", "GOURMETOPS_NODE1_PUBLIC_ADDRESS": ""},
+    )
+    assert result.returncode == 1
+    assert (
+        "GOURMETOPS_NODE1_PUBLIC_ADDRESS" in result.stderr
+        and "not the floating IP" in result.stderr
+    )
 
 
 def test_render_lab_plan_uses_lab_addresses(tmp_path):

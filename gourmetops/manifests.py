@@ -1,0 +1,148 @@
+"""The Kubernetes objects of the final stage: the tutorial's manifests (manifests/*.yaml,
+its default values) with our parameters set, checked before anything is sent."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+from ruamel.yaml import YAML
+
+from gourmetops import PROJECT_ROOT
+
+MANIFESTS_DIR = PROJECT_ROOT / "manifests"
+# Apply order: the namespace first, the HPA after the Deployment it scales.
+ORDER = ("namespace", "service", "deployment", "hpa")
+
+
+class ManifestError(ValueError):
+    """A parameter or object Kubernetes would reject; the message names it."""
+
+
+@dataclass(frozen=True)
+class AppParams:
+    """Everything that varies; the defaults are the tutorial's."""
+
+    external_ips: tuple[str, ...]
+    namespace: str = "kube-gourmetgram"
+    image: str = "node1:5000/gourmetgram-app:latest"
+    replicas: int = 1
+    limits: dict[str, str] = field(default_factory=lambda: {"cpu": "0.5", "memory": "500Mi"})
+    requests: dict[str, str] = field(default_factory=lambda: {"cpu": "0.3", "memory": "300Mi"})
+    hpa_min: int = 2
+    hpa_max: int = 6
+    hpa_cpu: int = 50
+
+    def check(self) -> None:
+        if not isinstance(self.replicas, int) or self.replicas < 0:
+            raise ManifestError(f"replicas must be a whole number >= 0, not {self.replicas!r}")
+        if not (isinstance(self.hpa_min, int) and self.hpa_min >= 1):
+            raise ManifestError(f"HPA min must be >= 1, not {self.hpa_min!r}")
+        if not isinstance(self.hpa_max, int) or self.hpa_min > self.hpa_max:
+            raise ManifestError(f"HPA min ({self.hpa_min}) is above max ({self.hpa_max})")
+        if not (isinstance(self.hpa_cpu, int) and 1 <= self.hpa_cpu <= 100):
+            raise ManifestError(f"HPA CPU utilization must be 1..100 (%), not {self.hpa_cpu!r}")
+        for kind, values in (("limits", self.limits), ("requests", self.requests)):
+            for resource, value in values.items():
+                try:
+                    parse_quantity(value)
+                except ValueError:
+                    raise ManifestError(
+                        f"{kind}.{resource}: {value!r} is not a Kubernetes quantity"
+                    ) from None
+        for resource, request in self.requests.items():
+            limit = self.limits.get(resource)
+            if limit is not None and parse_quantity(request) > parse_quantity(limit):
+                raise ManifestError(
+                    f"requests.{resource} ({request}) is above limits.{resource} ({limit})"
+                )
+        for ip in self.external_ips:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise ManifestError(f"external IP {ip!r} is not an IP address") from None
+
+
+def _load(name: str) -> dict[str, Any]:
+    return YAML(typ="safe", pure=True).load((MANIFESTS_DIR / f"{name}.yaml").read_text())
+
+
+def render(params: AppParams) -> dict[str, dict[str, Any]]:
+    """name -> object, in apply order."""
+    params.check()
+    objects = {name: copy.deepcopy(_load(name)) for name in ORDER}
+    for obj in objects.values():
+        if obj["kind"] == "Namespace":
+            obj["metadata"]["name"] = params.namespace
+        else:
+            obj["metadata"]["namespace"] = params.namespace
+    objects["service"]["spec"]["externalIPs"] = list(params.external_ips)
+    deployment = objects["deployment"]["spec"]
+    deployment["replicas"] = params.replicas
+    container = deployment["template"]["spec"]["containers"][0]
+    container["image"] = params.image
+    container["resources"] = {"limits": dict(params.limits), "requests": dict(params.requests)}
+    hpa = objects["hpa"]["spec"]
+    hpa["minReplicas"], hpa["maxReplicas"] = params.hpa_min, params.hpa_max
+    hpa["metrics"][0]["resource"]["target"]["averageUtilization"] = params.hpa_cpu
+    return objects
+
+
+def validate(objects: dict[str, dict[str, Any]], kube_version: str) -> None:
+    """Strict OpenAPI validation for the cluster's Kubernetes version (unknown fields fail)."""
+    import kubernetes_validate
+
+    version = ".".join(kube_version.lstrip("v").split(".")[:2])
+    for name, obj in objects.items():
+        missing = [key for key in ("apiVersion", "kind") if not obj.get(key)]
+        if missing:
+            raise ManifestError(f"{name}: no {' or '.join(missing)}")
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(p) for p in exc.path) or "(top level)"
+            raise ManifestError(
+                f"{obj.get('kind')} {obj.get('metadata', {}).get('name')} ({name}) is invalid "
+                f"for Kubernetes {version} at {path}: {exc.message}"
+            ) from None
+        except kubernetes_validate.SchemaNotFoundError as exc:
+            raise ManifestError(f"no schema for Kubernetes {version}: {exc}") from None
+
+
+def to_yaml(obj: dict[str, Any]) -> str:
+    import io
+
+    out = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(obj, out)
+    return out.getvalue()
+
+
+def manifest_path(name: str) -> Path:
+    return MANIFESTS_DIR / f"{name}.yaml"
+
+
+def params_for(target_name: str, **overrides: Any) -> AppParams:
+    """The parameters group_data and the cluster model give `target`, task flags on top."""
+    from gourmetops.settings import host_data
+    from gourmetops.targets import get_target
+
+    data = host_data(target_name)
+    values: dict[str, Any] = {
+        "external_ips": (get_target(target_name).external_ip(),),
+        "namespace": data.app_namespace,
+        "image": f"{data.registry}/{data.app_image}:latest",
+        "replicas": data.app_replicas,
+        "limits": dict(data.app_limits),
+        "requests": dict(data.app_requests),
+        "hpa_min": data.hpa_min,
+        "hpa_max": data.hpa_max,
+        "hpa_cpu": data.hpa_cpu,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return AppParams(**values)
