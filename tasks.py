@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import functools
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from fabric import task
 from invoke import Collection, Context
 from invoke.exceptions import Exit
+from kubernetes.client.exceptions import ApiException
 
-from gourmetops import PROJECT_ROOT
+from gourmetops import PROJECT_ROOT, app_stage, manifests
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
 from gourmetops.cluster import ClusterError
 from gourmetops.image import AppSource, ImageError, ImagePlan, publish
+from gourmetops.kube import Kube, KubeError
 from gourmetops.kubeconfig import (
     DEFAULT_LOCAL_PORT,
     KubeconfigError,
@@ -35,16 +38,17 @@ from gourmetops.kubeconfig import (
     tunnel_command,
 )
 from gourmetops.kubespray import KubesprayConfigError
-from gourmetops.kubespray_plan import INVENTORY
+from gourmetops.kubespray_plan import INVENTORY, kube_version
 from gourmetops.lab import LabError
 from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.registry import RegistryError, api_command, parse_api
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
-from gourmetops.source import SourceError
+from gourmetops.source import SourceError, controller_checkout
 from gourmetops.stages import failed_hosts, pyinfra_command
 from gourmetops.targets import TargetError, get_target
+from gourmetops.tunnel import TunnelError, api_tunnel
 
 TARGET_HELP = {
     "target": "lab (default) or chameleon",
@@ -245,6 +249,111 @@ def image(c, target="lab", source=None, ref=None, dry=False):
     print(f"==> image: {done}")
 
 
+KUBE_HELP = {
+    **TARGET_HELP,
+    "timeout": "seconds to wait for the rollout (default 300)",
+    "port": f"local end of the SSH tunnel to the API server (default {DEFAULT_LOCAL_PORT})",
+    "dry": "print the objects' diff against the live ones, change nothing",
+}
+
+
+@contextmanager
+def _cluster_api(target: str, port: int) -> Iterator[Kube]:
+    """The kubernetes client through the tunnel the fetched kubeconfig points at."""
+    tgt = get_target(target)
+    kubeconfig_path = tgt.state_dir / "kubeconfig"
+    if not kubeconfig_path.exists():
+        raise Exit(f"no {kubeconfig_path}: run `fab kubeconfig --target {target}` first", 1)
+    try:
+        with api_tunnel(tgt, int(port)):
+            yield Kube.from_kubeconfig(str(kubeconfig_path))
+    except (TunnelError, KubeError) as exc:
+        raise Exit(f"error: {exc}", 1) from None
+    except ApiException as exc:
+        raise Exit(f"the API server refused: {exc.status} {exc.reason}: {exc.body}", 1) from None
+
+
+def _objects(target: str, **overrides: Any) -> dict[str, dict[str, Any]]:
+    """Rendered and strictly validated for the cluster's Kubernetes version, before any
+    request is sent."""
+    data = host_data(target)
+    objects = manifests.render(manifests.params_for(target, **overrides))
+    checkout = controller_checkout(data.kubespray_source, data.kubespray_ref)
+    manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
+    return objects
+
+
+@task(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
+@clean_errors
+def rollout(c, target="lab", replicas=None, timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+    """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
+    objects = _objects(target, replicas=None if replicas is None else int(replicas))
+    with _cluster_api(target, port) as kube:
+        app_stage.rollout(kube, objects, float(timeout), dry, print)
+
+
+@task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
+@clean_errors
+def scale(c, replicas, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+    """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
+    objects = _objects(target, replicas=int(replicas))
+    with _cluster_api(target, port) as kube:
+        app_stage.scale(kube, objects, float(timeout), dry, print)
+
+
+@task(
+    help={
+        **KUBE_HELP,
+        "min": "HPA minReplicas (default 2)",
+        "max": "HPA maxReplicas (default 6)",
+        "cpu": "target average CPU utilization, percent (default 50)",
+        "off": "delete the HPA instead (replicas stay where it left them)",
+    }
+)
+@clean_errors
+def autoscale(
+    c,
+    target="lab",
+    min=None,
+    max=None,
+    cpu=None,
+    off=False,
+    timeout=300,
+    port=DEFAULT_LOCAL_PORT,
+    dry=False,
+):  # noqa: A002 - the flags are --min/--max
+    """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
+    objects = _objects(
+        target,
+        hpa_min=None if min is None else int(min),
+        hpa_max=None if max is None else int(max),
+        hpa_cpu=None if cpu is None else int(cpu),
+    )
+    with _cluster_api(target, port) as kube:
+        if off:
+            app_stage.autoscale_off(kube, objects, dry, print)
+        else:
+            app_stage.autoscale(kube, objects, float(timeout), dry, print)
+
+
+@task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
+@clean_errors
+def status(c, target="lab", port=DEFAULT_LOCAL_PORT):
+    """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
+    objects = _objects(target)
+    with _cluster_api(target, port) as kube:
+        app_stage.status(kube, objects, print)
+
+
+@task(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
+@clean_errors
+def teardown(c, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+    """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
+    objects = _objects(target)
+    with _cluster_api(target, port) as kube:
+        app_stage.teardown(kube, objects, float(timeout), dry, print)
+
+
 @task(
     help={
         "out": "directory to write into (created; files in it are replaced)",
@@ -274,12 +383,15 @@ def up(c, target="lab", dry=False):
     prepare(c, target=target, dry=dry)
     kubespray(c, target=target, dry=dry)
     cluster(c, target=target, dry=dry)
-    if host_data(target).cluster_installs_kubernetes:
+    has_kubernetes = host_data(target).cluster_installs_kubernetes
+    if has_kubernetes:
         kubeconfig(c, target=target, dry=dry)
-    else:
-        print(f"==> kubeconfig: skipped, {target}'s cluster stage does not install Kubernetes")
     registry(c, target=target, dry=dry)
     image(c, target=target, dry=dry)
+    if has_kubernetes:
+        rollout(c, target=target, dry=dry)
+    else:
+        print(f"==> kubeconfig, rollout: skipped, {target}'s cluster stage installs no Kubernetes")
 
 
 @task(name="up")
@@ -311,5 +423,20 @@ def lab_reset(c):
     print(labmod.reset())
 
 
-ns = Collection(up, prepare, kubespray, cluster, kubeconfig, registry, catalog, image, render)
+ns = Collection(
+    up,
+    prepare,
+    kubespray,
+    cluster,
+    kubeconfig,
+    registry,
+    catalog,
+    image,
+    rollout,
+    scale,
+    autoscale,
+    status,
+    teardown,
+    render,
+)
 ns.add_collection(Collection("lab", lab_up, lab_down, lab_status, lab_reset))

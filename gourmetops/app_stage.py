@@ -1,0 +1,159 @@
+"""The tutorial's "Deploy your service on Kubernetes" steps over the API: rollout, scale,
+autoscale, status and teardown, each idempotent and each with a dry run that prints the
+objects' diff against the live ones."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from gourmetops.kube import (
+    METRICS_NOT_READY,
+    Echo,
+    Kube,
+    KubeError,
+    diff,
+    hpa_line,
+    pod_lines,
+    pod_metrics,
+    wait_gone,
+    wait_rollout,
+)
+
+Objects = dict[str, dict[str, Any]]
+HANDOVER_MANAGER = "handover-to-hpa"
+
+
+def _without_replicas(deployment: dict[str, Any]) -> dict[str, Any]:
+    obj = copy.deepcopy(deployment)
+    obj["spec"].pop("replicas", None)
+    return obj
+
+
+def _selector(objects: Objects) -> str:
+    labels = objects["deployment"]["spec"]["selector"]["matchLabels"]
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+def _apply_all(kube: Kube, items: list[dict[str, Any]], dry: bool, echo: Echo) -> None:
+    for obj in items:
+        if dry:
+            echo(diff(obj, kube.live(obj)))
+        else:
+            kube.apply(obj)
+            echo(f"applied {obj['kind']}/{obj['metadata']['name']}")
+
+
+def rollout(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+    """Namespace, Service and Deployment applied; waits until the Deployment is rolled out.
+    While the HPA exists it owns the replica count, so replicas are not applied."""
+    deployment = objects["deployment"]
+    if kube.live(objects["hpa"]) is not None:
+        echo(f"{objects['hpa']['metadata']['name']} owns the replica count: not applying replicas")
+        deployment = _without_replicas(deployment)
+    _apply_all(kube, [objects["namespace"], objects["service"], deployment], dry, echo)
+    if not dry:
+        name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
+        ready = wait_rollout(kube, name, ns, timeout, echo)
+        echo(f"{name}: {ready} replica(s) ready")
+
+
+def scale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+    """The Deployment at objects' replica count; refused while the HPA owns it."""
+    hpa = objects["hpa"]
+    if kube.live(hpa) is not None:
+        raise KubeError(
+            f"{hpa['metadata']['name']} owns the replica count; remove it first "
+            "(`fab autoscale --off`) to scale by hand"
+        )
+    rollout(kube, objects, timeout, dry, echo)
+
+
+def autoscale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+    """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
+    applied, and the replica count handed over to the HPA so that later applies of the
+    Deployment do not reset it (Kubernetes' documented server-side-apply handover)."""
+    hpa, deployment = objects["hpa"], objects["deployment"]
+    had_hpa = kube.live(hpa) is not None
+    items = [objects["namespace"], objects["service"]]
+    items.append(_without_replicas(deployment) if had_hpa else deployment)
+    items.append(hpa)
+    _apply_all(kube, items, dry, echo)
+    if dry or had_hpa:
+        return
+    live = kube.live(deployment) or {}
+    replicas = live.get("spec", {}).get("replicas", deployment["spec"].get("replicas", 1))
+    handover = {
+        "apiVersion": deployment["apiVersion"],
+        "kind": deployment["kind"],
+        "metadata": {k: deployment["metadata"][k] for k in ("name", "namespace")},
+        "spec": {"replicas": replicas},
+    }
+    kube.apply(handover, field_manager=HANDOVER_MANAGER)
+    kube.apply(_without_replicas(deployment))
+    echo(f"replica count handed over to {hpa['metadata']['name']}")
+    name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
+    wait_rollout(kube, name, ns, timeout, echo)
+
+
+def autoscale_off(kube: Kube, objects: Objects, dry: bool, echo: Echo) -> None:
+    hpa = objects["hpa"]
+    if dry:
+        state = "would delete" if kube.live(hpa) is not None else "no"
+        echo(f"{state} HorizontalPodAutoscaler/{hpa['metadata']['name']}")
+        return
+    gone = kube.delete(hpa)
+    echo(f"deleted HorizontalPodAutoscaler/{hpa['metadata']['name']}" if gone else "no HPA")
+
+
+def status(kube: Kube, objects: Objects, echo: Echo) -> None:
+    """What `kubectl get all -o wide` shows for our objects, the HPA, and `kubectl top pod`."""
+    ns = objects["namespace"]["metadata"]["name"]
+    svc = kube.live(objects["service"])
+    if svc is None:
+        echo(f"service/{objects['service']['metadata']['name']}: absent")
+    else:
+        spec = svc["spec"]
+        ports = ",".join(
+            f"{p['port']}->{p.get('targetPort')}/{p['protocol']}" for p in spec["ports"]
+        )
+        echo(
+            f"service/{svc['metadata']['name']}: {spec['type']} {spec.get('clusterIP', '-')} "
+            f"external {','.join(spec.get('externalIPs', [])) or '-'} ports {ports}"
+        )
+    dep = kube.live(objects["deployment"])
+    if dep is None:
+        echo(f"deployment/{objects['deployment']['metadata']['name']}: absent")
+    else:
+        st = dep.get("status", {})
+        image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+        echo(
+            f"deployment/{dep['metadata']['name']}: {st.get('readyReplicas', 0)}/"
+            f"{dep['spec'].get('replicas')} ready, {st.get('updatedReplicas', 0)} up-to-date, "
+            f"{st.get('availableReplicas', 0)} available, image {image}"
+        )
+        for line in pod_lines(kube, ns, _selector(objects)):
+            echo(f"  pod/{line}")
+    line = hpa_line(kube, objects["hpa"]["metadata"]["name"], ns)
+    if line:
+        echo(line)
+    usage = pod_metrics(kube, ns)
+    if usage is None:
+        echo(METRICS_NOT_READY)
+    else:
+        for pod, values in sorted(usage.items()):
+            echo(f"  top {pod}: cpu {values['cpu']} memory {values['memory']}")
+
+
+def teardown(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+    """Everything we applied deleted, in reverse order; waits until the namespace is gone."""
+    for name in ("hpa", "deployment", "service", "namespace"):
+        obj = objects[name]
+        label = f"{obj['kind']}/{obj['metadata']['name']}"
+        if dry:
+            echo(f"would delete {label}" if kube.live(obj) is not None else f"{label}: absent")
+            continue
+        echo(f"deleted {label}" if kube.delete(obj) else f"{label}: already absent")
+    if not dry:
+        wait_gone(kube, objects["namespace"], timeout)
+        echo(f"namespace {objects['namespace']['metadata']['name']} gone")

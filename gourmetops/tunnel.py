@@ -1,0 +1,57 @@
+"""The SSH tunnel to the API server on node1 that the fetched kubeconfig points at."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from gourmetops.kubeconfig import tunnel_command
+from gourmetops.targets import Target
+
+OPEN_TIMEOUT = 20.0
+
+
+class TunnelError(RuntimeError):
+    """The tunnel did not come up; the message has ssh's own words."""
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def api_tunnel(
+    target: Target, local_port: int, echo: Callable[[str], None] = print
+) -> Iterator[None]:
+    """Open `ssh -L` for the duration (stopped by its PID after), or use one already open."""
+    if port_open(local_port):
+        echo(f"using what already listens on 127.0.0.1:{local_port} as the API tunnel")
+        yield
+        return
+    head = target.cluster.jump.name
+    cmd = tunnel_command(str(target.write_ssh_config()), local_port, head)
+    cmd[-1:-1] = ["-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + OPEN_TIMEOUT
+        while not port_open(local_port):
+            if proc.poll() is not None:
+                raise TunnelError(f"ssh tunnel to {head} exited: {proc.stderr.read().strip()}")
+            if time.monotonic() > deadline:
+                raise TunnelError(f"ssh tunnel to {head} not open after {OPEN_TIMEOUT:.0f}s")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

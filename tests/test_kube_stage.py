@@ -1,0 +1,155 @@
+"""rollout / scale / autoscale / status / teardown logic, run with the real `kubernetes`
+client against tests/kube_standin.py: a STAND-IN for the API server (no kube-apiserver can
+run here, see ../shared/fixtures/README.md). It checks what our code sends and how it reads
+answers shaped like the real API's; it cannot show how a real cluster behaves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from gourmetops import PROJECT_ROOT, app_stage
+from gourmetops.kube import METRICS_NOT_READY, Kube, KubeError
+from gourmetops.manifests import AppParams, render
+from tests.kube_standin import serve
+
+
+@pytest.fixture
+def api():
+    server, cluster = serve()
+    config = client.Configuration()
+    config.host = f"http://127.0.0.1:{server.server_address[1]}"
+    yield Kube.from_api_client(client.ApiClient(config)), cluster
+    server.shutdown()
+
+
+def objects(**changes):
+    return render(AppParams(external_ips=("10.56.0.7",), **changes))
+
+
+class Echo(list):
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self)
+
+
+def test_dry_rollout_shows_the_diff_and_sends_no_change(api):
+    kube, cluster = api
+    echo = Echo()
+    app_stage.rollout(kube, objects(), 10, True, echo)
+    assert cluster.applies == []
+    assert "+++ applied Deployment/gourmetgram-kube-app" in echo.text
+    assert "+  replicas: 1" in echo.text
+
+
+def test_rollout_applies_with_our_field_manager_and_waits_for_ready_pods(api):
+    kube, cluster = api
+    echo = Echo()
+    app_stage.rollout(kube, objects(), 20, False, echo)
+    assert [(m, path.rsplit("/", 2)[-2]) for m, path, _ in cluster.applies] == [
+        ("gourmetops", "namespaces"),
+        ("gourmetops", "services"),
+        ("gourmetops", "deployments"),
+    ]
+    assert "Pending (ContainerCreating) ready 0/1" in echo.text
+    assert "Running ready 1/1 on node2" in echo.text
+    assert echo[-1] == "gourmetgram-kube-app: 1 replica(s) ready"
+
+    again = Echo()
+    app_stage.rollout(kube, objects(), 20, True, again)
+    assert again[:3] == [
+        "Namespace/kube-gourmetgram: no change",
+        "Service/gourmetgram-kube-svc: no change",
+        "Deployment/gourmetgram-kube-app: no change",
+    ]
+
+
+def test_scale_then_autoscale_hands_replicas_to_the_hpa(api):
+    kube, cluster = api
+    app_stage.rollout(kube, objects(), 20, False, Echo())
+    app_stage.scale(kube, objects(replicas=6), 20, False, Echo())
+    assert kube.live(objects()["deployment"])["status"]["readyReplicas"] == 6
+
+    echo = Echo()
+    app_stage.autoscale(kube, objects(), 20, False, echo)
+    managers = [m for m, path, _ in cluster.applies if path.endswith("/gourmetgram-kube-app")]
+    assert managers[-2:] == ["handover-to-hpa", "gourmetops"]
+    last_body = cluster.applies[-1][2]
+    assert "replicas" not in last_body["spec"]
+    # The tutorial's replicas: 1 first, then the HPA's minimum of 2 holds.
+    live = kube.live(objects()["deployment"])
+    assert live["spec"]["replicas"] == 2 and live["status"]["readyReplicas"] == 2
+
+    # Later rollouts leave the HPA's count alone; scaling by hand is refused.
+    rolled = Echo()
+    app_stage.rollout(kube, objects(), 20, False, rolled)
+    assert "owns the replica count: not applying replicas" in rolled.text
+    assert "replicas" not in cluster.applies[-1][2]["spec"]
+    assert kube.live(objects()["deployment"])["spec"]["replicas"] == 2
+    with pytest.raises(KubeError, match="owns the replica count"):
+        app_stage.scale(kube, objects(replicas=6), 20, False, Echo())
+
+    app_stage.autoscale_off(kube, objects(), False, Echo())
+    assert kube.live(objects()["hpa"]) is None
+
+
+def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
+    kube, cluster = api
+    app_stage.autoscale(kube, objects(), 20, False, Echo())
+    echo = Echo()
+    app_stage.status(kube, objects(), echo)
+    assert "service/gourmetgram-kube-svc: ClusterIP 10.233.12.34 external 10.56.0.7" in echo.text
+    assert "deployment/gourmetgram-kube-app: 2/2 ready" in echo.text
+    assert "hpa/gourmetgram-kube-hpa: cpu 12%/50%, replicas 2 (min 2, max 6" in echo.text
+    assert echo.text.count("cpu 153m memory 211Mi") == 2
+
+    cluster.metrics_ready = False
+    unready = Echo()
+    app_stage.status(kube, objects(), unready)
+    assert "cpu <unknown>/50%" in unready.text
+    assert METRICS_NOT_READY in unready
+
+
+def test_rollout_timeout_shows_the_pods_last_events(api):
+    kube, _ = api
+    with pytest.raises(KubeError) as failed:
+        app_stage.rollout(kube, objects(image="node1:5000/unpullable:latest"), 2, False, Echo())
+    message = str(failed.value)
+    assert "not rolled out in 2s (0/1 ready)" in message
+    assert 'Warning Failed: Failed to pull image "node1:5000/unpullable:latest"' in message
+
+
+def test_teardown_deletes_everything_and_is_idempotent(api):
+    kube, cluster = api
+    app_stage.autoscale(kube, objects(), 20, False, Echo())
+    echo = Echo()
+    app_stage.teardown(kube, objects(), 20, False, echo)
+    assert echo[0] == "deleted HorizontalPodAutoscaler/gourmetgram-kube-hpa"
+    assert echo[-1] == "namespace kube-gourmetgram gone"
+    assert cluster.objects == {}
+    again = Echo()
+    app_stage.teardown(kube, objects(), 20, False, again)
+    assert all("already absent" in line for line in again[:4])
+
+
+def test_bad_flags_are_refused_before_any_connection(tmp_path):
+    fab = [str(Path(sys.executable).with_name("fab"))]
+    result = subprocess.run(
+        [*fab, "rollout", "--replicas=-1"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "replicas must be a whole number >= 0" in result.stderr
+    result = subprocess.run(
+        [*fab, "autoscale", "--min", "5", "--max", "2"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "HPA min (5) is above max (2)" in result.stderr

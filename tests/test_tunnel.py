@@ -1,0 +1,41 @@
+"""The API tunnel `fab rollout` and friends open: a real `ssh -L` through the lab's node1 to
+its 127.0.0.1:6443. The lab has no API server, so a plain HTTP server stands on that port
+for the test; what is checked is the tunnel: it opens, carries traffic, and is gone after."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from gourmetops.tunnel import api_tunnel, port_open
+from tests.labtools import Lab
+
+LOCAL_PORT = 17643
+
+
+@pytest.fixture
+def listener_on_node1(lab: Lab):
+    lab.ssh(
+        "node1",
+        "mkdir -p /tmp/apistandin && echo tunnel-ok > /tmp/apistandin/healthz && "
+        "nohup python3 -m http.server --bind 127.0.0.1 --directory /tmp/apistandin 6443 "
+        ">/dev/null 2>&1 & echo $! > /tmp/apistandin.pid",
+    )
+    lab.ssh(
+        "node1",
+        "for i in $(seq 50); do ss -ltn | grep -q 127.0.0.1:6443 && exit 0; "
+        "sleep 0.1; done; exit 1",
+    )
+    yield lab
+    lab.ssh("node1", "kill $(cat /tmp/apistandin.pid)", check=False)
+
+
+def test_tunnel_carries_traffic_to_node1_loopback_and_closes(listener_on_node1: Lab):
+    assert not port_open(LOCAL_PORT)
+    lines: list[str] = []
+    with api_tunnel(listener_on_node1.target, LOCAL_PORT, lines.append):
+        body = urllib.request.urlopen(f"http://127.0.0.1:{LOCAL_PORT}/healthz", timeout=10).read()
+        assert body == b"tunnel-ok\n"
+    assert lines == []  # it opened its own tunnel
+    assert not port_open(LOCAL_PORT)
