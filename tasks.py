@@ -12,7 +12,9 @@ node1's floating IP from GOURMETOPS_FLOATING_IP or chameleon.local.yaml).
 from __future__ import annotations
 
 import functools
+import json
 import shlex
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +30,7 @@ from gourmetops import lab as labmod
 from gourmetops import render as rendermod
 from gourmetops.cluster import ClusterError
 from gourmetops.image import AppSource, ImageError, ImagePlan, publish
-from gourmetops.kube import Kube, KubeError
+from gourmetops.kube import Kube, KubeError, pod_metrics
 from gourmetops.kubeconfig import (
     DEFAULT_LOCAL_PORT,
     KubeconfigError,
@@ -40,6 +42,8 @@ from gourmetops.kubeconfig import (
 from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY, kube_version
 from gourmetops.lab import LabError
+from gourmetops.loadtest import LoadRun, LoadTestError, duration_seconds, ensure_siege
+from gourmetops.loadtest import run as loadtest_run
 from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.registry import RegistryError, api_command, parse_api
@@ -356,6 +360,73 @@ def teardown(c, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
 
 @task(
     help={
+        "target": TARGET_HELP["target"],
+        "concurrency": "simultaneous users (siege -c; default 10, as the tutorial)",
+        "duration": "how long: 30s, 2m ... (siege -t; default 30s)",
+        "url": "what to load (default: http://<Service external IP>/test)",
+        "port": KUBE_HELP["port"],
+    }
+)
+@clean_errors
+def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEFAULT_LOCAL_PORT):
+    """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
+    tgt = get_target(target)
+    data = host_data(target)
+    try:
+        load = LoadRun(
+            url=url or f"http://{tgt.external_ip()}/test",
+            concurrency=int(concurrency),
+            duration=duration_seconds(duration),
+        )
+        load.command()  # checks the parameters before connecting
+    except LoadTestError as exc:
+        raise Exit(f"error: {exc}", 1) from None
+    conn = connect(tgt, tgt.cluster.jump.name)
+    ensure_siege(conn)
+    if data.cluster_installs_kubernetes:
+        objects = _objects(target)
+        ns = objects["namespace"]["metadata"]["name"]
+        with _cluster_api(target, port) as kube:
+
+            def sample() -> dict[str, Any]:
+                dep = kube.live(objects["deployment"]) or {}
+                return {
+                    "replicas": dep.get("status", {}).get("readyReplicas", 0),
+                    "pods": pod_metrics(kube, ns),
+                }
+
+            loadtest_run(conn, load, sample)
+    else:
+        print(f"(no Kubernetes on {target}: siege only, no pod samples)")
+        loadtest_run(conn, load)
+    out = tgt.state_dir / "results" / f"loadtest-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    assert load.result is not None
+    out.write_text(
+        json.dumps(
+            {
+                "url": load.url,
+                "concurrency": load.concurrency,
+                "duration": load.duration,
+                "result": load.result.as_dict(),
+                "samples": load.samples,
+                "siege_stdout": load.stdout,
+                "siege_stderr": load.stderr,
+            },
+            indent=2,
+        )
+    )
+    r = load.result
+    print(
+        f"transactions {r.transactions} ({r.transaction_rate}/s), mean response "
+        f"{r.response_time}s, failed {r.failed_transactions} "
+        f"(connection refused {r.connection_refused}), availability {r.availability}%\n"
+        f"saved: {out}"
+    )
+
+
+@task(
+    help={
         "out": "directory to write into (created; files in it are replaced)",
         "target": TARGET_HELP["target"],
         "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
@@ -437,6 +508,7 @@ ns = Collection(
     autoscale,
     status,
     teardown,
+    loadtest,
     render,
 )
 ns.add_collection(Collection("lab", lab_up, lab_down, lab_status, lab_reset))

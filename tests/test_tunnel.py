@@ -18,9 +18,9 @@ LOCAL_PORT = 17643
 def listener_on_node1(lab: Lab):
     lab.ssh(
         "node1",
-        "mkdir -p /tmp/apistandin && echo tunnel-ok > /tmp/apistandin/healthz && "
-        "nohup python3 -m http.server --bind 127.0.0.1 --directory /tmp/apistandin 6443 "
-        ">/dev/null 2>&1 & echo $! > /tmp/apistandin.pid",
+        "mkdir -p /tmp/apistandin && echo tunnel-ok > /tmp/apistandin/healthz; "
+        "setsid nohup python3 -m http.server --bind 127.0.0.1 --directory /tmp/apistandin 6443 "
+        "</dev/null >/dev/null 2>&1 & echo $! > /tmp/apistandin.pid",
     )
     lab.ssh(
         "node1",

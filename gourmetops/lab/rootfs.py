@@ -34,7 +34,7 @@ BASE_PACKAGES = [
 ]
 # Installed after debootstrap with apt, as a user of the node would have. The registry
 # and podman stand in for Docker, which cannot run here (group_data/lab.py).
-EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc"]
+EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc", "siege"]
 USER = "cc"
 
 # Run in the new rootfs after debootstrap, as a user of the node would have set it up.

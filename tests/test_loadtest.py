@@ -1,0 +1,64 @@
+"""`fab loadtest` on the lab: the real siege on node1, against the GourmetGram stand-in app
+(tests/fixtures/app) served on node1's private address, for a few seconds; and against a
+port with nothing listening. Traffic stays inside the lab's namespaces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.labtools import Lab
+
+APP = Path(__file__).parent / "fixtures" / "app" / "app.py"
+URL = "http://10.254.1.11:{port}/test"
+
+
+@pytest.fixture(scope="module")
+def app_on_node1(lab: Lab):
+    lab.put("node1", APP, "/tmp/gourmetgram-standin.py")
+    lab.ssh(
+        "node1",
+        "PORT=8000 setsid nohup python3 /tmp/gourmetgram-standin.py </dev/null >/dev/null 2>&1 & "
+        "echo $! > /tmp/gourmetgram-standin.pid",
+    )
+    lab.ssh(
+        "node1", "for i in $(seq 50); do ss -ltn | grep -q :8000 && exit 0; sleep 0.1; done; exit 1"
+    )
+    yield lab
+    lab.ssh("node1", "kill $(cat /tmp/gourmetgram-standin.pid)", check=False)
+
+
+def saved(output: str) -> dict:
+    path = output.strip().splitlines()[-1].removeprefix("saved: ")
+    return json.loads(Path(path).read_text())
+
+
+def test_siege_against_a_healthy_server(app_on_node1: Lab):
+    result = app_on_node1.fab(
+        "loadtest", "--url", URL.format(port=8000), "--concurrency", "4", "--duration", "3s"
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    r = saved(result.stdout)["result"]
+    assert r["transactions"] > 0 and r["failed_transactions"] == 0
+    assert r["availability"] == 100.0 and r["connection_refused"] == 0
+    assert 2.0 <= r["elapsed_time"] <= 4.5
+    rate = r["transactions"] / r["elapsed_time"]
+    assert abs(rate - r["transaction_rate"]) / r["transaction_rate"] < 0.05
+
+
+def test_siege_against_nothing_counts_refusals(app_on_node1: Lab):
+    result = app_on_node1.fab(
+        "loadtest", "--url", URL.format(port=8001), "--concurrency", "2", "--duration", "2s"
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    r = saved(result.stdout)["result"]
+    assert r["transactions"] == 0 and r["failed_transactions"] > 0
+    assert r["connection_refused"] > 0
+
+
+def test_bad_duration_is_refused_before_connecting(lab: Lab):
+    result = lab.fab("loadtest", "--url", URL.format(port=8000), "--duration", "soon")
+    assert result.returncode == 1
+    assert "duration 'soon': expected a positive number" in result.stdout
