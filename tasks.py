@@ -28,6 +28,7 @@ from kubernetes.client.exceptions import ApiException
 from gourmetops import PROJECT_ROOT, app_stage, manifests
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
+from gourmetops import report as reportmod
 from gourmetops.cluster import ClusterError
 from gourmetops.image import AppSource, ImageError, ImagePlan, publish
 from gourmetops.kube import Kube, KubeError, pod_metrics
@@ -425,6 +426,16 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
     )
 
 
+@task(help={"results_dir": "a directory with experiment.json (from fab experiment)"})
+def report(c, results_dir):
+    """Render report.md with its side-by-side table and PNG plots from saved results."""
+    try:
+        path = reportmod.render(Path(results_dir))
+    except reportmod.ReportError as exc:
+        raise Exit(f"error: {exc}", 1) from None
+    print(path)
+
+
 @task(
     help={
         "out": "directory to write into (created; files in it are replaced)",
@@ -509,6 +520,7 @@ ns = Collection(
     status,
     teardown,
     loadtest,
+    report,
     render,
 )
 ns.add_collection(Collection("lab", lab_up, lab_down, lab_status, lab_reset))

@@ -1,0 +1,139 @@
+"""The load experiment's report: a side-by-side Markdown table and PNG plots, rendered from
+the saved results (results/<timestamp>/experiment.json), so `fab report DIR` can redo it.
+
+experiment.json holds {"scenarios": [{"name", "result": <SiegeResult as dict>,
+"samples": [{"t", "replicas", "pods": {pod: {"cpu", "memory"}} | null}]}], "started": ...}.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+COLUMNS = (
+    "scenario",
+    "transactions",
+    "trans/s",
+    "mean response (s)",
+    "failed",
+    "availability (%)",
+    "peak replicas",
+    "peak CPU per pod (m)",
+)
+
+
+class ReportError(ValueError):
+    """The results directory cannot be read; the message names the file and key."""
+
+
+def load(results_dir: Path) -> dict[str, Any]:
+    path = results_dir / "experiment.json"
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ReportError(f"{path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data.get("scenarios"), list) or not data["scenarios"]:
+        raise ReportError(f"{path}: no scenarios")
+    for i, s in enumerate(data["scenarios"]):
+        for key in ("name", "result", "samples"):
+            if key not in s:
+                raise ReportError(f"{path}: scenarios[{i}] has no {key!r}")
+    return data
+
+
+def _cpu_millis(value: str) -> float:
+    return float(parse_quantity(value)) * 1000
+
+
+def peaks(samples: list[dict[str, Any]]) -> tuple[int, float]:
+    """Highest replica count and highest per-pod CPU (millicores) among the samples."""
+    replicas = max((s.get("replicas") or 0 for s in samples), default=0)
+    cpu = 0.0
+    for s in samples:
+        for usage in (s.get("pods") or {}).values():
+            cpu = max(cpu, _cpu_millis(usage["cpu"]))
+    return replicas, cpu
+
+
+def table(data: dict[str, Any]) -> str:
+    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for s in data["scenarios"]:
+        r = s["result"]
+        replicas, cpu = peaks(s["samples"])
+        cells = [
+            s["name"],
+            f"{r['transactions']}",
+            f"{r['transaction_rate']:.2f}",
+            f"{r['response_time']:.2f}",
+            f"{r['failed_transactions']}",
+            f"{r['availability']:.2f}",
+            f"{replicas}",
+            f"{cpu:.0f}",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    written = []
+    fig, (ax_rep, ax_cpu) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for s in data["scenarios"]:
+        t = [x["t"] for x in s["samples"]]
+        ax_rep.plot(t, [x.get("replicas") or 0 for x in s["samples"]], marker="o", label=s["name"])
+        cpu = [
+            max((_cpu_millis(u["cpu"]) for u in (x.get("pods") or {}).values()), default=0)
+            for x in s["samples"]
+        ]
+        ax_cpu.plot(t, cpu, marker="o", label=s["name"])
+    ax_rep.set_ylabel("ready replicas")
+    ax_cpu.set_ylabel("peak pod CPU (m)")
+    ax_cpu.set_xlabel("seconds into the load test")
+    ax_rep.legend()
+    ax_rep.set_title("Replicas and CPU during each load test")
+    fig.tight_layout()
+    path = out_dir / "replicas_cpu.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    names = [s["name"] for s in data["scenarios"]]
+    ax.bar(names, [s["result"]["response_time"] for s in data["scenarios"]], color="#4c72b0")
+    ax.set_ylabel("mean response time (s)")
+    ax.set_title("Response time per scenario")
+    fig.tight_layout()
+    path = out_dir / "response_time.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def render(results_dir: Path) -> Path:
+    """report.md (and its PNGs) in `results_dir`; returns the report's path."""
+    data = load(results_dir)
+    images = plots(data, results_dir)
+    lines = [
+        "# GourmetGram load experiment",
+        "",
+        f"Started {data.get('started', '(unknown)')}; siege "
+        f"-c {data.get('concurrency', '?')} -t {data.get('duration', '?')}s against "
+        f"{data.get('url', '?')}.",
+        "",
+        table(data),
+        "",
+    ]
+    lines += [f"![{p.stem}]({p.name})" for p in images]
+    report = results_dir / "report.md"
+    report.write_text("\n".join(lines) + "\n")
+    return report

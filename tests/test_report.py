@@ -1,0 +1,57 @@
+"""The experiment report rendered from a saved results directory (tests/fixtures/results:
+made-up numbers of the right shape; no cluster runs here)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from gourmetops import PROJECT_ROOT
+from gourmetops.report import ReportError, load, peaks, render
+
+SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
+
+
+def test_report_has_the_three_scenarios_side_by_side_and_plots(tmp_path):
+    results = tmp_path / "run"
+    shutil.copytree(SAMPLE, results)
+    report = render(results).read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| scenario | transactions | trans/s | mean response (s) | failed")
+    assert [row.split(" | ")[0] for row in rows[1:]] == [
+        "| 1 replica",
+        "| 6 replicas",
+        "| autoscaling (2-6, CPU 50%)",
+    ]
+    assert "| 6 replicas | 2310 | 77.26 | 0.13 | 0 | 100.00 | 6 | 340 |" in report
+    for png in ("replicas_cpu.png", "response_time.png"):
+        data = (results / png).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10_000
+        assert f"]({png})" in report
+
+
+def test_peaks_read_replicas_and_cpu_quantities():
+    samples = [
+        {"t": 5, "replicas": 2, "pods": {"a": {"cpu": "250m", "memory": "1Mi"}}},
+        {"t": 10, "replicas": 4, "pods": {"a": {"cpu": "0.6", "memory": "1Mi"}}},
+        {"t": 15, "replicas": 3, "pods": None},
+    ]
+    assert peaks(samples) == (4, 600.0)
+
+
+def test_fab_report_names_a_bad_results_dir(tmp_path):
+    fab = str(Path(sys.executable).with_name("fab"))
+    result = subprocess.run(
+        [fab, "report", str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert f"{tmp_path}/experiment.json" in result.stderr
+    (tmp_path / "experiment.json").write_text('{"scenarios": [{"name": "x"}]}')
+    try:
+        load(tmp_path)
+    except ReportError as exc:
+        assert "scenarios[0] has no 'result'" in str(exc)
+    else:
+        raise AssertionError("a scenario without a result was accepted")
