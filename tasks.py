@@ -30,6 +30,8 @@ from gourmetops import lab as labmod
 from gourmetops import render as rendermod
 from gourmetops import report as reportmod
 from gourmetops.cluster import ClusterError
+from gourmetops.experiment import Plan as ExperimentPlan
+from gourmetops.experiment import run as experiment_run
 from gourmetops.image import AppSource, ImageError, ImagePlan, publish
 from gourmetops.kube import Kube, KubeError, pod_metrics
 from gourmetops.kubeconfig import (
@@ -426,6 +428,51 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
     )
 
 
+@task(
+    help={
+        "target": TARGET_HELP["target"],
+        "concurrency": "simultaneous users per load test (default 10)",
+        "duration": "each load test's length (default 30s)",
+        "pause": "seconds between the two autoscaling load tests (default 30)",
+        "scale_down_timeout": "longest wait for the HPA to scale back down (default 360)",
+        "url": "what to load (default: http://<Service external IP>/test)",
+        "port": KUBE_HELP["port"],
+    }
+)
+@clean_errors
+def experiment(
+    c,
+    target="lab",
+    concurrency=10,
+    duration="30s",
+    pause=30,
+    scale_down_timeout=360,
+    url=None,
+    port=DEFAULT_LOCAL_PORT,
+):
+    """1 replica vs 6 replicas vs autoscaling under siege: results, report and plots."""
+    tgt = get_target(target)
+    if not host_data(target).cluster_installs_kubernetes:
+        raise Exit(f"{target} runs no Kubernetes: nothing to experiment on", 1)
+    try:
+        plan = ExperimentPlan(
+            url=url or f"http://{tgt.external_ip()}/test",
+            concurrency=int(concurrency),
+            duration=duration_seconds(duration),
+            pause=float(pause),
+            scale_down_timeout=float(scale_down_timeout),
+        )
+    except LoadTestError as exc:
+        raise Exit(f"error: {exc}", 1) from None
+    _objects(target)  # validated before anything is sent
+    conn = connect(tgt, tgt.cluster.jump.name)
+    ensure_siege(conn)
+    out = tgt.state_dir / "results" / f"experiment-{time.strftime('%Y%m%d-%H%M%S')}"
+    with _cluster_api(target, port) as kube:
+        path = experiment_run(kube, conn, lambda **kw: _objects(target, **kw), plan, out)
+    print(f"report: {path}")
+
+
 @task(help={"results_dir": "a directory with experiment.json (from fab experiment)"})
 def report(c, results_dir):
     """Render report.md with its side-by-side table and PNG plots from saved results."""
@@ -520,6 +567,7 @@ ns = Collection(
     status,
     teardown,
     loadtest,
+    experiment,
     report,
     render,
 )

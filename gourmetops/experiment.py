@@ -1,0 +1,131 @@
+"""The tutorial's three stress tests as one bounded, recorded experiment:
+
+1 replica and a load test; 6 replicas and a load test; back to 1 replica with the HPA
+(min 2, max 6, CPU 50%), a load test, a pause, a second load test; then a bounded watch
+until the HPA has scaled back down. Every load run has a fixed duration and concurrency,
+every wait a timeout; results go to a timestamped directory with the report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gourmetops import app_stage, report
+from gourmetops.kube import Kube, pod_metrics
+from gourmetops.loadtest import LoadRun
+from gourmetops.loadtest import run as run_load
+
+Objects = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    concurrency: int = 10
+    duration: int = 30  # seconds per load test
+    pause: float = 30.0  # between the two autoscaling load tests
+    sample_every: float = 5.0
+    rollout_timeout: float = 300.0
+    scale_down_timeout: float = 360.0  # the tutorial waits "a few minutes"
+
+
+def _sampler(kube: Kube, objects: Objects) -> Callable[[], dict[str, Any]]:
+    ns = objects["namespace"]["metadata"]["name"]
+
+    def sample() -> dict[str, Any]:
+        dep = kube.live(objects["deployment"]) or {}
+        return {
+            "replicas": dep.get("status", {}).get("readyReplicas", 0),
+            "pods": pod_metrics(kube, ns),
+        }
+
+    return sample
+
+
+def run(
+    kube: Kube,
+    conn,
+    objects_for: Callable[..., Objects],
+    plan: Plan,
+    out_dir: Path,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Run every scenario; returns the report's path (experiment.json beside it)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = objects_for()
+    data: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "url": plan.url,
+        "concurrency": plan.concurrency,
+        "duration": plan.duration,
+        "scenarios": [],
+    }
+    sample = _sampler(kube, base)
+
+    def load(name: str) -> None:
+        echo(f"==> scenario: {name}")
+        done = run_load(
+            conn,
+            LoadRun(plan.url, plan.concurrency, plan.duration),
+            sample,
+            every=plan.sample_every,
+            echo=echo,
+        )
+        assert done.result is not None
+        data["scenarios"].append(
+            {
+                "name": name,
+                "result": done.result.as_dict(),
+                "samples": done.samples,
+                "siege_stderr_tail": done.stderr.splitlines()[-20:],
+            }
+        )
+        (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))
+        r = done.result
+        echo(
+            f"    {r.transactions} transactions, {r.transaction_rate}/s, "
+            f"mean {r.response_time}s, failed {r.failed_transactions}"
+        )
+
+    if kube.live(base["hpa"]) is not None:
+        app_stage.autoscale_off(kube, base, False, echo)
+    app_stage.rollout(kube, objects_for(replicas=1), plan.rollout_timeout, False, echo)
+    load("1 replica")
+    app_stage.scale(kube, objects_for(replicas=6), plan.rollout_timeout, False, echo)
+    load("6 replicas")
+    autoscaled = objects_for(replicas=1)
+    app_stage.autoscale(kube, autoscaled, plan.rollout_timeout, False, echo)
+    hpa = autoscaled["hpa"]["spec"]
+    label = f"autoscaling ({hpa['minReplicas']}-{hpa['maxReplicas']}, CPU "
+    label += f"{hpa['metrics'][0]['resource']['target']['averageUtilization']}%)"
+    load(f"{label}, first run")
+    echo(f"==> pause {plan.pause:.0f}s")
+    time.sleep(plan.pause)
+    load(f"{label}, second run")
+
+    echo(
+        f"==> watching the HPA scale back to {hpa['minReplicas']} "
+        f"(at most {plan.scale_down_timeout:.0f}s)"
+    )
+    started = time.monotonic()
+    timeline = []
+    while True:
+        point = {"t": round(time.monotonic() - started, 1), **sample()}
+        timeline.append(point)
+        if point["replicas"] <= hpa["minReplicas"]:
+            data["scale_down"] = {"reached": True, "seconds": point["t"], "samples": timeline}
+            break
+        if point["t"] >= plan.scale_down_timeout:
+            data["scale_down"] = {"reached": False, "seconds": point["t"], "samples": timeline}
+            echo(
+                f"    still {point['replicas']} replicas after {point['t']:.0f}s; stopped watching"
+            )
+            break
+        time.sleep(plan.sample_every)
+    (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))
+    return report.render(out_dir)
