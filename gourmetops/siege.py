@@ -1,10 +1,11 @@
 """siege's end-of-run summary, read into numbers.
 
-siege 4.0.5 and later print it as JSON on stdout when `json_output = true` (the default in
-the ~/.siege/siege.conf they write on first run); older versions, and newer ones with
-`json_output = false`, print the classic "Transactions: N hits" block on stderr. Both are
-read. Under overload siege prints `[error] socket: unable to connect ... Connection refused`
-lines and keeps going; they are counted, not treated as a failure of the tool.
+siege 4.0.x prints it as JSON on stdout when `json_output = true` (the default in the
+~/.siege/siege.conf 4.0.7 writes on first run); with `json_output = false`, and by default
+in 4.1.x (which also prints one verbose line per request on stdout), it is the classic
+"Transactions: N hits" block on stderr. Both are read. Under overload siege prints
+`[error] socket: unable to connect ... Connection refused` lines and keeps going; they
+are counted, not treated as a failure of the tool.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ def parse(stdout: str, stderr: str = "") -> SiegeResult:
     text = _ANSI.sub("", stdout + "\n" + stderr)
     errors = [line for line in text.splitlines() if line.startswith("[error]")]
     refused = sum(1 for line in errors if "Connection refused" in line)
-    start = stdout.find("{")
+    # The JSON summary starts on a line of its own; verbose request lines never do.
+    start = next(
+        (m.start() for m in re.finditer(r"^\{", stdout, re.M)),
+        -1,
+    )
     raw: dict[str, object] | None = None
     if start >= 0:
         try:

@@ -1,7 +1,8 @@
-"""Reading siege's summary from real outputs of siege 4.0.7 (Debian bookworm), recorded
-against a local server on loopback: the JSON summary (the default), the classic text one
-(`json_output = false`, what siege before 4.0.5 always printed), and a run against a
-port with nothing listening (siege gives up after 1024 refused connections)."""
+"""Reading siege's summary from real outputs, recorded against a local server on loopback:
+siege 4.0.7 (Debian bookworm) with its JSON summary (the default) and the classic text one
+(`json_output = false`), siege 4.1.6 (Debian trixie, in a chroot) with its default verbose
+output, and runs against a port with nothing listening (siege gives up after about 1024
+refused connections)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,19 @@ def test_refused_connections_are_counted():
     r = recorded("refused-4.0.7")
     assert r.transactions == 0 and r.failed_transactions == 1027 and r.availability == 0.0
     assert r.connection_refused == 1027 and r.other_errors == 0
+
+
+def test_siege_4_1_classic_summary_after_verbose_request_lines():
+    """siege 4.1.6 (Debian trixie), run in a trixie chroot against the same local server."""
+    r = recorded("healthy-4.1.6")
+    assert r.transactions == 2286 and r.transaction_rate == 1298.86 and r.concurrency == 1.88
+    assert r.failed_transactions == 0 and r.connection_refused == 0
+
+
+def test_siege_4_1_gives_up_on_refused_connections():
+    r = recorded("refused-4.1.6")
+    assert r.transactions == 0 and r.failed_transactions == 1025
+    assert r.connection_refused > 1000
 
 
 def test_no_summary_is_an_error():
