@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import shlex
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,7 +46,14 @@ from gourmetops.kubeconfig import (
 from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY, kube_version
 from gourmetops.lab import LabError
-from gourmetops.loadtest import LoadRun, LoadTestError, duration_seconds, ensure_siege
+from gourmetops.loadtest import (
+    Interrupted,
+    LoadRun,
+    LoadTestError,
+    duration_seconds,
+    ensure_siege,
+    stop_command,
+)
 from gourmetops.loadtest import run as loadtest_run
 from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
@@ -280,6 +288,18 @@ def _cluster_api(target: str, port: int) -> Iterator[Kube]:
         raise Exit(f"the API server refused: {exc.status} {exc.reason}: {exc.body}", 1) from None
 
 
+def _interruptible(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except Interrupted as exc:
+        r = exc.load.result
+        raise Exit(
+            f"interrupted; siege stopped on the node after {r.transactions} transactions "
+            f"({r.elapsed_time}s)",
+            130,
+        ) from None
+
+
 def _objects(target: str, **overrides: Any) -> dict[str, dict[str, Any]]:
     """Rendered and strictly validated for the cluster's Kubernetes version, before any
     request is sent."""
@@ -386,6 +406,11 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
         raise Exit(f"error: {exc}", 1) from None
     conn = connect(tgt, tgt.cluster.jump.name)
     ensure_siege(conn)
+    stop_cmd = stop_command(str(tgt.write_ssh_config()), tgt.cluster.jump.name)
+
+    def stop() -> None:
+        subprocess.run(stop_cmd, capture_output=True, timeout=30)
+
     if data.cluster_installs_kubernetes:
         objects = _objects(target)
         ns = objects["namespace"]["metadata"]["name"]
@@ -398,10 +423,10 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
                     "pods": pod_metrics(kube, ns),
                 }
 
-            loadtest_run(conn, load, sample)
+            _interruptible(loadtest_run, conn, load, sample, stop_remote=stop)
     else:
         print(f"(no Kubernetes on {target}: siege only, no pod samples)")
-        loadtest_run(conn, load)
+        _interruptible(loadtest_run, conn, load, stop_remote=stop)
     out = tgt.state_dir / "results" / f"loadtest-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     assert load.result is not None
@@ -469,7 +494,16 @@ def experiment(
     ensure_siege(conn)
     out = tgt.state_dir / "results" / f"experiment-{time.strftime('%Y%m%d-%H%M%S')}"
     with _cluster_api(target, port) as kube:
-        path = experiment_run(kube, conn, lambda **kw: _objects(target, **kw), plan, out)
+        stop_cmd = stop_command(str(tgt.write_ssh_config()), tgt.cluster.jump.name)
+        path = _interruptible(
+            experiment_run,
+            kube,
+            conn,
+            lambda **kw: _objects(target, **kw),
+            plan,
+            out,
+            stop_remote=lambda: subprocess.run(stop_cmd, capture_output=True, timeout=30),
+        )
     print(f"report: {path}")
 
 

@@ -54,6 +54,7 @@ def run(
     plan: Plan,
     out_dir: Path,
     echo: Callable[[str], None] = print,
+    stop_remote: Callable[[], None] | None = None,
 ) -> Path:
     """Run every scenario; returns the report's path (experiment.json beside it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +76,7 @@ def run(
             sample,
             every=plan.sample_every,
             echo=echo,
+            stop_remote=stop_remote,
         )
         assert done.result is not None
         data["scenarios"].append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -59,16 +60,30 @@ def ensure_siege(conn, install: bool = True) -> None:
     conn.run("sudo apt-get update -q && sudo apt-get install -y -q siege", hide=True)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a load run; siege was stopped on the node and `load` holds its summary."""
+
+    def __init__(self, load: LoadRun) -> None:
+        super().__init__(f"interrupted: siege stopped on the node after {load.result}")
+        self.load = load
+
+
 def run(
     conn,
     load: LoadRun,
     sample: Callable[[], dict[str, Any]] | None = None,
     every: float = 5.0,
     echo: Callable[[str], None] = print,
+    stop_remote: Callable[[], None] | None = None,
 ) -> LoadRun:
-    """siege on `conn`'s host; `sample()` called every `every` seconds meanwhile. Ctrl-C
-    stops siege on the node too (SIGINT makes it print its summary)."""
+    """siege on `conn`'s host; `sample()` called every `every` seconds meanwhile.
+
+    Ctrl-C runs `stop_remote()` (which sends siege SIGINT on the node through a connection
+    of its own), siege prints its summary and exits, and Interrupted is raised with it.
+    Without a pty, an interrupt would otherwise only reach the local side while siege ran on.
+    """
     stop = threading.Event()
+    interrupted = threading.Event()
 
     def sampler() -> None:
         started = time.monotonic()
@@ -78,19 +93,41 @@ def run(
             except Exception as exc:  # noqa: BLE001 - a failed sample must not stop the run
                 load.samples.append({"t": round(time.monotonic() - started, 1), "error": str(exc)})
 
+    def on_interrupt(signum: int, frame: object) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting
+        interrupted.set()
+        echo("interrupted: stopping siege on the node")
+        if stop_remote:
+            threading.Thread(target=stop_remote, daemon=True).start()
+
     thread = threading.Thread(target=sampler, daemon=True) if sample else None
     echo(f"==> siege -c {load.concurrency} -t {load.duration}S {load.url} on {conn.original_host}")
     if thread:
         thread.start()
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = conn.run(load.command(), warn=True, hide=True, in_stream=False)
-    except KeyboardInterrupt:
-        conn.run(f"kill -INT $(cat {PID_FILE}) 2>/dev/null", warn=True, hide=True)
-        raise
     finally:
+        signal.signal(signal.SIGINT, previous)
         stop.set()
         if thread:
             thread.join()
     load.stdout, load.stderr = result.stdout, result.stderr
     load.result = parse(result.stdout, result.stderr)
+    if interrupted.is_set():
+        raise Interrupted(load)
     return load
+
+
+def stop_command(ssh_config: str, node: str) -> list[str]:
+    """What stops a running siege on `node` (by the PID the run recorded)."""
+    return [
+        "ssh",
+        "-F",
+        ssh_config,
+        "-o",
+        "BatchMode=yes",
+        node,
+        f"kill -INT $(cat {PID_FILE}) 2>/dev/null || true",
+    ]

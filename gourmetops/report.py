@@ -106,6 +106,25 @@ def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
     plt.close(fig)
     written.append(path)
 
+    down = data.get("scale_down")
+    if down and down.get("samples"):
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        ax.step(
+            [x["t"] for x in down["samples"]],
+            [x.get("replicas") or 0 for x in down["samples"]],
+            where="post",
+            marker="o",
+        )
+        ax.set_xlabel("seconds after the last load test")
+        ax.set_ylabel("ready replicas")
+        state = "reached" if down.get("reached") else "not reached"
+        ax.set_title(f"HPA scale-down (minimum {state} after {down.get('seconds', 0):.0f}s)")
+        fig.tight_layout()
+        path = out_dir / "scale_down.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+
     fig, ax = plt.subplots(figsize=(9, 4))
     names = [s["name"] for s in data["scenarios"]]
     ax.bar(names, [s["result"]["response_time"] for s in data["scenarios"]], color="#4c72b0")

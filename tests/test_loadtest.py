@@ -62,3 +62,48 @@ def test_bad_duration_is_refused_before_connecting(lab: Lab):
     result = lab.fab("loadtest", "--url", URL.format(port=8000), "--duration", "soon")
     assert result.returncode == 1
     assert "duration 'soon': expected a positive number" in result.stdout
+
+
+def test_ctrl_c_stops_siege_on_node1_too(app_on_node1: Lab):
+    """A 60 s run interrupted after a few seconds, as a user's Ctrl-C would (SIGINT to fab)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from gourmetops import PROJECT_ROOT
+
+    fab = Path(sys.executable).with_name("fab")
+    proc = subprocess.Popen(
+        [
+            str(fab),
+            "loadtest",
+            "--url",
+            URL.format(port=8000),
+            "--concurrency",
+            "2",
+            "--duration",
+            "60s",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while app_on_node1.ssh("node1", "pgrep -x siege", check=False).returncode != 0:
+            assert time.monotonic() < deadline, "siege never started on node1"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while app_on_node1.ssh("node1", "pgrep -x siege", check=False).returncode == 0:
+        assert time.monotonic() < deadline, "siege still runs on node1 after Ctrl-C"
+        time.sleep(0.5)
+    output = proc.stdout.read() if proc.stdout else ""
+    assert proc.returncode == 130, output
+    assert "interrupted; siege stopped on the node after" in output
