@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,23 @@ def fresh_lab(lab: Lab) -> Lab:
     """Pristine nodes for this module: fresh upper dirs and host keys."""
     labmod.reset(lab.target)
     return lab
+
+
+STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def standin_app(lab: Lab) -> Iterator[Lab]:
+    """The GourmetGram stand-in (tests/fixtures/app) serving on node1's port 8000, stopped
+    by the PID it was started with."""
+    lab.put("node1", STANDIN_APP, "/tmp/gourmetgram-standin.py")
+    lab.ssh(
+        "node1",
+        "PORT=8000 setsid nohup python3 /tmp/gourmetgram-standin.py </dev/null >/dev/null 2>&1 & "
+        "echo $! > /tmp/gourmetgram-standin.pid",
+    )
+    lab.ssh(
+        "node1", "for i in $(seq 50); do ss -ltn | grep -q :8000 && exit 0; sleep 0.1; done; exit 1"
+    )
+    yield lab
+    lab.ssh("node1", "kill $(cat /tmp/gourmetgram-standin.pid)", check=False)

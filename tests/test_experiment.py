@@ -11,31 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from gourmetops import PROJECT_ROOT
 from tests.labtools import Lab
 
-APP = Path(__file__).parent / "fixtures" / "app" / "app.py"
 RUNNER = Path(__file__).parent / "experiment_standin_run.py"
 
 
-@pytest.fixture
-def node1_app(lab: Lab):
-    lab.put("node1", APP, "/tmp/gourmetgram-standin.py")
-    lab.ssh(
-        "node1",
-        "PORT=8000 setsid nohup python3 /tmp/gourmetgram-standin.py </dev/null >/dev/null 2>&1 & "
-        "echo $! > /tmp/gourmetgram-standin.pid",
-    )
-    lab.ssh(
-        "node1", "for i in $(seq 50); do ss -ltn | grep -q :8000 && exit 0; sleep 0.1; done; exit 1"
-    )
-    yield lab
-    lab.ssh("node1", "kill $(cat /tmp/gourmetgram-standin.pid)", check=False)
-
-
-def test_experiment_runs_every_scenario_and_reports(node1_app: Lab, tmp_path):
+def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
     """Run in a process of its own (see tests/experiment_standin_run.py for why)."""
     proc = subprocess.run(
         [sys.executable, str(RUNNER), str(tmp_path / "run")],

@@ -7,27 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.labtools import Lab
 
-APP = Path(__file__).parent / "fixtures" / "app" / "app.py"
 URL = "http://10.254.1.11:{port}/test"
-
-
-@pytest.fixture(scope="module")
-def app_on_node1(lab: Lab):
-    lab.put("node1", APP, "/tmp/gourmetgram-standin.py")
-    lab.ssh(
-        "node1",
-        "PORT=8000 setsid nohup python3 /tmp/gourmetgram-standin.py </dev/null >/dev/null 2>&1 & "
-        "echo $! > /tmp/gourmetgram-standin.pid",
-    )
-    lab.ssh(
-        "node1", "for i in $(seq 50); do ss -ltn | grep -q :8000 && exit 0; sleep 0.1; done; exit 1"
-    )
-    yield lab
-    lab.ssh("node1", "kill $(cat /tmp/gourmetgram-standin.pid)", check=False)
 
 
 def saved(output: str) -> dict:
@@ -35,8 +17,8 @@ def saved(output: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def test_siege_against_a_healthy_server(app_on_node1: Lab):
-    result = app_on_node1.fab(
+def test_siege_against_a_healthy_server(standin_app: Lab):
+    result = standin_app.fab(
         "loadtest", "--url", URL.format(port=8000), "--concurrency", "4", "--duration", "3s"
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -48,8 +30,8 @@ def test_siege_against_a_healthy_server(app_on_node1: Lab):
     assert abs(rate - r["transaction_rate"]) / r["transaction_rate"] < 0.05
 
 
-def test_siege_against_nothing_counts_refusals(app_on_node1: Lab):
-    result = app_on_node1.fab(
+def test_siege_against_nothing_counts_refusals(standin_app: Lab):
+    result = standin_app.fab(
         "loadtest", "--url", URL.format(port=8001), "--concurrency", "2", "--duration", "2s"
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -64,7 +46,7 @@ def test_bad_duration_is_refused_before_connecting(lab: Lab):
     assert "duration 'soon': expected a positive number" in result.stdout
 
 
-def test_ctrl_c_stops_siege_on_node1_too(app_on_node1: Lab):
+def test_ctrl_c_stops_siege_on_node1_too(standin_app: Lab):
     """A 60 s run interrupted after a few seconds, as a user's Ctrl-C would (SIGINT to fab)."""
     import signal
     import subprocess
@@ -92,7 +74,7 @@ def test_ctrl_c_stops_siege_on_node1_too(app_on_node1: Lab):
     )
     try:
         deadline = time.monotonic() + 20
-        while app_on_node1.ssh("node1", "pgrep -x siege", check=False).returncode != 0:
+        while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode != 0:
             assert time.monotonic() < deadline, "siege never started on node1"
             time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
@@ -101,7 +83,7 @@ def test_ctrl_c_stops_siege_on_node1_too(app_on_node1: Lab):
         if proc.poll() is None:
             proc.kill()
     deadline = time.monotonic() + 10
-    while app_on_node1.ssh("node1", "pgrep -x siege", check=False).returncode == 0:
+    while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode == 0:
         assert time.monotonic() < deadline, "siege still runs on node1 after Ctrl-C"
         time.sleep(0.5)
     output = proc.stdout.read() if proc.stdout else ""
