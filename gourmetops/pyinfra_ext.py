@@ -16,6 +16,8 @@ from pyinfra.api import (
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import server
 
+from gourmetops import STATE_DIR
+
 
 class SystemdBooted(FactBase[bool]):
     """Whether PID 1 is systemd (the sd_booted() test), so systemctl can work at all."""
@@ -96,7 +98,14 @@ def authorized_head_key(head: str, public_key_path: str, user: str):
         # generating operation has run and this body is evaluated again.
         yield FunctionCommand(_key_not_generated_yet, (head, public_key_path), {})
         return
-    yield from server.user_authorized_keys._inner(user=user, public_keys=[lines[0].strip()])
+    # pyinfra >= 3.10 first tries each key as a file name, and a 4096-bit RSA key is longer
+    # than a file name may be (OSError ENAMETOOLONG): so the key goes over as a file.
+    key_file = STATE_DIR / "keys" / f"{head}.pub"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = key_file.with_suffix(f".{host.name}.tmp")
+    tmp.write_text(lines[0].strip() + "\n")
+    tmp.replace(key_file)
+    yield from server.user_authorized_keys._inner(user=user, public_keys=[str(key_file)])
 
 
 class PythonPlatform(FactBase):
