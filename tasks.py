@@ -61,7 +61,7 @@ from gourmetops.registry import RegistryError, api_command, parse_api
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
 from gourmetops.source import SourceError, controller_checkout
-from gourmetops.stages import failed_hosts, pyinfra_command
+from gourmetops.stages import explain_failures, failed_hosts, pyinfra_command
 from gourmetops.targets import TargetError, get_target
 from gourmetops.tunnel import TunnelError, api_tunnel
 
@@ -98,7 +98,7 @@ def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
         result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
     if result.exited != 0:
         hosts = failed_hosts(result.stdout + result.stderr)
-        why = "; ".join(f"{host}: {reason}" for host, reason in hosts.items()) or "see above"
+        why = explain_failures(hosts, get_target(target)) or "see above"
         raise Exit(f"{deploy} failed on target {target}: {why}", result.exited)
 
 
@@ -300,6 +300,16 @@ def _interruptible(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
+def _whole_number(flag: str, value: Any) -> int | None:
+    """A task flag as an int, refused by name (not with a traceback) when it is not one."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ManifestError(f"--{flag} {value!r} is not a whole number") from None
+
+
 def _objects(target: str, **overrides: Any) -> dict[str, dict[str, Any]]:
     """Rendered and strictly validated for the cluster's Kubernetes version, before any
     request is sent."""
@@ -314,7 +324,7 @@ def _objects(target: str, **overrides: Any) -> dict[str, dict[str, Any]]:
 @clean_errors
 def rollout(c, target="lab", replicas=None, timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
-    objects = _objects(target, replicas=None if replicas is None else int(replicas))
+    objects = _objects(target, replicas=_whole_number("replicas", replicas))
     with _cluster_api(target, port) as kube:
         app_stage.rollout(kube, objects, float(timeout), dry, print)
 
@@ -323,7 +333,7 @@ def rollout(c, target="lab", replicas=None, timeout=300, port=DEFAULT_LOCAL_PORT
 @clean_errors
 def scale(c, replicas, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
-    objects = _objects(target, replicas=int(replicas))
+    objects = _objects(target, replicas=_whole_number("replicas", replicas))
     with _cluster_api(target, port) as kube:
         app_stage.scale(kube, objects, float(timeout), dry, print)
 
@@ -352,9 +362,9 @@ def autoscale(
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
     objects = _objects(
         target,
-        hpa_min=None if min is None else int(min),
-        hpa_max=None if max is None else int(max),
-        hpa_cpu=None if cpu is None else int(cpu),
+        hpa_min=_whole_number("min", min),
+        hpa_max=_whole_number("max", max),
+        hpa_cpu=_whole_number("cpu", cpu),
     )
     with _cluster_api(target, port) as kube:
         if off:

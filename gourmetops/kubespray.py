@@ -17,6 +17,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from pyinfra.api.exceptions import DeployError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -43,8 +44,10 @@ _ROLE_GROUPS = ("kube_control_plane", "kube_node", "etcd")
 _CONTROL_PLANE_HOSTS = 2  # the builder's KUBE_CONTROL_HOSTS default
 
 
-class KubesprayConfigError(ValueError):
-    """A kubespray setting or file we cannot produce as asked; the message names it."""
+class KubesprayConfigError(DeployError, ValueError):
+    """A kubespray setting or file we cannot produce as asked; the message names it.
+
+    A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""
 
 
 def builder_roles(index: int, count: int) -> tuple[str, ...]:

@@ -38,12 +38,22 @@ class AppParams:
     hpa_cpu: int = 50
 
     def check(self) -> None:
-        if not isinstance(self.replicas, int) or self.replicas < 0:
-            raise ManifestError(f"replicas must be a whole number >= 0, not {self.replicas!r}")
-        if not (isinstance(self.hpa_min, int) and self.hpa_min >= 1):
-            raise ManifestError(f"HPA min must be >= 1, not {self.hpa_min!r}")
-        if not isinstance(self.hpa_max, int) or self.hpa_min > self.hpa_max:
-            raise ManifestError(f"HPA min ({self.hpa_min}) is above max ({self.hpa_max})")
+        # bool is an int to Python, and `replicas: true` is a typo, not one replica.
+        if type(self.replicas) is not int or self.replicas < 1:
+            raise ManifestError(
+                f"replicas (--replicas, or app_replicas in group_data) must be a whole number "
+                f">= 1, not {self.replicas!r}"
+            )
+        if type(self.hpa_min) is not int or self.hpa_min < 1:
+            raise ManifestError(
+                f"HPA min (--min, or hpa_min in group_data) must be a whole number >= 1, "
+                f"not {self.hpa_min!r}"
+            )
+        if type(self.hpa_max) is not int or self.hpa_min > self.hpa_max:
+            raise ManifestError(
+                f"HPA min ({self.hpa_min}) is above max ({self.hpa_max}) "
+                "(--min/--max, or hpa_min/hpa_max in group_data)"
+            )
         if not (isinstance(self.hpa_cpu, int) and 1 <= self.hpa_cpu <= 100):
             raise ManifestError(f"HPA CPU utilization must be 1..100 (%), not {self.hpa_cpu!r}")
         for kind, values in (("limits", self.limits), ("requests", self.requests)):

@@ -14,6 +14,9 @@ from fabric import Connection
 
 from gourmetops.recap import HostRecap, PlaybookProgress, RecapError, parse_recap, summarize_failure
 
+# kubespray's ssh_args, less the option that sends the known hosts file to /dev/null.
+ANSIBLE_SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAttempts=100"
+
 
 class PlaybookFailed(RuntimeError):
     """Still failing after the last retry; the message names hosts and the first failed task."""
@@ -49,9 +52,13 @@ class PlaybookRun:
 
     def command(self) -> str:
         """The shell command for node1; relative paths are under the login user's home."""
-        # No colour: the log is for reading and the recap for parsing.
+        # No colour: the log is for reading and the recap for parsing. kubespray's
+        # ansible.cfg turns host key checking off (host_key_checking=False, known hosts
+        # sent to /dev/null); the environment wins over it, so the keys the prepare stage
+        # pinned in node1's known_hosts are checked. Its other ssh_args are kept.
         return (
             f"cd {_home_path(self.kubespray_dir)} && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 "
+            f"ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS={shlex.quote(ANSIBLE_SSH_ARGS)} "
             f"{_home_path(self.venv)}/bin/ansible-playbook "
             f"-i {shlex.quote(self.inventory)} --become --become-user=root "
             f"{shlex.quote(self.playbook)}"

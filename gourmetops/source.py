@@ -10,13 +10,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyinfra.api.exceptions import DeployError
+
 from gourmetops import STATE_DIR
 
 EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
 
 
-class SourceError(RuntimeError):
-    """kubespray's source or the wheels for it cannot be had; the message says which."""
+class SourceError(DeployError, RuntimeError):
+    """kubespray's source or the wheels for it cannot be had; the message says which.
+
+    A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""
 
 
 def _git(*args: str) -> str:
@@ -33,7 +37,20 @@ def controller_checkout(source: str, ref: str) -> Path:
     dest = STATE_DIR / "kubespray" / key
     if not (dest / ".git").is_dir():
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _git("clone", "--quiet", "--branch", ref, source, str(dest))
+        try:
+            _git("clone", "--quiet", "--branch", ref, source, str(dest))
+        except SourceError:
+            # git's own words ("Remote branch ... not found in upstream origin") name
+            # neither the setting nor the fix; exit code 2 is "no such ref" for sure.
+            probe = subprocess.run(
+                ["git", "ls-remote", "--exit-code", source, ref], capture_output=True
+            )
+            if probe.returncode == 2:
+                raise SourceError(
+                    f"kubespray_ref {ref!r} is not a branch or tag of {source}; "
+                    "set kubespray_ref in group_data to one that exists"
+                ) from None
+            raise
     else:
         try:
             _git("-C", str(dest), "fetch", "--quiet", "origin", ref)

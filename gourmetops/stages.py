@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.targets import TARGETS, TargetError
+from gourmetops.targets import TARGETS, Target, TargetError
 
 
 def inventory_path(target: str) -> Path:
@@ -33,16 +33,55 @@ def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]
 
 
 _CONNECT_FAILED = re.compile(
-    r"^\s*\[(?P<host>[^\]]+)\] (?:SSH error|Could not connect|Connection error)", re.M
+    r"^\s*\[(?P<host>[^\]]+)\] (?P<what>SSH host key error|SSH error|Could not connect"
+    r"|Could not resolve hostname|Connection error|EOF error|Authentication error)"
+    r"(?: \((?P<why>.*)\))?\s*$",
+    re.M,
 )
 _OP_FAILED = re.compile(r"^\s*\[(?P<host>[^\]]+)\] Error", re.M)
+HOST_KEY_CHANGED = "SSH host key changed"
 
 
 def failed_hosts(pyinfra_output: str) -> dict[str, str]:
     """Hosts a pyinfra run could not reach or failed on, from its log: host -> why."""
-    failed = {
-        m["host"]: "could not connect over SSH" for m in _CONNECT_FAILED.finditer(pyinfra_output)
-    }
+    failed = {}
+    for m in _CONNECT_FAILED.finditer(pyinfra_output):
+        what = "could not connect over SSH"
+        if m["what"] == "SSH host key error":
+            what = HOST_KEY_CHANGED
+        failed[m["host"]] = what + (f" ({m['why']})" if m["why"] else "")
     for m in _OP_FAILED.finditer(pyinfra_output):
         failed.setdefault(m["host"], "an operation failed")
     return failed
+
+
+def explain_failures(failed: dict[str, str], target: Target) -> str:
+    """One line naming every failed node in cluster order, with what the user can do.
+
+    A worker is only reached through the jump host, so when the jump host cannot be
+    reached the workers' own errors (which name the jump host's address) would mislead."""
+    jump = target.cluster.jump.name
+    addresses = {str(n.address): n.name for n in target.cluster.workers}
+    addresses[str(target.public_address)] = jump
+    known_hosts = target.ssh_options.get("UserKnownHostsFile", "~/.ssh/known_hosts")
+    jump_failure = failed.get(jump, "")
+    jump_unreachable = jump_failure.startswith(("could not connect", HOST_KEY_CHANGED))
+    order = [n.name for n in target.cluster.nodes]
+    parts = []
+    for host in sorted(failed, key=lambda h: order.index(h) if h in order else len(order)):
+        why = failed[host]
+        if why.startswith(HOST_KEY_CHANGED):
+            found = re.search(r"Host key for (\S+?)\.? does not match", why)
+            address = found[1] if found else ""
+            if addresses.get(address, host) != host:
+                why = f"unreachable through {jump} ({jump}'s {HOST_KEY_CHANGED.lower()})"
+            else:
+                why = (
+                    f"{HOST_KEY_CHANGED}: it is not the key pinned in {known_hosts}, so the run "
+                    "stopped (a man-in-the-middle looks the same). If the node was rebuilt, "
+                    f"remove the old key and rerun: ssh-keygen -f {known_hosts} -R {address}"
+                )
+        elif host != jump and jump_unreachable and why.startswith("could not connect"):
+            why = f"unreachable through {jump} ({jump} could not be reached)"
+        parts.append(f"{host}: {why}")
+    return "; ".join(parts)

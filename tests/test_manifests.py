@@ -149,8 +149,19 @@ def test_broken_objects_fail_validation(break_it, message):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"replicas": -1}, "replicas must be a whole number >= 0"),
-        ({"hpa_min": 5, "hpa_max": 2}, r"HPA min \(5\) is above max \(2\)"),
+        (
+            {"replicas": -1},
+            r"^replicas \(--replicas, or app_replicas in group_data\) must be a whole number "
+            r">= 1, not -1$",
+        ),
+        ({"replicas": 0}, r"must be a whole number >= 1, not 0$"),
+        ({"replicas": "6"}, r"must be a whole number >= 1, not '6'$"),
+        ({"replicas": True}, r"must be a whole number >= 1, not True$"),
+        (
+            {"hpa_min": 5, "hpa_max": 2},
+            r"^HPA min \(5\) is above max \(2\) \(--min/--max, or hpa_min/hpa_max in group_data\)$",
+        ),
+        ({"hpa_min": 0}, r"^HPA min \(--min, or hpa_min in group_data\) must be a whole number"),
         ({"hpa_cpu": 0}, "must be 1..100"),
         ({"hpa_cpu": 150}, "must be 1..100"),
         ({"limits": {"cpu": "half", "memory": "500Mi"}}, "limits.cpu: 'half' is not a Kubernetes"),
