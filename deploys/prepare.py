@@ -2,8 +2,8 @@
 
 - node1 gets an RSA key of its own and every node authorises it (kubespray's ansible runs
   from node1 to all three);
-- node1 knows the three nodes' host keys, scanned over the private network (instead of
-  the tutorial's StrictHostKeyChecking=no);
+- node1 knows the three nodes' host keys, read from each node over the controller's
+  verified connection (instead of the tutorial's StrictHostKeyChecking=no);
 - firewalld is stopped and disabled everywhere (kubespray does not manage firewall rules);
 - node1 loses the Docker packages and apt source left by the tutorial's Docker section.
 
@@ -16,7 +16,7 @@ from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
 from gourmetops.pyinfra_ext import (
-    SshHostKeys,
+    SshHostPublicKeys,
     SystemdBooted,
     SystemdUnitInstalled,
     authorized_head_key,
@@ -25,14 +25,14 @@ from gourmetops.pyinfra_ext import (
 
 head = inventory.get_group("head")[0]
 user = host.data.get("ssh_user") or "cc"
-key_path = f"{head.get_fact(Home)}/{host.data.cluster_key_path}"
 is_head = "head" in host.groups
+# Each fact is a round trip (through node1 for the workers): ask for a home once.
+home = host.get_fact(Home) if is_head else None
+key_path = f"{home if is_head else head.get_fact(Home)}/{host.data.cluster_key_path}"
 
 # --- node1's cluster key ---------------------------------------------------------------
 if is_head:
-    files.directory(
-        name="~/.ssh exists and is private", path=f"{host.get_fact(Home)}/.ssh", mode="700"
-    )
+    files.directory(name="~/.ssh exists and is private", path=f"{home}/.ssh", mode="700")
     if not host.get_fact(File, path=key_path):
         server.shell(
             name=f"Generate the cluster key {key_path} (RSA {host.data.cluster_key_bits})",
@@ -50,17 +50,19 @@ authorized_head_key(
 # --- node1 knows every node's host key -------------------------------------------------
 if is_head:
     names_by_address = {h.data.private_address: h.name for h in inventory}
-    scanned = host.get_fact(SshHostKeys, addresses=sorted(names_by_address))
-    for address, name in names_by_address.items():
-        if address not in scanned:
+    host_keys = {}
+    for node in inventory:
+        if node.connected:
+            host_keys[node.data.private_address] = node.get_fact(SshHostPublicKeys, _sudo=True)
+        else:
             logger.warning(
-                f"[{host.name}] no SSH host key from {name} ({address}); "
+                f"[{host.name}] no SSH host key from {node.name} ({node.data.private_address}); "
                 "it is left out of known_hosts until a rerun reaches it"
             )
     files.block(
         name="Pin the cluster nodes' host keys in known_hosts",
-        path=f"{host.get_fact(Home)}/.ssh/known_hosts",
-        content=known_hosts_lines(names_by_address, scanned),
+        path=f"{home}/.ssh/known_hosts",
+        content=known_hosts_lines(names_by_address, host_keys),
         marker="# {mark} gourmetops cluster nodes",
     )
 

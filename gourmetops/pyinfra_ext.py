@@ -44,32 +44,30 @@ class SystemdUnitInstalled(FactBase[bool]):
         return output == ["yes"]
 
 
-class SshHostKeys(FactBase[dict[str, list[str]]]):
-    """The SSH host keys of `addresses` as seen from this host: address -> ["type key", ...].
+class SshHostPublicKeys(FactBase[list[str]]):
+    """This host's SSH host public keys as its sshd serves them: ["type key", ...].
 
-    Read-only (ssh-keyscan), so it is a fact: node1 scans the other nodes over the
-    private network, the same path its ansible will use."""
+    Read over pyinfra's own connection, which the controller has already authenticated
+    (and which reaches node2/node3 through node1, on the private network): what node1
+    pins is what was verified, not whatever answered a scan first. Run with _sudo=True:
+    `sshd -T` (the effective HostKey paths) needs root; the stock paths are the fallback."""
 
-    def command(self, addresses: list[str]) -> StringCommand:
-        return StringCommand(
-            "ssh-keyscan -T 5 -t rsa,ecdsa,ed25519", *addresses, "2>/dev/null || true"
+    def command(self) -> str:
+        return (
+            "keys=$(sshd -T 2>/dev/null | awk '$1 == \"hostkey\" {print $2}'); "
+            'for k in ${keys:-/etc/ssh/ssh_host_*_key}; do cat "$k.pub" 2>/dev/null; done; true'
         )
 
-    def process(self, output: list[str]) -> dict[str, list[str]]:
-        keys: dict[str, list[str]] = {}
-        for line in output:
-            parts = line.split()
-            if len(parts) == 3 and not line.startswith("#"):
-                keys.setdefault(parts[0], []).append(f"{parts[1]} {parts[2]}")
-        return {address: sorted(found) for address, found in keys.items()}
+    def process(self, output: list[str]) -> list[str]:
+        return sorted(" ".join(line.split()[:2]) for line in output if len(line.split()) >= 2)
 
 
-def known_hosts_lines(names_by_address: dict[str, str], scanned: dict[str, list[str]]) -> list[str]:
+def known_hosts_lines(names_by_address: dict[str, str], keys: dict[str, list[str]]) -> list[str]:
     """known_hosts lines naming each node by name and address, in a stable order."""
     return [
         f"{name},{address} {key}"
         for address, name in sorted(names_by_address.items(), key=lambda item: item[1])
-        for key in scanned.get(address, [])
+        for key in keys.get(address, [])
     ]
 
 
