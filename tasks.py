@@ -96,6 +96,13 @@ def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
     print(f"==> {shlex.join(cmd)}", flush=True)
     with c.cd(str(PROJECT_ROOT)):
         result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
+    # pyinfra exits 0 on Ctrl-C: an interrupted deploy must not pass for a finished one.
+    if "\nExiting upon user request!" in "\n" + result.stdout + result.stderr:
+        raise Exit(
+            f"{deploy} interrupted on target {target}: stopped partway; "
+            f"rerun `fab {deploy} --target {target}` to converge",
+            130,
+        )
     if result.exited != 0:
         hosts = failed_hosts(result.stdout + result.stderr)
         why = explain_failures(hosts, get_target(target)) or "see above"

@@ -1,0 +1,194 @@
+"""Faults on the lab: a node's sshd killed mid-run, the jump host down, Ctrl-C halfway.
+
+Each test runs the real `fab` against the real nodes, breaks something at a chosen point
+of the run (the run is paused with SIGSTOP at a line of its own output while the fault is
+made, so "mid-run" is a fixed point, not a race), and checks what the tool said, that the
+healthy nodes still converged, and that the rerun converges without duplicated lines.
+Every fixture puts the lab back the way it found it (sshd started, node1 booted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gourmetops import PROJECT_ROOT
+from gourmetops import lab as labmod
+from gourmetops.lab import machines
+from gourmetops.registry import PACKAGE_CONFIG, package_config
+from tests.labtools import Lab, results_total
+
+AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"
+PODMAN_TRUST = "--> Starting operation: podman trusts node1:5000"
+# Kill every sshd of the node (the listener and each connection's), the listener first
+# through systemd so that its Restart=on-failure does not bring it straight back.
+KILL_SSHD = (
+    "systemctl stop ssh.service; "
+    "for pid in $(pgrep -x sshd); do kill -KILL $pid; done; "
+    "! pgrep -x sshd"
+)
+
+
+def fab_interrupted_at(
+    lab: Lab, marker: str, fault: Callable[[int], object], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `fab *args`; when `marker` appears in its output, stop the run (SIGSTOP to its
+    process group), make `fault(pgid)` happen, and let the run go on (SIGCONT)."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("fab")), *args],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # its own process group, as a terminal job
+    )
+    assert proc.stdout is not None
+    lines, seen = [], False
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not seen and marker in line:
+                seen = True
+                os.killpg(proc.pid, signal.SIGSTOP)
+                try:
+                    fault(proc.pid)
+                finally:
+                    os.killpg(proc.pid, signal.SIGCONT)
+        proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines)
+    assert seen, f"the run never printed {marker!r}:\n{output[-3000:]}"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
+
+
+def ctrl_c(lab: Lab, marker: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Ctrl-C at `marker`: SIGINT to the whole process group, as a terminal sends it (fab
+    and the pyinfra it runs both get it). Sent while the group is stopped, it is delivered
+    on SIGCONT: at the marker, wherever the run was."""
+    return fab_interrupted_at(lab, marker, lambda pgid: os.killpg(pgid, signal.SIGINT), *args)
+
+
+def last_line(output: str) -> str:
+    return output.strip().splitlines()[-1]
+
+
+def assert_no_duplicate_lines(lab: Lab) -> None:
+    """authorized_keys, known_hosts and the registry's config files hold each line once."""
+    pubkey = lab.out("node1", "cat ~/.ssh/id_rsa.pub")
+    for node in lab.nodes:
+        keys = lab.out(node, "cat ~/.ssh/authorized_keys").splitlines()
+        assert keys.count(pubkey) == 1, (node, keys)
+        assert len(keys) == len(set(keys)), (node, keys)
+        daemon = json.loads(lab.out(node, "cat /etc/docker/daemon.json"))
+        assert daemon == {"insecure-registries": ["node1:5000"]}, node
+        podman = lab.out(node, "cat /etc/containers/registries.conf.d/50-gourmetops-registry.conf")
+        assert podman == '[[registry]]\nlocation = "node1:5000"\ninsecure = true', node
+    known = lab.out("node1", "cat ~/.ssh/known_hosts").splitlines()
+    assert len(known) == len(set(known)), known
+    assert known.count("# BEGIN gourmetops cluster nodes") == 1, known
+    for node in lab.target.cluster.nodes:
+        assert any(line.startswith(f"{node.name},{node.address} ") for line in known), known
+    assert lab.out("node1", f"cat {PACKAGE_CONFIG}") + "\n" == package_config(
+        "10.254.1.11:5000", False
+    )
+
+
+def assert_converged(lab: Lab, deploy: str) -> None:
+    again = lab.pyinfra(deploy)
+    assert again.returncode == 0, again.stdout[-3000:]
+    total = results_total(again.stdout)
+    assert total["success"] == "-" and total["error"] == "-", again.stdout[-3000:]
+
+
+@pytest.fixture
+def pristine(lab: Lab) -> Lab:
+    labmod.reset(lab.target)
+    return lab
+
+
+@pytest.fixture
+def sshd_restarted(pristine: Lab) -> Iterator[Lab]:
+    yield pristine
+    pristine.console("node3", "systemctl start ssh.service")
+
+
+def test_sshd_killed_mid_run_names_the_node_and_the_rerun_converges(sshd_restarted: Lab):
+    lab = sshd_restarted
+    proc = fab_interrupted_at(lab, AUTHORISE, lambda _: lab.console("node3", KILL_SSHD), "prepare")
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert last_line(proc.stdout).startswith("prepare failed on target lab: node3: "), proc.stdout[
+        -3000:
+    ]
+    assert "node1:" not in last_line(proc.stdout) and "node2:" not in last_line(proc.stdout)
+    # The nodes whose sshd lived converged in the same run.
+    pubkey = lab.out("node1", "cat ~/.ssh/id_rsa.pub")
+    assert lab.out("node2", "cat ~/.ssh/authorized_keys").splitlines().count(pubkey) == 1
+    for node in ("node1", "node2"):
+        assert lab.out(node, "systemctl is-active firewalld || true") == "inactive", node
+
+    lab.console("node3", "systemctl start ssh.service")
+    rerun = lab.fab("prepare")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert lab.out("node3", "systemctl is-active firewalld || true") == "inactive"
+    assert lab.out("node3", "cat ~/.ssh/authorized_keys").splitlines().count(pubkey) == 1
+    assert_converged(lab, "prepare")
+
+
+@pytest.fixture
+def node1_stopped(pristine: Lab) -> Iterator[Lab]:
+    pid = labmod.status(pristine.target).nodes["node1"]
+    assert pid
+    machines.stop(pid)  # the lab's own orderly shutdown of that node, by its nspawn PID
+    yield pristine
+    labmod.up(pristine.target)  # a lab with a stopped node is stale: rebuilt whole
+
+
+def test_jump_host_down_names_workers_unreachable_through_it(node1_stopped: Lab):
+    proc = node1_stopped.fab("prepare")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    line = last_line(proc.stdout)
+    assert line.startswith("prepare failed on target lab: node1: could not connect over SSH ("), (
+        line
+    )
+    assert line.endswith(
+        "; node2: unreachable through node1 (node1 could not be reached)"
+        "; node3: unreachable through node1 (node1 could not be reached)"
+    ), line
+    assert "Traceback" not in proc.stdout
+
+
+def test_ctrl_c_halfway_then_reruns_converge_without_duplicates(pristine: Lab):
+    lab = pristine
+    first = ctrl_c(lab, AUTHORISE, "prepare")
+    assert first.returncode == 130, first.stdout[-3000:]
+    assert last_line(first.stdout) == (
+        "prepare interrupted on target lab: stopped partway; "
+        "rerun `fab prepare --target lab` to converge"
+    )
+    assert "Results:" not in first.stdout  # it stopped halfway, not at the end
+    rerun = lab.fab("prepare")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+
+    second = ctrl_c(lab, PODMAN_TRUST, "registry")
+    assert second.returncode == 130, second.stdout[-3000:]
+    assert last_line(second.stdout).startswith("registry interrupted on target lab: ")
+    assert "Results:" not in second.stdout
+    rerun = lab.fab("registry")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+
+    assert_no_duplicate_lines(lab)
+    assert_converged(lab, "prepare")
+    assert_converged(lab, "registry")
+    assert_no_duplicate_lines(lab)
