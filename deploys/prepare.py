@@ -3,7 +3,7 @@
 - node1 gets an RSA key of its own and every node authorises it (kubespray's ansible runs
   from node1 to all three);
 - node1 knows the three nodes' host keys, read from each node over the controller's
-  verified connection (instead of the tutorial's StrictHostKeyChecking=no);
+  verified connection (where the tutorial turns host key checking off);
 - firewalld is stopped and disabled everywhere (kubespray does not manage firewall rules);
 - node1 loses the Docker packages and apt source left by the tutorial's Docker section.
 
