@@ -8,6 +8,7 @@ experiment.json holds {"scenarios": [{"name", "result": <SiegeResult as dict>,
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,32 @@ def table(data: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def scale_down_summary(down: dict[str, Any]) -> str:
+    """One sentence on the HPA's scale-down watch, saying whether a scale-up was seen at all."""
+    seconds, minimum = down.get("seconds", 0), down.get("min", "its minimum")
+    outcome = down.get("outcome")
+    if outcome == "scaled_down":
+        return (
+            f"scaled down: from a peak of {down['peak']} replicas back to {minimum} "
+            f"within {seconds:.0f}s of the last load test"
+        )
+    if outcome == "still_scaled_up":
+        last = down["samples"][-1].get("replicas") if down.get("samples") else "?"
+        return (
+            f"not scaled down: {last} replicas (peak {down['peak']}) still "
+            f"{seconds:.0f}s after the last load test; stopped watching"
+        )
+    if outcome == "no_scale_up":
+        return (
+            f"no scale-up observed: replicas never rose above the minimum of {minimum} "
+            f"(peak {down['peak']}) during the autoscaling load tests or the {seconds:.0f}s "
+            "watch after them, so there was no scale-down to see"
+        )
+    # Results saved before the watch recorded scale-ups: "reached" alone proves no scale-down.
+    state = "minimum reached" if down.get("reached") else "minimum not reached"
+    return f"{state} after {seconds:.0f}s (this run did not record whether the HPA scaled up)"
+
+
 def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
     import matplotlib
 
@@ -117,18 +144,34 @@ def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
         )
         ax.set_xlabel("seconds after the last load test")
         ax.set_ylabel("ready replicas")
-        state = "reached" if down.get("reached") else "not reached"
-        ax.set_title(f"HPA scale-down (minimum {state} after {down.get('seconds', 0):.0f}s)")
+        if down.get("min") is not None:
+            ax.axhline(down["min"], color="grey", linestyle="--")
+            # Labelled at the line's left end: a legend box would cover the replica steps.
+            ax.text(
+                0.01,
+                down["min"],
+                f"HPA minimum ({down['min']})",
+                transform=ax.get_yaxis_transform(),
+                va="bottom",
+                color="grey",
+            )
+        ax.set_title("HPA scale-down: " + scale_down_summary(down).split(":")[0])
         fig.tight_layout()
         path = out_dir / "scale_down.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)
         written.append(path)
 
-    fig, ax = plt.subplots(figsize=(9, 4))
-    names = [s["name"] for s in data["scenarios"]]
-    ax.bar(names, [s["result"]["response_time"] for s in data["scenarios"]], color="#4c72b0")
-    ax.set_ylabel("mean response time (s)")
+    # Horizontal bars: the scenario names ("autoscaling (2-6, CPU 50%), second run") are
+    # too long to sit side by side under vertical bars; wrapped, they stay whole and level.
+    names = [textwrap.fill(s["name"], 28) for s in data["scenarios"]]
+    times = [s["result"]["response_time"] for s in data["scenarios"]]
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.75 * len(names)))
+    bars = ax.barh(names, times, color="#4c72b0")
+    ax.invert_yaxis()  # first scenario on top, in run order
+    ax.bar_label(bars, labels=[f"{t:.2f}s" for t in times], padding=3)
+    ax.set_xlim(0, max(times, default=0) * 1.15 or 1)
+    ax.set_xlabel("mean response time (s)")
     ax.set_title("Response time per scenario")
     fig.tight_layout()
     path = out_dir / "response_time.png"
@@ -152,6 +195,8 @@ def render(results_dir: Path) -> Path:
         table(data),
         "",
     ]
+    if data.get("scale_down"):
+        lines += [f"HPA scale-down: {scale_down_summary(data['scale_down'])}.", ""]
     lines += [f"![{p.stem}]({p.name})" for p in images]
     report = results_dir / "report.md"
     report.write_text("\n".join(lines) + "\n")

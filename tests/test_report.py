@@ -3,6 +3,7 @@ made-up numbers of the right shape; no cluster runs here)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from gourmetops.report import ReportError, load, peaks, render
 SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
 
 
-def test_report_has_the_three_scenarios_side_by_side_and_plots(tmp_path):
+def test_report_has_the_four_scenarios_side_by_side_and_plots(tmp_path):
     results = tmp_path / "run"
     shutil.copytree(SAMPLE, results)
     report = render(results).read_text()
@@ -23,13 +24,37 @@ def test_report_has_the_three_scenarios_side_by_side_and_plots(tmp_path):
     assert [row.split(" | ")[0] for row in rows[1:]] == [
         "| 1 replica",
         "| 6 replicas",
-        "| autoscaling (2-6, CPU 50%)",
+        "| autoscaling (2-6, CPU 50%), first run",
+        "| autoscaling (2-6, CPU 50%), second run",
     ]
     assert "| 6 replicas | 2310 | 77.26 | 0.13 | 0 | 100.00 | 6 | 340 |" in report
-    for png in ("replicas_cpu.png", "response_time.png"):
+    assert "HPA scale-down: scaled down: from a peak of 6 replicas back to 2 within 330s" in report
+    for png in ("replicas_cpu.png", "response_time.png", "scale_down.png"):
         data = (results / png).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
         assert f"]({png})" in report
+
+
+def test_report_says_when_no_scale_up_was_seen(tmp_path):
+    results = tmp_path / "run"
+    shutil.copytree(SAMPLE, results)
+    data = json.loads((results / "experiment.json").read_text())
+    flat = [{"t": float(t), "replicas": 2, "pods": None} for t in range(0, 40, 10)]
+    data["scale_down"] = {
+        "outcome": "no_scale_up",
+        "reached": False,
+        "scaled_up": False,
+        "peak": 2,
+        "min": 2,
+        "seconds": 30.0,
+        "samples": flat,
+    }
+    (results / "experiment.json").write_text(json.dumps(data))
+    report = render(results).read_text()
+    assert "HPA scale-down: no scale-up observed: replicas never rose above the minimum of 2" in (
+        report
+    )
+    assert "scaled down:" not in report
 
 
 def test_peaks_read_replicas_and_cpu_quantities():
