@@ -117,13 +117,19 @@ def base_image_command(tool: str, image: str) -> str:
     )
 
 
+class RegistryAbsent(ImageError):
+    """Nothing answers at the registry's address (the registry stage has not run yet)."""
+
+
 def registry_has(conn, base_url: str, name: str, tag: str) -> bool:
     """Whether node1's registry serves `name:tag`, asked over its API from node1."""
     from gourmetops.registry import api_command, parse_api
 
     path = f"/v2/{name}/manifests/{tag}"
     answer = parse_api(conn.run(api_command(base_url, [path]), hide=True).stdout)
-    status, _ = answer[path]
+    status, body = answer[path]
+    if status == 0:  # the API script's mark for "no HTTP answer at all" (refused, timeout)
+        raise RegistryAbsent(f"no registry answers at {base_url} ({body})")
     if status not in (200, 404):
         raise ImageError(f"registry at {base_url} answered {status} for {path}")
     return status == 200
@@ -143,7 +149,16 @@ def publish(
     "built"."""
     version = source.version()
     plan = replace(template, version=version)
-    if registry_has(conn, base_url, plan.name, version):
+    try:
+        present = registry_has(conn, base_url, plan.name, version)
+    except RegistryAbsent as exc:
+        if not dry:
+            raise
+        # In `fab up --dry` the registry stage only planned the registry, so its absence is
+        # the expected state of fresh nodes: plan the build a real run would do.
+        echo(f"{exc}: a real run needs the registry stage first (`fab registry`)")
+        present = False
+    if present:
         echo(f"{plan.remote(version)} is in the registry already: nothing to build")
         return "unchanged"
     if source.is_dir:
@@ -157,7 +172,10 @@ def publish(
         steps.append(f"make {base_image} from node1's root filesystem if missing")
     steps += plan.commands()
     if dry:
-        echo("would run on node1:\n  " + "\n  ".join(steps))
+        echo(
+            f"would build and push {plan.remote(version)} (and :latest); would run on node1:\n  "
+            + "\n  ".join(steps)
+        )
         return "dry"
     if source.is_dir:
         conn.run(f"rm -rf {shlex.quote(context)} && mkdir -p {shlex.quote(context)}", hide=True)
