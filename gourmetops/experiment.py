@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,60 @@ class Plan:
     sample_every: float = 5.0
     rollout_timeout: float = 300.0
     scale_down_timeout: float = 360.0  # the tutorial waits "a few minutes"
+
+
+def hpa_label(hpa_spec: dict[str, Any]) -> str:
+    """The autoscaling scenarios' name, from the HPA they run under."""
+    cpu = hpa_spec["metrics"][0]["resource"]["target"]["averageUtilization"]
+    return f"autoscaling ({hpa_spec['minReplicas']}-{hpa_spec['maxReplicas']}, CPU {cpu}%)"
+
+
+@dataclass
+class ScaleDownWatch:
+    """Whether the HPA scaled back down, judged from replica observations.
+
+    Reaching the minimum only counts as a scale-down after replicas were seen above it
+    (during the autoscaling load tests or the watch): an HPA that never scaled up sits at
+    its minimum from the start, and calling that "scaled down" would hide it."""
+
+    minimum: int
+    timeout: float
+    peak: int = 0  # highest ready replica count seen so far, load tests included
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def scaled_up(self) -> bool:
+        return self.peak > self.minimum
+
+    def observe(self, point: dict[str, Any]) -> bool:
+        """Record one sample ({"t", "replicas", ...}); True when the watch is over.
+        Without a scale-up seen yet it watches on to the timeout: lagging metrics can still
+        bring a late one."""
+        self.samples.append(point)
+        replicas = point.get("replicas") or 0
+        self.peak = max(self.peak, replicas)
+        if self.scaled_up and replicas <= self.minimum:
+            return True
+        return point["t"] >= self.timeout
+
+    def outcome(self) -> str:
+        """scaled_down, still_scaled_up or no_scale_up."""
+        last = (self.samples[-1].get("replicas") or 0) if self.samples else 0
+        if not self.scaled_up:
+            return "no_scale_up"
+        return "scaled_down" if last <= self.minimum else "still_scaled_up"
+
+    def result(self) -> dict[str, Any]:
+        outcome = self.outcome()
+        return {
+            "outcome": outcome,
+            "reached": outcome == "scaled_down",
+            "scaled_up": self.scaled_up,
+            "peak": self.peak,
+            "min": self.minimum,
+            "seconds": self.samples[-1]["t"] if self.samples else 0,
+            "samples": self.samples,
+        }
 
 
 def _sampler(kube: Kube, objects: Objects) -> Callable[[], dict[str, Any]]:
@@ -103,8 +157,7 @@ def run(
     autoscaled = objects_for(replicas=1)
     app_stage.autoscale(kube, autoscaled, plan.rollout_timeout, False, echo)
     hpa = autoscaled["hpa"]["spec"]
-    label = f"autoscaling ({hpa['minReplicas']}-{hpa['maxReplicas']}, CPU "
-    label += f"{hpa['metrics'][0]['resource']['target']['averageUtilization']}%)"
+    label = hpa_label(hpa)
     load(f"{label}, first run")
     echo(f"==> pause {plan.pause:.0f}s")
     time.sleep(plan.pause)
@@ -114,20 +167,21 @@ def run(
         f"==> watching the HPA scale back to {hpa['minReplicas']} "
         f"(at most {plan.scale_down_timeout:.0f}s)"
     )
+    watch = ScaleDownWatch(minimum=hpa["minReplicas"], timeout=plan.scale_down_timeout)
+    # A scale-up seen while the load ran counts: the watch starts after it.
+    watch.peak = max(
+        (
+            x.get("replicas") or 0
+            for s in data["scenarios"]
+            if s["name"].startswith(label)
+            for x in s["samples"]
+        ),
+        default=0,
+    )
     started = time.monotonic()
-    timeline = []
-    while True:
-        point = {"t": round(time.monotonic() - started, 1), **sample()}
-        timeline.append(point)
-        if point["replicas"] <= hpa["minReplicas"]:
-            data["scale_down"] = {"reached": True, "seconds": point["t"], "samples": timeline}
-            break
-        if point["t"] >= plan.scale_down_timeout:
-            data["scale_down"] = {"reached": False, "seconds": point["t"], "samples": timeline}
-            echo(
-                f"    still {point['replicas']} replicas after {point['t']:.0f}s; stopped watching"
-            )
-            break
+    while not watch.observe({"t": round(time.monotonic() - started, 1), **sample()}):
         time.sleep(plan.sample_every)
+    data["scale_down"] = watch.result()
+    echo(f"    {report.scale_down_summary(data['scale_down'])}")
     (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))
     return report.render(out_dir)

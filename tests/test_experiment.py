@@ -42,8 +42,12 @@ def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
         assert scenario["samples"], scenario["name"]
     peak = {s["name"]: max(x["replicas"] for x in s["samples"]) for s in data["scenarios"]}
     assert peak["1 replica"] == 1 and peak["6 replicas"] == 6
-    assert data["scale_down"]["reached"] is True
+    # The stand-in's HPA holds replicas at its minimum (no CPU drives it up), so the watch
+    # must not call that a scale-down.
+    down = data["scale_down"]
+    assert (down["outcome"], down["reached"], down["peak"]) == ("no_scale_up", False, 2)
     text = report.read_text()
+    assert "HPA scale-down: no scale-up observed" in text
     assert text.count("\n| autoscaling") == 2 and "| 6 replicas |" in text
     for png in ("replicas_cpu.png", "response_time.png", "scale_down.png"):
         assert (tmp_path / "run" / png).stat().st_size > 10_000, png
