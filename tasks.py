@@ -32,6 +32,7 @@ from gourmetops import render as rendermod
 from gourmetops import report as reportmod
 from gourmetops.cluster import ClusterError
 from gourmetops.experiment import Plan as ExperimentPlan
+from gourmetops.experiment import describe as experiment_describe
 from gourmetops.experiment import run as experiment_run
 from gourmetops.image import AppSource, ImageError, ImagePlan, publish
 from gourmetops.kube import Kube, KubeError, pod_metrics
@@ -47,6 +48,7 @@ from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY, kube_version
 from gourmetops.lab import LabError
 from gourmetops.loadtest import (
+    SAMPLE_EVERY,
     Interrupted,
     LoadRun,
     LoadTestError,
@@ -54,6 +56,7 @@ from gourmetops.loadtest import (
     ensure_siege,
     stop_command,
 )
+from gourmetops.loadtest import describe as describe_load
 from gourmetops.loadtest import run as loadtest_run
 from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
@@ -405,10 +408,19 @@ def teardown(c, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
         "duration": "how long: 30s, 2m ... (siege -t; default 30s)",
         "url": "what to load (default: http://<Service external IP>/test)",
         "port": KUBE_HELP["port"],
+        "dry": "print the siege run (node, command, URL, length, users), run and install nothing",
     }
 )
 @clean_errors
-def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEFAULT_LOCAL_PORT):
+def loadtest(
+    c,
+    target="lab",
+    concurrency=10,
+    duration="30s",
+    url=None,
+    port=DEFAULT_LOCAL_PORT,
+    dry=False,
+):
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
     tgt = get_target(target)
     data = host_data(target)
@@ -421,6 +433,19 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
         load.command()  # checks the parameters before connecting
     except LoadTestError as exc:
         raise Exit(f"error: {exc}", 1) from None
+    if dry:
+        # Before any connection: remote.connect builds its own Fabric config, so only this
+        # flag (not `fab --dry`) keeps a dry run from touching node1.
+        sampled = None
+        if data.cluster_installs_kubernetes:
+            sampled = (
+                f"replicas and pod CPU/memory every {SAMPLE_EVERY:g}s through the API tunnel "
+                f"(port {port})"
+            )
+        results = tgt.state_dir / "results" / "loadtest-<YYYYmmdd-HHMMSS>.json"
+        lines = describe_load(load, tgt.cluster.jump.name, sampled, str(results))
+        print("would run " + "\n".join(lines))
+        return
     conn = connect(tgt, tgt.cluster.jump.name)
     ensure_siege(conn)
     stop_cmd = stop_command(str(tgt.write_ssh_config()), tgt.cluster.jump.name)
@@ -479,6 +504,7 @@ def loadtest(c, target="lab", concurrency=10, duration="30s", url=None, port=DEF
         "scale_down_timeout": "longest wait for the HPA to scale back down (default 360)",
         "url": "what to load (default: http://<Service external IP>/test)",
         "port": KUBE_HELP["port"],
+        "dry": "print the scenario plan (replicas, HPA, siege runs, waits), run nothing",
     }
 )
 @clean_errors
@@ -491,11 +517,13 @@ def experiment(
     scale_down_timeout=360,
     url=None,
     port=DEFAULT_LOCAL_PORT,
+    dry=False,
 ):
     """1 replica vs 6 replicas vs autoscaling under siege: results, report and plots."""
     tgt = get_target(target)
-    if not host_data(target).cluster_installs_kubernetes:
-        raise Exit(f"{target} runs no Kubernetes: nothing to experiment on", 1)
+    no_kubernetes = f"{target} runs no Kubernetes: nothing to experiment on"
+    if not dry and not host_data(target).cluster_installs_kubernetes:
+        raise Exit(no_kubernetes, 1)
     try:
         plan = ExperimentPlan(
             url=url or f"http://{tgt.external_ip()}/test",
@@ -507,6 +535,15 @@ def experiment(
     except LoadTestError as exc:
         raise Exit(f"error: {exc}", 1) from None
     _objects(target)  # validated before anything is sent
+    if dry:
+        head = tgt.cluster.jump.name
+        steps = experiment_describe(plan, lambda **kw: _objects(target, **kw), head)
+        results = tgt.state_dir / "results" / "experiment-<YYYYmmdd-HHMMSS>"
+        print("would run, in order:\n  " + "\n  ".join(steps))
+        print(f"  results, report.md and plots in {results}")
+        if not host_data(target).cluster_installs_kubernetes:
+            raise Exit(f"{no_kubernetes} (a real run stops here, before step 1)", 1)
+        return
     conn = connect(tgt, tgt.cluster.jump.name)
     ensure_siege(conn)
     out = tgt.state_dir / "results" / f"experiment-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from gourmetops import app_stage, report
 from gourmetops.kube import Kube, pod_metrics
-from gourmetops.loadtest import LoadRun
+from gourmetops.loadtest import LoadRun, install_command
 from gourmetops.loadtest import run as run_load
 
 Objects = dict[str, dict[str, Any]]
@@ -99,6 +99,40 @@ def _sampler(kube: Kube, objects: Objects) -> Callable[[], dict[str, Any]]:
         }
 
     return sample
+
+
+def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:
+    """What `run` would do, step by step, from the same objects it would apply (the dry run)."""
+    one, six = objects_for(replicas=1), objects_for(replicas=6)
+    dep = one["deployment"]["metadata"]
+    hpa_obj = one["hpa"]
+    hpa = hpa_obj["spec"]
+    label = hpa_label(hpa)
+    load = LoadRun(plan.url, plan.concurrency, plan.duration)
+    siege = (
+        f"siege on {node}, {plan.concurrency} concurrent users for {plan.duration}s "
+        f"against {plan.url}, replicas and pod CPU/memory sampled every {plan.sample_every:g}s"
+    )
+    rollout = f"wait at most {plan.rollout_timeout:.0f}s for the rollout"
+    cpu = hpa["metrics"][0]["resource"]["target"]["averageUtilization"]
+    return [
+        f"siege installed on {node} if missing: {install_command()}",
+        f"HPA {hpa_obj['metadata']['name']} deleted first if present",
+        f"1. Deployment {dep['namespace']}/{dep['name']} at "
+        f"{one['deployment']['spec']['replicas']} replica ({rollout}); "
+        f"load test '1 replica': {siege}",
+        f"2. scaled to {six['deployment']['spec']['replicas']} replicas ({rollout}); "
+        f"load test '6 replicas': {siege}",
+        f"3. back to {one['deployment']['spec']['replicas']} replica with HPA "
+        f"{hpa_obj['metadata']['name']} (min {hpa['minReplicas']}, max {hpa['maxReplicas']}, "
+        f"CPU {cpu}%), replica count handed over to it ({rollout}); "
+        f"load test '{label}, first run': {siege}",
+        f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}",
+        f"5. watch the HPA scale back to {hpa['minReplicas']}, a sample every "
+        f"{plan.sample_every:g}s for at most {plan.scale_down_timeout:.0f}s (a scale-down "
+        f"counts only after replicas were seen above {hpa['minReplicas']})",
+        f"each siege run on {node}: {load.command()}",
+    ]
 
 
 def run(

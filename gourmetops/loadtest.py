@@ -15,6 +15,7 @@ from typing import Any
 from gourmetops.siege import SiegeResult, parse
 
 PID_FILE = "/tmp/gourmetops-siege.pid"
+SAMPLE_EVERY = 5.0  # seconds between samples during a load run
 _DURATION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[sSmMhH]?)$")
 
 
@@ -52,12 +53,29 @@ class LoadRun:
         )
 
 
+def install_command() -> str:
+    return "sudo apt-get update -q && sudo apt-get install -y -q siege"
+
+
 def ensure_siege(conn, install: bool = True) -> None:
     if conn.run("command -v siege", warn=True, hide=True).ok:
         return
     if not install:
         raise LoadTestError(f"siege is not installed on {conn.original_host}")
-    conn.run("sudo apt-get update -q && sudo apt-get install -y -q siege", hide=True)
+    conn.run(install_command(), hide=True)
+
+
+def describe(load: LoadRun, node: str, sampled: str | None, results: str) -> list[str]:
+    """What a load run would do (the dry run): checks the parameters as a real run does."""
+    command = load.command()
+    return [
+        f"siege on {node}: {load.concurrency} concurrent users for {load.duration}s "
+        f"against {load.url}",
+        f"  siege installed on {node} if missing: {install_command()}",
+        f"  command on {node}: {command}",
+        f"  meanwhile: {sampled}" if sampled else "  no samples (the target runs no Kubernetes)",
+        f"  results saved to {results}",
+    ]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -72,7 +90,7 @@ def run(
     conn,
     load: LoadRun,
     sample: Callable[[], dict[str, Any]] | None = None,
-    every: float = 5.0,
+    every: float = SAMPLE_EVERY,
     echo: Callable[[str], None] = print,
     stop_remote: Callable[[], None] | None = None,
 ) -> LoadRun:
