@@ -21,10 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import urllib3
 from fabric import task
 from invoke import Collection, Context
 from invoke.exceptions import Exit
 from kubernetes.client.exceptions import ApiException
+from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT, app_stage, manifests
 from gourmetops import lab as labmod
@@ -95,6 +97,7 @@ def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
+    get_target(target)  # a bad cluster.yaml or floating IP stops here, before any host
     cmd = pyinfra_command(target, deploy, dry=dry)
     print(f"==> {shlex.join(cmd)}", flush=True)
     with c.cd(str(PROJECT_ROOT)):
@@ -296,6 +299,17 @@ def _cluster_api(target: str, port: int) -> Iterator[Kube]:
         raise Exit(f"error: {exc}", 1) from None
     except ApiException as exc:
         raise Exit(f"the API server refused: {exc.status} {exc.reason}: {exc.body}", 1) from None
+    except urllib3.exceptions.HTTPError as exc:
+        servers = [
+            c.get("cluster", {}).get("server")
+            for c in (YAML(typ="safe").load(kubeconfig_path.read_text()) or {}).get("clusters", [])
+        ]
+        raise Exit(
+            f"error: no API server answered at {', '.join(map(str, servers))} "
+            f"({kubeconfig_path}, through the SSH tunnel to {tgt.cluster.jump.name}:6443): "
+            f"{getattr(exc, 'reason', None) or exc}",
+            1,
+        ) from None
 
 
 def _interruptible(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
