@@ -20,6 +20,7 @@ from gourmetops.pyinfra_ext import (
     SystemdBooted,
     SystemdUnitInstalled,
     authorized_head_key,
+    fact_from_each,
     known_hosts_lines,
 )
 
@@ -27,7 +28,7 @@ head = inventory.get_group("head")[0]
 user = host.data.get("ssh_user") or "cc"
 is_head = "head" in host.groups
 # Each fact is a round trip (through node1 for the workers): ask for a home once.
-home = host.get_fact(Home) if is_head else None
+home = host.get_fact(Home)
 key_path = f"{home if is_head else head.get_fact(Home)}/{host.data.cluster_key_path}"
 
 # --- node1's cluster key ---------------------------------------------------------------
@@ -45,20 +46,22 @@ authorized_head_key(
     head=head.name,
     public_key_path=f"{key_path}.pub",
     user=user,
+    home=home,
 )
 
 # --- node1 knows every node's host key -------------------------------------------------
 if is_head:
     names_by_address = {h.data.private_address: h.name for h in inventory}
-    host_keys = {}
     for node in inventory:
-        if node.connected:
-            host_keys[node.data.private_address] = node.get_fact(SshHostPublicKeys, _sudo=True)
-        else:
+        if not node.connected:
             logger.warning(
                 f"[{host.name}] no SSH host key from {node.name} ({node.data.private_address}); "
                 "it is left out of known_hosts until a rerun reaches it"
             )
+    keys_by_name = fact_from_each(
+        [node for node in inventory if node.connected], SshHostPublicKeys, _sudo=True
+    )
+    host_keys = {inventory.get_host(n).data.private_address: k for n, k in keys_by_name.items()}
     files.block(
         name="Pin the cluster nodes' host keys in known_hosts",
         path=f"{home}/.ssh/known_hosts",

@@ -34,7 +34,9 @@ BASE_PACKAGES = [
 ]
 # Installed after debootstrap with apt, as a user of the node would have. The registry
 # and podman stand in for Docker, which cannot run here (group_data/lab.py).
-EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc", "siege"]
+# python3-apt: Ansible's apt module needs it on the node (Ubuntu's cloud images ship it;
+# minbase does not) -- the benchmark runs the same host state through Ansible.
+EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc", "siege", "python3-apt"]
 USER = "cc"
 
 # Run in the new rootfs after debootstrap, as a user of the node would have set it up.
@@ -54,6 +56,9 @@ rm -f /etc/ssh/ssh_host_* /etc/hostname
 ln -sf /dev/null /etc/systemd/system/systemd-remount-fs.service
 mkdir -p /etc/systemd/journald.conf.d
 printf '[Journal]\\nStorage=volatile\\n' > /etc/systemd/journald.conf.d/lab.conf
+# No internet inside the lab: a failing apt fetch is retried 3 times with back-off by
+# default (~7 s of waiting per `apt update`), and a retry can never help here.
+echo 'Acquire::Retries "0";' > /etc/apt/apt.conf.d/80lab-offline
 # A fresh node runs no registry: the registry stage configures and starts it on node1.
 systemctl disable docker-registry.service
 # podman inside a container: no overlay on overlay, no systemd cgroup delegation, runc.
