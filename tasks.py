@@ -66,7 +66,7 @@ from gourmetops.registry import RegistryError, api_command, parse_api
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
 from gourmetops.source import SourceError, controller_checkout
-from gourmetops.stages import explain_failures, failed_hosts, pyinfra_command
+from gourmetops.stages import aborted_because, explain_failures, failed_hosts, pyinfra_command
 from gourmetops.targets import TargetError, get_target
 from gourmetops.tunnel import TunnelError, api_tunnel
 
@@ -111,7 +111,8 @@ def _run_pyinfra(c: Context, target: str, deploy: str, dry: bool) -> None:
         )
     if result.exited != 0:
         hosts = failed_hosts(result.stdout + result.stderr)
-        why = explain_failures(hosts, get_target(target)) or "see above"
+        output = result.stdout + result.stderr
+        why = explain_failures(hosts, get_target(target)) or aborted_because(output) or "see above"
         raise Exit(f"{deploy} failed on target {target}: {why}", result.exited)
 
 

@@ -55,6 +55,18 @@ def failed_hosts(pyinfra_output: str) -> dict[str, str]:
     return failed
 
 
+_RUN_ABORTED = re.compile(
+    r"^--> (?:Operation error|pyinfra error)(?: in \S+ line \d+)?: (?P<why>.+)$", re.M
+)
+
+
+def aborted_because(pyinfra_output: str) -> str | None:
+    """Why pyinfra stopped before running any operation (an error while planning, which
+    pyinfra reports once for the whole run, not per host)."""
+    found = _RUN_ABORTED.search(pyinfra_output)
+    return found["why"].strip() if found else None
+
+
 def explain_failures(failed: dict[str, str], target: Target) -> str:
     """One line naming every failed node in cluster order, with what the user can do.
 
