@@ -53,8 +53,8 @@ class PlaybookRun:
     def command(self) -> str:
         """The shell command for node1; relative paths are under the login user's home."""
         # No colour: the log is for reading and the recap for parsing. kubespray's
-        # ansible.cfg turns host key checking off (host_key_checking=False, known hosts
-        # sent to /dev/null); the environment wins over it, so the keys the prepare stage
+        # ansible.cfg turns host key checking off (and sends its known hosts file to
+        # /dev/null); the environment wins over it, so the keys the prepare stage
         # pinned in node1's known_hosts are checked. Its other ssh_args are kept.
         return (
             f"cd {_home_path(self.kubespray_dir)} && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 "
