@@ -1,0 +1,161 @@
+"""The Ansible reference for deploys/prepare.py: its inventory, derived from the cluster
+model and group_data like our own, a timed run of benchmarks/ansible/prepare.yml, and a
+check that a run left the host state deploys/prepare.py describes.
+
+Used by benchmarks/prepare_vs_ansible.py and tests/test_ansible_reference.py (which proves
+the reference really reaches the same state, so the comparison is fair).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gourmetops import PROJECT_ROOT
+from gourmetops.recap import HostRecap, parse_recap
+from gourmetops.settings import host_data
+from gourmetops.targets import Target
+
+PLAYBOOK = PROJECT_ROOT / "benchmarks" / "ansible" / "prepare.yml"
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+
+
+def inventory(target: Target) -> dict:
+    """An Ansible inventory of the target: the groups pyinfra uses, the same ssh_config
+    (node1 direct, node2/node3 through it) and the same group_data values."""
+    data = host_data(target.name)
+    groups = target.groups()
+    return {
+        "all": {
+            "vars": {
+                "ansible_ssh_common_args": f"-F {target.write_ssh_config()}",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "ssh_user": target.cluster.user,
+                "cluster_key_bits": data.cluster_key_bits,
+                "docker_packages": list(data.docker_packages),
+                "docker_apt_source": data.docker_apt_source,
+                "apt_update_offline_ok": data.apt_update_offline_ok,
+            },
+            "children": {
+                group: {
+                    "hosts": {
+                        name: {"private_address": hdata["private_address"]}
+                        for name, hdata in members
+                    }
+                }
+                for group, members in groups.items()
+            },
+        }
+    }
+
+
+def write_inventory(target: Target) -> Path:
+    path = target.state_dir / "ansible" / "hosts.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(inventory(target), indent=2))
+    return path
+
+
+@dataclass(frozen=True)
+class AnsibleRun:
+    seconds: float
+    recap: dict[str, HostRecap]
+    output: str
+
+    @property
+    def changed(self) -> int:
+        return sum(r.changed for r in self.recap.values())
+
+
+def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
+    """One ansible-playbook run, timed, from cold: a fresh ControlPath directory, so no SSH
+    connection is left over from an earlier run (pyinfra keeps none either)."""
+    hosts = write_inventory(target)
+    with tempfile.TemporaryDirectory(prefix="gourmetops-ansible-cp-") as cp_dir:
+        env = dict(os.environ)
+        env.update(
+            ANSIBLE_PIPELINING="True" if pipelining else "False",
+            ANSIBLE_SSH_CONTROL_PATH_DIR=cp_dir,
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="False",
+        )
+        start = time.monotonic()
+        proc = subprocess.run(
+            [ANSIBLE_PLAYBOOK, "-i", str(hosts), str(PLAYBOOK)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=600,
+        )
+        seconds = time.monotonic() - start
+        # End the ControlPersist masters this run started (they hold the directory open).
+        for sock in Path(cp_dir).iterdir():
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"],
+                capture_output=True,
+                timeout=10,
+            )
+    if proc.returncode != 0:
+        raise RuntimeError(f"ansible-playbook failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+    return AnsibleRun(seconds, parse_recap(proc.stdout), proc.stdout)
+
+
+def state_problems(target: Target) -> list[str]:
+    """What differs from the state deploys/prepare.py describes, read over SSH on the nodes
+    (empty when the state is right). Both tools are held to this same check."""
+    cfg = str(target.write_ssh_config())
+
+    def sh(node: str, command: str) -> str:
+        return subprocess.run(
+            ["ssh", "-F", cfg, "-o", "BatchMode=yes", node, command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+
+    data = host_data(target.name)
+    head = target.cluster.jump.name
+    problems = []
+    pubkey = sh(head, "cat ~/.ssh/id_rsa.pub")
+    if not pubkey.startswith("ssh-rsa "):
+        problems.append(f"{head}: no RSA key in ~/.ssh/id_rsa.pub")
+    if sh(head, "stat -c %a ~/.ssh/id_rsa") != "600":
+        problems.append(f"{head}: ~/.ssh/id_rsa is not 0600")
+    bits = sh(head, "ssh-keygen -l -f ~/.ssh/id_rsa.pub").split(" ")[0]
+    if bits != str(data.cluster_key_bits):
+        problems.append(f"{head}: key has {bits} bits")
+    key_body = " ".join(pubkey.split()[:2])
+    for node in target.cluster.nodes:
+        lines = sh(node.name, "cat ~/.ssh/authorized_keys").splitlines()
+        if sum(" ".join(line.split()[:2]) == key_body for line in lines) != 1:
+            problems.append(f"{node.name}: {head}'s key not authorised exactly once")
+        if sh(node.name, "systemctl is-active firewalld; systemctl is-enabled firewalld") != (
+            "inactive\ndisabled"
+        ):
+            problems.append(f"{node.name}: firewalld not stopped and disabled")
+    known = sh(head, "cat ~/.ssh/known_hosts").splitlines()
+    for node in target.cluster.nodes:
+        served = sh(node.name, "cat /etc/ssh/ssh_host_*_key.pub").splitlines()
+        for key in served:
+            line = f"{node.name},{node.address} {' '.join(key.split()[:2])}"
+            if known.count(line) != 1:
+                problems.append(f"{head}: known_hosts lacks (or repeats) {line[:60]}...")
+        reach = sh(head, f"ssh -o BatchMode=yes {node.address} hostname")
+        if reach != node.name:
+            problems.append(f"{head}: cannot reach {node.name} with its key and pinned host keys")
+    installed = sh(head, "dpkg-query -W -f '${Package} ${Status}\\n' 2>/dev/null")
+    for package in data.docker_packages:
+        if f"{package} install ok installed" in installed:
+            problems.append(f"{head}: {package} still installed")
+    if sh(head, f"test -e {data.docker_apt_source} && echo present") == "present":
+        problems.append(f"{head}: {data.docker_apt_source} still there")
+    return problems

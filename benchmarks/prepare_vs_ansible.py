@@ -1,0 +1,138 @@
+"""Benchmark: deploys/prepare.py (pyinfra) against the same host state in Ansible
+(benchmarks/ansible/prepare.yml), side by side on the same lab in one session.
+
+For every contender and round: the lab is reset to pristine nodes, a first run is timed
+and the state it left is checked (benchmarks/ansible_reference.state_problems, the same
+check for both), then no-op reruns are timed and must report no change. The order of the
+contenders rotates between rounds so neither always runs on a warmer machine. Also times
+`fab lab.up` cold (lab down, rootfs cached) and warm (already running).
+
+    sudo .venv/bin/python benchmarks/prepare_vs_ansible.py [ROUNDS] [NOOP_REPEATS]
+
+Needs the lab (root) and ansible (`pip install -e '.[dev]'`). docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.ansible_reference import run_playbook, state_problems  # noqa: E402
+from gourmetops import PROJECT_ROOT  # noqa: E402
+from gourmetops import lab as labmod  # noqa: E402
+from gourmetops.stages import pyinfra_command  # noqa: E402
+from gourmetops.targets import Target, lab_target  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def _run(cmd: list[str]) -> tuple[float, str]:
+    start = time.monotonic()
+    proc = subprocess.run(
+        cmd,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=600,
+    )
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}")
+    return elapsed, proc.stdout
+
+
+def _pyinfra_changes(output: str) -> str:
+    """The Success column of pyinfra's Grand total row ('-' when nothing changed)."""
+    for line in output.splitlines():
+        if line.strip().startswith("Grand total"):
+            return line.split()[3]
+    raise SystemExit(f"no results table in pyinfra output:\n{output[-3000:]}")
+
+
+def ours(target: Target) -> tuple[float, bool]:
+    seconds, output = _run(pyinfra_command(target.name, "prepare"))
+    return seconds, _pyinfra_changes(output) != "-"
+
+
+def ansible(pipelining: bool) -> Callable[[Target], tuple[float, bool]]:
+    def run(target: Target) -> tuple[float, bool]:
+        result = run_playbook(target, pipelining=pipelining)
+        return result.seconds, result.changed > 0
+
+    return run
+
+
+CONTENDERS: dict[str, Callable[[Target], tuple[float, bool]]] = {
+    "pyinfra (ours)": ours,
+    "ansible": ansible(pipelining=False),
+    "ansible, pipelining": ansible(pipelining=True),
+}
+
+
+def main(rounds: int, noop_repeats: int) -> None:
+    target = lab_target()
+    labmod.up(target)
+    first: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    noop: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    names = list(CONTENDERS)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            labmod.reset(target)
+            seconds, changed = CONTENDERS[name](target)
+            problems = state_problems(target)
+            if not changed or problems:
+                raise SystemExit(f"{name}: first run changed={changed}, state: {problems}")
+            first[name].append(seconds)
+            for _ in range(noop_repeats):
+                seconds, changed = CONTENDERS[name](target)
+                if changed:
+                    raise SystemExit(f"{name}: a rerun reported changes")
+                noop[name].append(seconds)
+            print(
+                f"round {i + 1} {name}: first {first[name][-1]:.2f}s, "
+                f"no-op {', '.join(f'{s:.2f}' for s in noop[name][-noop_repeats:])}s",
+                flush=True,
+            )
+    fab_noop = [_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
+
+    labmod.down(target)
+    lab_cold, _ = _run([str(BIN / "fab"), "lab.up"])
+    lab_warm, _ = _run([str(BIN / "fab"), "lab.up"])
+
+    def row(label: str, values: list[float]) -> str:
+        return (
+            f"| {label} | {statistics.median(values):.2f} | {min(values):.2f} | "
+            f"{max(values):.2f} | {len(values)} |"
+        )
+
+    print("\n| run | median (s) | min (s) | max (s) | n |\n|---|---|---|---|---|")
+    for name in CONTENDERS:
+        print(row(f"{name}, first run", first[name]))
+        print(row(f"{name}, no-op rerun", noop[name]))
+    print(row("`fab prepare`, no-op rerun", fab_noop))
+    print(row("`fab lab.up` cold (rootfs cached)", [lab_cold]))
+    print(row("`fab lab.up` warm (running)", [lab_warm]))
+
+    ours_first = statistics.median(first["pyinfra (ours)"])
+    ours_noop = statistics.median(noop["pyinfra (ours)"])
+    print("\n| Ansible / ours (medians) | first run | no-op rerun |\n|---|---|---|")
+    for name in names[1:]:
+        print(
+            f"| {name} | {statistics.median(first[name]) / ours_first:.2f}x | "
+            f"{statistics.median(noop[name]) / ours_noop:.2f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 3,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 3,
+    )
