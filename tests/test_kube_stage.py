@@ -145,7 +145,10 @@ def test_bad_flags_are_refused_before_any_connection(tmp_path):
         [*fab, "rollout", "--replicas=-1"], cwd=PROJECT_ROOT, capture_output=True, text=True
     )
     assert result.returncode == 1
-    assert "replicas must be a whole number >= 0" in result.stderr
+    assert (
+        "error: replicas (--replicas, or app_replicas in group_data) must be a whole number"
+        " >= 1, not -1"
+    ) in result.stderr
     result = subprocess.run(
         [*fab, "autoscale", "--min", "5", "--max", "2"],
         cwd=PROJECT_ROOT,
