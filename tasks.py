@@ -62,7 +62,7 @@ from gourmetops.loadtest import describe as describe_load
 from gourmetops.loadtest import run as loadtest_run
 from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
-from gourmetops.registry import RegistryError, api_command, parse_api
+from gourmetops.registry import RegistryError, credentials, query
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
 from gourmetops.source import SourceError, controller_checkout
@@ -227,15 +227,21 @@ def _registry_url(target: str) -> str:
 def catalog(c, target="lab"):
     """List the registry's repositories and their tags (asked over its API from node1)."""
     tgt = get_target(target)
-    conn = connect(tgt, tgt.cluster.jump.name)
     base = _registry_url(target)
-    answer = parse_api(conn.run(api_command(base, ["/v2/_catalog"]), hide=True).stdout)
-    status, body = answer["/v2/_catalog"]
-    if status != 200:
-        raise Exit(f"registry {base} on {tgt.cluster.jump.name} answered {status}: {body}", 1)
-    repos = body["repositories"] if isinstance(body, dict) else []
-    paths = [f"/v2/{repo}/tags/list" for repo in repos]
-    tags = parse_api(conn.run(api_command(base, paths), hide=True).stdout) if paths else {}
+    try:
+        creds = credentials(host_data(target))
+        conn = connect(tgt, tgt.cluster.jump.name)
+        answer = query(conn, base, ["/v2/_catalog"], creds)
+        status, body = answer["/v2/_catalog"]
+        if status != 200:
+            raise RegistryError(
+                f"registry {base} on {tgt.cluster.jump.name} answered {status}: {body}"
+            )
+        repos = body["repositories"] if isinstance(body, dict) else []
+        paths = [f"/v2/{repo}/tags/list" for repo in repos]
+        tags = query(conn, base, paths, creds) if paths else {}
+    except RegistryError as exc:
+        raise Exit(f"catalog failed on target {target}: {exc}", 1) from None
     print(f"registry {base}: {len(repos)} repositories")
     for repo, path in zip(repos, paths, strict=True):
         listed = (tags[path][1] or {}).get("tags") or []
@@ -265,6 +271,7 @@ def image(c, target="lab", source=None, ref=None, dry=False):
         build_args=tuple(data.image_build_args),
     )
     try:
+        creds = credentials(data)  # before any connection: a missing password stops here
         done = publish(
             connect(tgt, tgt.cluster.jump.name),
             app,
@@ -272,6 +279,7 @@ def image(c, target="lab", source=None, ref=None, dry=False):
             _registry_url(target),
             data.app_base_image_from_rootfs,
             dry=dry,
+            creds=creds,
         )
     except (ImageError, RegistryError) as exc:
         raise Exit(f"image failed on target {target}: {exc}", 1) from None

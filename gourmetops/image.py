@@ -12,6 +12,8 @@ import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gourmetops.registry import Credentials, RegistryError, login, login_command, query
+
 
 class ImageError(RuntimeError):
     """The app source or a build step failed; the message names which."""
@@ -121,12 +123,15 @@ class RegistryAbsent(ImageError):
     """Nothing answers at the registry's address (the registry stage has not run yet)."""
 
 
-def registry_has(conn, base_url: str, name: str, tag: str) -> bool:
+def registry_has(
+    conn, base_url: str, name: str, tag: str, creds: Credentials | None = None
+) -> bool:
     """Whether node1's registry serves `name:tag`, asked over its API from node1."""
-    from gourmetops.registry import api_command, parse_api
-
     path = f"/v2/{name}/manifests/{tag}"
-    answer = parse_api(conn.run(api_command(base_url, [path]), hide=True).stdout)
+    try:
+        answer = query(conn, base_url, [path], creds)
+    except RegistryError as exc:
+        raise ImageError(str(exc)) from None
     status, body = answer[path]
     if status == 0:  # the API script's mark for "no HTTP answer at all" (refused, timeout)
         raise RegistryAbsent(f"no registry answers at {base_url} ({body})")
@@ -143,14 +148,16 @@ def publish(
     base_image: str | None,
     dry: bool = False,
     echo=print,
+    creds: Credentials | None = None,
 ) -> str:
     """Build and push `source` on node1 unless the registry has its version already.
     `template` gives tool, name, registry and build args; returns "unchanged", "dry" or
-    "built"."""
+    "built". With `creds`, node1's container tool logs in (password on stdin) before
+    pushing, and the registry check uses them too."""
     version = source.version()
     plan = replace(template, version=version)
     try:
-        present = registry_has(conn, base_url, plan.name, version)
+        present = registry_has(conn, base_url, plan.name, version, creds)
     except RegistryAbsent as exc:
         if not dry:
             raise
@@ -170,6 +177,8 @@ def publish(
     plan = replace(plan, context=context)
     if base_image:
         steps.append(f"make {base_image} from node1's root filesystem if missing")
+    if creds:
+        steps.append(login_command(plan.tool, plan.registry, creds.user) + " (password on stdin)")
     steps += plan.commands()
     if dry:
         echo(
@@ -195,12 +204,18 @@ def publish(
     if base_image:
         echo(f"==> base image {base_image}")
         conn.run(base_image_command(plan.tool, base_image), hide=True)
+    if creds:
+        echo(f"==> {login_command(plan.tool, plan.registry, creds.user)} (password on stdin)")
+        try:
+            login(conn, plan.tool, plan.registry, creds)
+        except RegistryError as exc:
+            raise ImageError(str(exc)) from None
     for cmd in plan.commands():
         echo(f"==> {cmd}")
         result = conn.run(cmd, warn=True, hide=True)
         if result.failed:
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
             raise ImageError(f"node1: `{cmd}` failed ({result.exited}):\n{tail}")
-    if not registry_has(conn, base_url, plan.name, version):
+    if not registry_has(conn, base_url, plan.name, version, creds):
         raise ImageError(f"pushed, yet the registry does not list {plan.remote(version)}")
     return "built"

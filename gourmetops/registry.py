@@ -1,16 +1,25 @@
 """The private registry on node1: its configuration, and reading it over its HTTP API.
 
 No auth by default, as in the tutorial; so it listens on node1's private address only (node1
-also has a floating IP). An htpasswd file (bcrypt, `htpasswd -Bc`) turns on basic auth.
+also has a floating IP). An htpasswd file (bcrypt, `htpasswd -Bc`) turns on basic auth; the
+controller then logs in as `registry_user` with the password from GOURMETOPS_REGISTRY_PASSWORD.
+The password only ever travels on stdin (never argv, which `ps` on node1 shows, nor a file
+other than the container tool's own auth file, written by `login --password-stdin`).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from ruamel.yaml import YAML
+
+PASSWORD_ENV = "GOURMETOPS_REGISTRY_PASSWORD"
 
 CONTAINER_HTPASSWD = "/auth/htpasswd"
 PACKAGE_CONFIG = "/etc/docker/registry/config.yml"
@@ -65,7 +74,7 @@ def container_env(htpasswd: bool) -> list[str]:
 _API_SCRIPT = r"""
 import base64, json, os, sys, urllib.error, urllib.request
 base, paths = sys.argv[1], sys.argv[2:]
-auth = os.environ.get("REGISTRY_AUTH")
+auth = sys.stdin.readline().rstrip("\n")  # "user:password", or empty: never in argv
 out = {}
 for path in paths:
     req = urllib.request.Request(base + path, method="GET", headers={
@@ -88,8 +97,84 @@ print(json.dumps(out))
 
 
 def api_command(base_url: str, paths: list[str]) -> str:
-    """Shell command (for node1) that GETs each path and prints {path: [status, json]}."""
+    """Shell command (for node1) that GETs each path and prints {path: [status, json]}.
+    Its stdin's first line is "user:password" for basic auth, or empty."""
     return shlex.join(["python3", "-c", _API_SCRIPT, base_url, *paths])
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str = field(repr=False)  # so no traceback or debug print shows it
+
+
+def credentials(data: Any, env: Mapping[str, str] | None = None) -> Credentials | None:
+    """The controller's login for the registry: `registry_user` (group_data) and the password
+    from GOURMETOPS_REGISTRY_PASSWORD; None when the registry has no auth. Auth on
+    (registry_htpasswd or registry_user set) without a password stops here, naming what to set."""
+    env = os.environ if env is None else env
+    user = getattr(data, "registry_user", None)
+    password = env.get(PASSWORD_ENV) or None
+    htpasswd = getattr(data, "registry_htpasswd", None)
+    if not user and not htpasswd and not password:
+        return None
+    why = f"registry_htpasswd = {htpasswd}" if htpasswd else f"registry_user = {user!r}"
+    if not user:
+        raise RegistryError(
+            f"registry auth is on ({why}) but registry_user is not set: set registry_user "
+            f"in group_data (or GOURMETOPS_REGISTRY_USER) and the password in {PASSWORD_ENV}"
+            if htpasswd
+            else f"{PASSWORD_ENV} is set but registry_user is not: set registry_user in "
+            "group_data (or GOURMETOPS_REGISTRY_USER)"
+        )
+    if not password:
+        raise RegistryError(
+            f"registry auth is on ({why}) but no password was given: "
+            f"export {PASSWORD_ENV} (the password of registry_user {user!r})"
+        )
+    return Credentials(user, password)
+
+
+def query(
+    conn: Any, base_url: str, paths: list[str], creds: Credentials | None
+) -> dict[str, tuple[int, object]]:
+    """GET `paths` from node1 (the registry is only reachable from there), credentials on
+    stdin. A 401 is an error naming the setting to fix."""
+    line = f"{creds.user}:{creds.password}\n" if creds else "\n"
+    result = conn.run(api_command(base_url, paths), hide=True, in_stream=io.StringIO(line))
+    answer = parse_api(result.stdout)
+    if any(status == 401 for status, _ in answer.values()):
+        if creds is None:
+            raise RegistryError(
+                f"registry {base_url} requires a login (401): set registry_user in group_data "
+                f"and the password in {PASSWORD_ENV}"
+            )
+        raise RegistryError(
+            f"registry {base_url} refused registry_user {creds.user!r} with the password "
+            f"from {PASSWORD_ENV} (401)"
+        )
+    return answer
+
+
+def login_command(tool: str, registry: str, user: str) -> str:
+    """`<tool> login` reading the password from stdin, so it is in no argv; the tool keeps
+    it in its own auth file (root's, 0600)."""
+    return (
+        f"sudo {shlex.quote(tool)} login --username {shlex.quote(user)} --password-stdin "
+        f"{shlex.quote(registry)}"
+    )
+
+
+def login(conn: Any, tool: str, registry: str, creds: Credentials) -> None:
+    result = conn.run(
+        login_command(tool, registry, creds.user),
+        hide=True,
+        warn=True,
+        in_stream=io.StringIO(creds.password + "\n"),
+    )
+    if result.failed:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
+        raise RegistryError(f"`{tool} login {registry}` as {creds.user!r} failed: {tail}")
 
 
 def parse_api(output: str) -> dict[str, tuple[int, object]]:

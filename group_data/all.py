@@ -1,5 +1,7 @@
 """Defaults for every node, whatever the target."""
 
+import os
+
 # The key node1 uses to reach every node (kubespray's ansible runs from node1).
 cluster_key_path = ".ssh/id_rsa"
 cluster_key_bits = 4096
@@ -48,7 +50,11 @@ registry_image = "registry:2"
 # and node1 has a floating IP); "all": every interface, as the tutorial's `-p 5000:5000`.
 registry_bind = "private"
 # An htpasswd file on the controller (bcrypt: `htpasswd -Bc FILE USER`) turns on basic auth.
-registry_htpasswd = None
+# `fab image`/`fab catalog` then log in as registry_user with the password from the
+# environment variable GOURMETOPS_REGISTRY_PASSWORD (never kept in a setting or file).
+# Both default to an environment variable, for one-off runs and CI.
+registry_htpasswd = os.environ.get("GOURMETOPS_REGISTRY_HTPASSWD") or None
+registry_user = os.environ.get("GOURMETOPS_REGISTRY_USER") or None
 
 # What builds, pushes and pulls images on the nodes: "docker" or "podman".
 container_tool = "docker"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +19,18 @@ from gourmetops.targets import Target
 class Lab:
     target: Target
 
-    def ssh(self, node: str, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run `command` on `node` over SSH as cc, the way a user of the lab would."""
+    def ssh(
+        self, node: str, command: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `command` on `node` over SSH as cc, the way a user of the lab would; `input`
+        goes to its stdin (a secret there stays out of every argv)."""
         proc = subprocess.run(
             ["ssh", "-F", str(self.target.ssh_config_path), "-o", "BatchMode=yes", node, command],
             capture_output=True,
             text=True,
             timeout=120,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"{node}: `{command}` failed ({proc.returncode}): {proc.stderr}")
@@ -69,8 +76,10 @@ class Lab:
             env=env,
         )
 
-    def fab(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """A Fabric task, as a user types it."""
+    def fab(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A Fabric task, as a user types it; `env` adds to this process's environment."""
         fab = Path(sys.executable).with_name("fab")
         return subprocess.run(
             [str(fab), *args],
@@ -80,6 +89,7 @@ class Lab:
             text=True,
             stdin=subprocess.DEVNULL,
             timeout=1800,
+            env={**os.environ, **env} if env else None,
         )
 
     @property
@@ -94,3 +104,20 @@ def results_total(output: str) -> dict[str, str]:
             cells = line.split()[2:]
             return dict(zip(["hosts", "success", "error", "no_change"], cells, strict=True))
     raise AssertionError(f"no results table in pyinfra output:\n{output[-3000:]}")
+
+
+def secret_holders(
+    secrets: Iterable[str], texts: dict[str, str], dirs: Iterable[Path]
+) -> list[tuple[str, str]]:
+    """(where, secret) for each secret found in `texts` (command output, by label) or in any
+    file under `dirs` (every file, not only logs)."""
+    found = []
+    for secret in secrets:
+        for where, text in texts.items():
+            if secret in text:
+                found.append((where, secret))
+        for directory in dirs:
+            for file in Path(directory).rglob("*"):
+                if file.is_file() and secret.encode() in file.read_bytes():
+                    found.append((str(file), secret))
+    return found
