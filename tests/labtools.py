@@ -24,13 +24,14 @@ class Lab:
     ) -> subprocess.CompletedProcess[str]:
         """Run `command` on `node` over SSH as cc, the way a user of the lab would; `input`
         goes to its stdin (a secret there stays out of every argv)."""
+        # Some Pythons refuse `input` next to any `stdin` keyword, even stdin=None.
+        feed: dict = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(
             ["ssh", "-F", str(self.target.ssh_config_path), "-o", "BatchMode=yes", node, command],
             capture_output=True,
             text=True,
             timeout=120,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
+            **feed,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"{node}: `{command}` failed ({proc.returncode}): {proc.stderr}")
