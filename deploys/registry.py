@@ -18,7 +18,7 @@ from pyinfra import host
 from pyinfra.operations import apt, docker, files, systemd
 from pyinfra.operations.util import any_changed
 
-from gourmetops.pyinfra_ext import SystemdBooted, SystemdUnitInstalled, docker_daemon_json
+from gourmetops.pyinfra_ext import SystemdUnit, docker_daemon_json
 from gourmetops.registry import (
     CONTAINER_HTPASSWD,
     PACKAGE_CONFIG,
@@ -40,7 +40,8 @@ daemon_json = docker_daemon_json(
     registry=data.registry,
     _sudo=True,
 )
-if host.get_fact(SystemdBooted) and host.get_fact(SystemdUnitInstalled, unit="docker.service"):
+docker_unit = host.get_fact(SystemdUnit, unit="docker.service")
+if docker_unit is not None and docker_unit.get("LoadState") != "not-found":
     systemd.service(
         name="Restart Docker for the new daemon.json",
         service="docker.service",

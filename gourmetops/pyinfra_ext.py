@@ -21,31 +21,6 @@ from pyinfra.facts.server import AuthorizedKeys
 from pyinfra.operations import files
 
 
-class SystemdBooted(FactBase[bool]):
-    """Whether PID 1 is systemd (the sd_booted() test), so systemctl can work at all."""
-
-    def command(self) -> str:
-        return "test -d /run/systemd/system && echo yes || echo no"
-
-    def process(self, output: list[str]) -> bool:
-        return output == ["yes"]
-
-
-class SystemdUnitInstalled(FactBase[bool]):
-    """Whether a unit file exists, loaded or not (SystemdStatus only knows loaded units,
-    and a stopped, disabled service is not loaded)."""
-
-    def command(self, unit: str) -> StringCommand:
-        return StringCommand(
-            "systemctl list-unit-files --no-legend",
-            QuoteString(unit),
-            "| grep -q . && echo yes || echo no",
-        )
-
-    def process(self, output: list[str]) -> bool:
-        return output == ["yes"]
-
-
 class SystemdUnit(FactBase[dict[str, str] | None]):
     """A unit's LoadState, ActiveState and UnitFileState in one round trip; None when PID 1
     is not systemd. LoadState "not-found" means not installed (unlike SystemdStatus, this
