@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,11 +30,11 @@ from invoke.exceptions import Exit
 from kubernetes.client.exceptions import ApiException
 from ruamel.yaml import YAML
 
-from gourmetops import PROJECT_ROOT, app_stage, manifests
+from gourmetops import PROJECT_ROOT, app_stage, flags, manifests
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
 from gourmetops import report as reportmod
-from gourmetops.cluster import ClusterError
+from gourmetops.errors import GourmetopsError, InputError
 from gourmetops.experiment import Plan as ExperimentPlan
 from gourmetops.experiment import describe as experiment_describe
 from gourmetops.experiment import run as experiment_run
@@ -46,28 +48,24 @@ from gourmetops.kubeconfig import (
     rewrite_server,
     tunnel_command,
 )
-from gourmetops.kubespray import KubesprayConfigError
 from gourmetops.kubespray_plan import INVENTORY, kube_version
-from gourmetops.lab import LabError
 from gourmetops.loadtest import (
     SAMPLE_EVERY,
     Interrupted,
     LoadRun,
-    LoadTestError,
     duration_seconds,
     ensure_siege,
     stop_command,
 )
 from gourmetops.loadtest import describe as describe_load
 from gourmetops.loadtest import run as loadtest_run
-from gourmetops.manifests import ManifestError
 from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.registry import RegistryError, credentials, query
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
-from gourmetops.source import SourceError, controller_checkout
+from gourmetops.source import controller_checkout, dry_run_checkout
 from gourmetops.stages import aborted_because, explain_failures, failed_hosts, pyinfra_command
-from gourmetops.targets import TargetError, get_target
+from gourmetops.targets import get_target
 from gourmetops.tunnel import TunnelError, api_tunnel
 
 TARGET_HELP = {
@@ -77,21 +75,15 @@ TARGET_HELP = {
 
 
 def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
-    """Our errors name the file, key or host at fault: show the message, not a traceback."""
+    """Our errors (GourmetopsError) name the file, key or host at fault and the fix: show the
+    message and exit code, not a traceback."""
 
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return body(*args, **kwargs)
-        except (
-            ClusterError,
-            TargetError,
-            SourceError,
-            KubesprayConfigError,
-            LabError,
-            ManifestError,
-        ) as exc:
-            raise Exit(f"error: {exc}", 1) from None
+        except GourmetopsError as exc:
+            raise Exit(f"error: {exc}", exc.exit_code) from None
 
     return wrapper
 
@@ -146,9 +138,9 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
         kubespray_dir=data.kubespray_dir,
         venv=data.kubespray_venv,
         inventory=f"{INVENTORY}/hosts.yaml",
-        playbook=playbook or data.cluster_playbook,
+        playbook=data.cluster_playbook if playbook is None else _playbook(playbook),
     )
-    retries = data.cluster_retries if retries is None else int(retries)
+    retries = flags.whole("retries", retries, default=data.cluster_retries, maximum=10)
     tgt = get_target(target)
     head = tgt.cluster.jump.name
     if dry:
@@ -173,8 +165,9 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
     }
 )
 @clean_errors
-def kubeconfig(c, target="lab", port=DEFAULT_LOCAL_PORT, dry=False):
+def kubeconfig(c, target="lab", port=None, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
+    port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     tgt = get_target(target)
     head = tgt.cluster.jump.name
     user = tgt.cluster.user
@@ -189,20 +182,23 @@ def kubeconfig(c, target="lab", port=DEFAULT_LOCAL_PORT, dry=False):
     if conn.run("sudo test -f /root/.kube/config", warn=True, hide=True).failed:
         raise Exit(f"{head}: no /root/.kube/config; has `fab cluster` installed Kubernetes?", 1)
     # Copied as a whole, as the tutorial does, so a rerun picks up a renewed config.
+    home = f"/home/{user}"
     conn.run(
-        f"sudo cp -R /root/.kube /home/{user}/ && sudo chown -R {user}: /home/{user}/.kube",
+        shlex.join(["sudo", "cp", "-R", "/root/.kube", f"{home}/"])
+        + " && "
+        + shlex.join(["sudo", "chown", "-R", f"{user}:", f"{home}/.kube"]),
         hide=True,
     )
     remote_text = conn.run("cat ~/.kube/config", hide=True).stdout
     try:
-        text = rewrite_server(remote_text, int(port), where=f"{head}:~/.kube/config")
+        text = rewrite_server(remote_text, port, where=f"{head}:~/.kube/config")
         readiness = node_readiness(conn.run("kubectl get nodes -o json", hide=True).stdout)
     except KubeconfigError as exc:
         raise Exit(str(exc), 1) from None
     local.parent.mkdir(parents=True, exist_ok=True)
     local.write_text(text)
     local.chmod(0o600)
-    tunnel = shlex.join(tunnel_command(str(tgt.ssh_config_path), int(port), head))
+    tunnel = shlex.join(tunnel_command(str(tgt.ssh_config_path), port, head))
     print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
     problems = not_ready(readiness, [n.name for n in tgt.cluster.nodes])
     if problems:
@@ -302,7 +298,7 @@ def _cluster_api(target: str, port: int) -> Iterator[Kube]:
     if not kubeconfig_path.exists():
         raise Exit(f"no {kubeconfig_path}: run `fab kubeconfig --target {target}` first", 1)
     try:
-        with api_tunnel(tgt, int(port)):
+        with api_tunnel(tgt, port):
             yield Kube.from_kubeconfig(str(kubeconfig_path))
     except (TunnelError, KubeError) as exc:
         raise Exit(f"error: {exc}", 1) from None
@@ -333,42 +329,66 @@ def _interruptible(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
+def _wait_flags(timeout: Any, port: Any) -> tuple[float, int]:
+    """--timeout (seconds, default 300) and --port (the tunnel's local end), checked first."""
+    return (
+        flags.seconds("timeout", timeout, 300, minimum=1),
+        flags.port("port", port, DEFAULT_LOCAL_PORT),
+    )
+
+
 def _whole_number(flag: str, value: Any) -> int | None:
-    """A task flag as an int, refused by name (not with a traceback) when it is not one."""
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ManifestError(f"--{flag} {value!r} is not a whole number") from None
+    """A count given on the command line; its range is checked with the manifests."""
+    return flags.optional_whole(flag, value, minimum=None)
 
 
-def _objects(target: str, **overrides: Any) -> dict[str, dict[str, Any]]:
+def _objects(target: str, dry: bool = False, **overrides: Any) -> dict[str, dict[str, Any]]:
     """Rendered and strictly validated for the cluster's Kubernetes version, before any
-    request is sent."""
+    request is sent. A dry run reads kubespray's version from the cached checkout only;
+    without one it says what a real run would fetch and checks the rest."""
     data = host_data(target)
     objects = manifests.render(manifests.params_for(target, **overrides))
-    checkout = controller_checkout(data.kubespray_source, data.kubespray_ref)
+    source, ref = data.kubespray_source, data.kubespray_ref
+    checkout = dry_run_checkout(source, ref) if dry else controller_checkout(source, ref)
+    if checkout is None:
+        print(
+            f"dry run: kubespray {ref} of {source} is not on the controller, so the objects "
+            "are not checked against its Kubernetes version (a real run clones it first)",
+            file=sys.stderr,
+        )
+        return objects
     manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
     return objects
 
 
+def _playbook(value: str) -> str:
+    """--playbook: a playbook inside the kubespray checkout, never a path out of it."""
+    if not re.match(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+\.ya?ml$", value):
+        raise InputError(
+            f"--playbook {value!r}: must be a .yml path inside the kubespray checkout "
+            "(e.g. cluster.yml, playbooks/facts.yml)"
+        )
+    return value
+
+
 @task(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
 @clean_errors
-def rollout(c, target="lab", replicas=None, timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
-    objects = _objects(target, replicas=_whole_number("replicas", replicas))
+    timeout, port = _wait_flags(timeout, port)
+    objects = _objects(target, dry, replicas=_whole_number("replicas", replicas))
     with _cluster_api(target, port) as kube:
-        app_stage.rollout(kube, objects, float(timeout), dry, print)
+        app_stage.rollout(kube, objects, timeout, dry, print)
 
 
 @task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
 @clean_errors
-def scale(c, replicas, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
-    objects = _objects(target, replicas=_whole_number("replicas", replicas))
+    timeout, port = _wait_flags(timeout, port)
+    objects = _objects(target, dry, replicas=_whole_number("replicas", replicas))
     with _cluster_api(target, port) as kube:
-        app_stage.scale(kube, objects, float(timeout), dry, print)
+        app_stage.scale(kube, objects, timeout, dry, print)
 
 
 @task(
@@ -388,13 +408,15 @@ def autoscale(
     max=None,
     cpu=None,
     off=False,
-    timeout=300,
-    port=DEFAULT_LOCAL_PORT,
+    timeout=None,
+    port=None,
     dry=False,
 ):  # noqa: A002 - the flags are --min/--max
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
+    timeout, port = _wait_flags(timeout, port)
     objects = _objects(
         target,
+        dry,
         hpa_min=_whole_number("min", min),
         hpa_max=_whole_number("max", max),
         hpa_cpu=_whole_number("cpu", cpu),
@@ -403,25 +425,27 @@ def autoscale(
         if off:
             app_stage.autoscale_off(kube, objects, dry, print)
         else:
-            app_stage.autoscale(kube, objects, float(timeout), dry, print)
+            app_stage.autoscale(kube, objects, timeout, dry, print)
 
 
 @task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
 @clean_errors
-def status(c, target="lab", port=DEFAULT_LOCAL_PORT):
+def status(c, target="lab", port=None):
     """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
-    objects = _objects(target)
+    _, port = _wait_flags(None, port)
+    objects = _objects(target, dry=True)
     with _cluster_api(target, port) as kube:
         app_stage.status(kube, objects, print)
 
 
 @task(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
 @clean_errors
-def teardown(c, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
+def teardown(c, target="lab", timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
-    objects = _objects(target)
+    timeout, port = _wait_flags(timeout, port)
+    objects = _objects(target, dry)
     with _cluster_api(target, port) as kube:
-        app_stage.teardown(kube, objects, float(timeout), dry, print)
+        app_stage.teardown(kube, objects, timeout, dry, print)
 
 
 @task(
@@ -438,24 +462,22 @@ def teardown(c, target="lab", timeout=300, port=DEFAULT_LOCAL_PORT, dry=False):
 def loadtest(
     c,
     target="lab",
-    concurrency=10,
-    duration="30s",
+    concurrency=None,
+    duration=None,
     url=None,
-    port=DEFAULT_LOCAL_PORT,
+    port=None,
     dry=False,
 ):
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
+    _, port = _wait_flags(None, port)
     tgt = get_target(target)
     data = host_data(target)
-    try:
-        load = LoadRun(
-            url=url or f"http://{tgt.external_ip()}/test",
-            concurrency=int(concurrency),
-            duration=duration_seconds(duration),
-        )
-        load.command()  # checks the parameters before connecting
-    except LoadTestError as exc:
-        raise Exit(f"error: {exc}", 1) from None
+    load = LoadRun(
+        url=flags.url("url", url) or f"http://{tgt.external_ip()}/test",
+        concurrency=flags.whole("concurrency", concurrency, default=10, minimum=1),
+        duration=duration_seconds(duration or "30s"),
+    )
+    load.command()  # checks the parameters before connecting
     if dry:
         # Before any connection: remote.connect builds its own Fabric config, so only this
         # flag (not `fab --dry`) keeps a dry run from touching node1.
@@ -477,7 +499,7 @@ def loadtest(
         subprocess.run(stop_cmd, capture_output=True, timeout=30)
 
     if data.cluster_installs_kubernetes:
-        objects = _objects(target)
+        objects = _objects(target, dry)
         ns = objects["namespace"]["metadata"]["name"]
         with _cluster_api(target, port) as kube:
 
@@ -534,33 +556,32 @@ def loadtest(
 def experiment(
     c,
     target="lab",
-    concurrency=10,
-    duration="30s",
-    pause=30,
-    scale_down_timeout=360,
+    concurrency=None,
+    duration=None,
+    pause=None,
+    scale_down_timeout=None,
     url=None,
-    port=DEFAULT_LOCAL_PORT,
+    port=None,
     dry=False,
 ):
     """1 replica vs 6 replicas vs autoscaling under siege: results, report and plots."""
+    _, port = _wait_flags(None, port)
     tgt = get_target(target)
     no_kubernetes = f"{target} runs no Kubernetes: nothing to experiment on"
     if not dry and not host_data(target).cluster_installs_kubernetes:
         raise Exit(no_kubernetes, 1)
-    try:
-        plan = ExperimentPlan(
-            url=url or f"http://{tgt.external_ip()}/test",
-            concurrency=int(concurrency),
-            duration=duration_seconds(duration),
-            pause=float(pause),
-            scale_down_timeout=float(scale_down_timeout),
-        )
-    except LoadTestError as exc:
-        raise Exit(f"error: {exc}", 1) from None
-    _objects(target)  # validated before anything is sent
+    plan = ExperimentPlan(
+        url=flags.url("url", url) or f"http://{tgt.external_ip()}/test",
+        concurrency=flags.whole("concurrency", concurrency, default=10, minimum=1),
+        duration=duration_seconds(duration or "30s"),
+        pause=flags.seconds("pause", pause, 30),
+        scale_down_timeout=flags.seconds("scale_down_timeout", scale_down_timeout, 360, 1),
+    )
+    # The whole plan (every scenario's objects, each siege command) is built and checked
+    # here, so a bad parameter stops the run before its first change.
+    head = tgt.cluster.jump.name
+    steps = experiment_describe(plan, lambda **kw: _objects(target, dry, **kw), head)
     if dry:
-        head = tgt.cluster.jump.name
-        steps = experiment_describe(plan, lambda **kw: _objects(target, **kw), head)
         results = tgt.state_dir / "results" / "experiment-<YYYYmmdd-HHMMSS>"
         print("would run, in order:\n  " + "\n  ".join(steps))
         print(f"  results, report.md and plots in {results}")
@@ -585,26 +606,25 @@ def experiment(
 
 
 @task(help={"results_dir": "a directory with experiment.json (from fab experiment)"})
+@clean_errors
 def report(c, results_dir):
     """Render report.md with its side-by-side table and PNG plots from saved results."""
-    try:
-        path = reportmod.render(Path(results_dir))
-    except reportmod.ReportError as exc:
-        raise Exit(f"error: {exc}", 1) from None
-    print(path)
+    print(reportmod.render(Path(results_dir)))
 
 
 @task(
     help={
-        "out": "directory to write into (created; files in it are replaced)",
+        "out": "directory to write into: new, empty, or written by render before",
+        "force": "write into a non-empty directory render did not make",
         "target": TARGET_HELP["target"],
         "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
     }
 )
 @clean_errors
-def render(c, out, target="lab", kubespray_source=None):
+def render(c, out, target="lab", kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
-    written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source))
+    rendermod.check_out_dir(Path(out), force)  # before kubespray is read or cloned
+    written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source), force)
     for path in written:
         print(path)
 

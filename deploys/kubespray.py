@@ -5,6 +5,8 @@ derived from cluster.yaml).
     pyinfra inventories/chameleon.py deploys/kubespray.py
 """
 
+import shlex
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -16,15 +18,28 @@ from pyinfra.operations import apt, files, git, pip, server
 
 from gourmetops.kubespray_plan import INVENTORY, node_files
 from gourmetops.pyinfra_ext import PythonPlatform
-from gourmetops.source import controller_checkout, download_wheels, requirements
+from gourmetops.settings import of_host
+from gourmetops.source import (
+    cached_wheels,
+    controller_checkout,
+    download_wheels,
+    dry_run_checkout,
+    requirements,
+)
 from gourmetops.targets import get_target
+
+data = of_host(host)  # settings checked (with any --data) before the first operation
+# pyinfra 3 plans the same way with --dry and does not tell the deploy; a dry run must
+# not clone or download from the internet on the controller, so the deploy asks argv.
+DRY = "--dry" in sys.argv[1:]
 
 if "head" in host.groups:
     home = host.get_fact(Home)
-    checkout = f"{home}/{host.data.kubespray_dir}"
-    venv = f"{home}/{host.data.kubespray_venv}"
-    source = host.data.kubespray_source
-    local = controller_checkout(source, host.data.kubespray_ref)
+    checkout = f"{home}/{data.kubespray_dir}"
+    venv = f"{home}/{data.kubespray_venv}"
+    source = data.kubespray_source
+    ref = data.kubespray_ref
+    local = dry_run_checkout(source, ref) if DRY else controller_checkout(source, ref)
 
     missing = [p for p in ("git", "virtualenv") if p not in host.get_fact(DebPackages)]
     if missing:
@@ -38,36 +53,51 @@ if "head" in host.groups:
         files.put(name="Copy the kubespray bundle to node1", src=source, dest=bundle)
         source = bundle
     git.repo(
-        name=f"kubespray checked out at {host.data.kubespray_ref}",
+        name=f"kubespray checked out at {data.kubespray_ref}",
         src=source,
         dest=checkout,
-        branch=host.data.kubespray_ref,
+        branch=data.kubespray_ref,
     )
 
     pip.virtualenv(name=f"Virtualenv {venv}", path=venv, python="python3")
     install_args = None
-    if host.data.kubespray_offline_wheels:
-        wheels = download_wheels(requirements(local), host.get_fact(PythonPlatform))
+    wheels = None
+    if local is None:
+        host.noop(
+            f"dry run: kubespray {ref} of {source} is not on the controller yet; a real run "
+            "clones it there to read its requirements and sample inventory (nothing fetched now)"
+        )
+    elif data.kubespray_offline_wheels:
+        platform = host.get_fact(PythonPlatform)
+        reqs = requirements(local)
+        wheels = cached_wheels(reqs, platform) if DRY else download_wheels(reqs, platform)
+        if wheels is None:
+            host.noop(f"dry run: would download {len(reqs)} wheels for {platform.tag}")
+    if wheels is not None:
         files.sync(
             name="Copy the wheels to node1",
             src=str(wheels),
             dest=f"{home}/kubespray-wheels",
             delete=True,
         )
-        install_args = f"--no-index --find-links {home}/kubespray-wheels"
-    pip.packages(
-        name="kubespray's requirements in the virtualenv",
-        packages=requirements(local),
-        virtualenv=venv,
-        extra_install_args=install_args,
-    )
+        install_args = "--no-index --find-links " + shlex.quote(f"{home}/kubespray-wheels")
+    if local is not None and (wheels is not None or not data.kubespray_offline_wheels):
+        pip.packages(
+            name="kubespray's requirements in the virtualenv",
+            packages=requirements(local),
+            virtualenv=venv,
+            extra_install_args=install_args,
+        )
 
     if not host.get_fact(Directory, path=f"{checkout}/{INVENTORY}"):
         # A copy, not the tutorial's mv: the sample stays intact for reruns and diffs.
         server.shell(
             name=f"Create {INVENTORY} from the sample",
-            commands=[f"cp -a {checkout}/inventory/sample {checkout}/{INVENTORY}"],
+            commands=[
+                shlex.join(["cp", "-a", f"{checkout}/inventory/sample", f"{checkout}/{INVENTORY}"])
+            ],
         )
-    cluster = get_target(host.data.target).cluster
-    for path, content in node_files(cluster, local, host.data.kubespray_group_vars).items():
+    cluster = get_target(data.target).cluster
+    files_for_node = node_files(cluster, local, data.kubespray_group_vars) if local else {}
+    for path, content in files_for_node.items():
         files.put(name=f"{path}", src=StringIO(content), dest=f"{checkout}/{path}")

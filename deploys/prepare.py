@@ -10,6 +10,8 @@
     pyinfra inventories/chameleon.py deploys/prepare.py
 """
 
+import shlex
+
 from pyinfra import host, inventory, logger
 from pyinfra.facts.files import File, FileContents
 from pyinfra.facts.server import Home
@@ -22,13 +24,15 @@ from gourmetops.pyinfra_ext import (
     fact_from_each,
     known_hosts_lines,
 )
+from gourmetops.settings import of_host
 
+data = of_host(host)  # settings checked (with any --data) before the first operation
 head = inventory.get_group("head")[0]
-user = host.data.get("ssh_user") or "cc"
+user = data.cluster_user
 is_head = "head" in host.groups
 # Each fact is a round trip (through node1 for the workers): ask for a home once.
 home = host.get_fact(Home)
-key_path = f"{home if is_head else head.get_fact(Home)}/{host.data.cluster_key_path}"
+key_path = f"{home if is_head else head.get_fact(Home)}/{data.cluster_key_path}"
 
 
 def _existing_head_key() -> str | None:
@@ -43,8 +47,13 @@ if is_head:
     files.directory(name="~/.ssh exists and is private", path=f"{home}/.ssh", mode="700")
     if not host.get_fact(File, path=key_path):
         server.shell(
-            name=f"Generate the cluster key {key_path} (RSA {host.data.cluster_key_bits})",
-            commands=[f"ssh-keygen -t rsa -b {host.data.cluster_key_bits} -f {key_path} -q -N ''"],
+            name=f"Generate the cluster key {key_path} (RSA {data.cluster_key_bits})",
+            commands=[
+                shlex.join(
+                    ["ssh-keygen", "-t", "rsa", "-b", str(data.cluster_key_bits)]
+                    + ["-f", key_path, "-q", "-N", ""]
+                )
+            ],
         )
     files.file(name="The cluster key is readable by its owner only", path=key_path, mode="600")
 
@@ -102,19 +111,19 @@ else:
 if is_head:
     apt.packages(
         name="Remove the Docker packages kubespray would conflict with",
-        packages=host.data.docker_packages,
+        packages=data.docker_packages,
         present=False,
         _sudo=True,
     )
     docker_list = files.file(
-        name=f"Remove {host.data.docker_apt_source}",
-        path=host.data.docker_apt_source,
+        name=f"Remove {data.docker_apt_source}",
+        path=data.docker_apt_source,
         present=False,
         _sudo=True,
     )
     apt.update(
         name="Refresh apt lists without the Docker source",
         _if=docker_list.did_change,
-        _ignore_errors=host.data.apt_update_offline_ok,
+        _ignore_errors=data.apt_update_offline_ok,
         _sudo=True,
     )

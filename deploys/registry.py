@@ -27,8 +27,9 @@ from gourmetops.registry import (
     listen_address,
     package_config,
 )
+from gourmetops.settings import of_host
 
-data = host.data
+data = of_host(host)  # settings checked (with any --data) before the first operation
 htpasswd = data.registry_htpasswd
 if htpasswd and not Path(htpasswd).is_file():
     raise FileNotFoundError(f"registry_htpasswd: {htpasswd} does not exist on the controller")

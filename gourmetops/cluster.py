@@ -10,19 +10,29 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.errors import InputError
+from gourmetops.validation import HOSTNAME, Hostname, IPv4, IPv4Net, PosixUser, problems
 
 CLUSTER_ENV = "GOURMETOPS_CLUSTER"
 CLUSTER_FILE = PROJECT_ROOT / "cluster.yaml"
-KUBESPRAY_ROLES = ("kube_control_plane", "kube_node", "etcd")
 
 
-class ClusterError(InventoryError, ValueError):
+class ClusterError(InputError, InventoryError):
     """The cluster description is unusable; the message names the file and key.
 
     An InventoryError so the pyinfra CLI prints it as a message, not a traceback."""
@@ -58,6 +68,7 @@ class Cluster:
     user: str
     nodes: tuple[Node, ...]
     lab: LabNetwork | None = None
+    private_network: ipaddress.IPv4Network | None = None
     source: str = field(default=str(CLUSTER_FILE), compare=False)
 
     @property
@@ -76,8 +87,9 @@ class Cluster:
         raise ClusterError(f"{self.source}: no node named {name!r}")
 
     def with_private_network(self, network: ipaddress.IPv4Network) -> Cluster:
-        """The same nodes moved into `network`, each keeping its host part (.11 stays .11)."""
-        moved = []
+        """The same nodes moved into `network`, each keeping its host part (.11 stays .11);
+        two nodes landing on one address (a wider private_network than the lab's) are refused."""
+        moved: list[Node] = []
         for n in self.nodes:
             host_part = int(n.address) & int(network.hostmask)
             address = network.network_address + host_part
@@ -88,81 +100,132 @@ class Cluster:
                 raise ClusterError(
                     f"{self.source}: {n.name} address {n.address} has no place in {network}"
                 )
+            clash = next((m.name for m in moved if m.address == address), None)
+            if clash:
+                raise ClusterError(
+                    f"{self.source}: {n.name} and {clash} both land on {address} in {network}: "
+                    "give them different host parts (the part after the network prefix)"
+                )
             moved.append(replace(n, address=address))
         return replace(self, nodes=tuple(moved))
 
 
-def _ipv4(value: Any, where: str) -> ipaddress.IPv4Address:
-    try:
-        return ipaddress.IPv4Address(str(value))
-    except ValueError:
-        raise ClusterError(f"{where}: {value!r} is not an IPv4 address") from None
+class _NodeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Hostname
+    address: IPv4
+    roles: list[Literal["kube_control_plane", "kube_node", "etcd"]] = Field(min_length=1)
+    jump: StrictBool = False
+
+    @field_validator("roles")
+    @classmethod
+    def _no_repeats(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"{roles} names a role twice")
+        return roles
 
 
-def _network(value: Any, where: str) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(str(value))
-    except ValueError:
-        raise ClusterError(f"{where}: {value!r} is not an IPv4 network") from None
+class _LabFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    range: IPv4Net
+    private_network: IPv4Net
+    public_network: IPv4Net
+
+    @model_validator(mode="after")
+    def _inside_range(self) -> _LabFile:
+        if not self.range.is_private or self.range.is_loopback:
+            raise ValueError(f"range {self.range} must be a private range (RFC 1918)")
+        for key in ("private_network", "public_network"):
+            if not getattr(self, key).subnet_of(self.range):
+                raise ValueError(f"{key} must lie inside range {self.range}")
+        if self.private_network.overlaps(self.public_network):
+            raise ValueError("private_network and public_network must not overlap")
+        if self.public_network.num_addresses < 4:
+            raise ValueError(f"public_network {self.public_network} needs two hosts (a /30)")
+        return self
+
+
+class _ClusterFile(BaseModel):
+    """cluster.yaml as written; the checks that need the whole file run after the fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: PosixUser
+    private_network: IPv4Net
+    nodes: list[_NodeFile] = Field(min_length=1)
+    lab: _LabFile | None = None
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> _ClusterFile:
+        net = self.private_network
+        if not net.is_private or net.is_loopback:
+            raise ValueError(f"private_network {net} must be a private range (RFC 1918)")
+        for attr in ("name", "address"):
+            seen: set[Any] = set()
+            for n in self.nodes:
+                value = getattr(n, attr)
+                if value in seen:
+                    raise ValueError(f"duplicate node {attr} {str(value)!r}")
+                seen.add(value)
+        for n in self.nodes:
+            if n.address not in net or n.address in (net.network_address, net.broadcast_address):
+                raise ValueError(
+                    f"node {n.name!r} address {n.address} is not a host of private_network {net}"
+                )
+        jumps = [n.name for n in self.nodes if n.jump]
+        if len(jumps) != 1:
+            raise ValueError(f"exactly one node must have 'jump: true' (found {jumps})")
+        if not any("kube_control_plane" in n.roles for n in self.nodes):
+            raise ValueError("no node has the role kube_control_plane; give it to at least one")
+        etcd = [n.name for n in self.nodes if "etcd" in n.roles]
+        if len(etcd) % 2 == 0:
+            raise ValueError(
+                f"etcd needs an odd number of members for a quorum, not {len(etcd)} ({etcd})"
+            )
+        return self
+
+
+_KNOWN_KEYS = {
+    (): list(_ClusterFile.model_fields),
+    ("nodes",): list(_NodeFile.model_fields),
+    ("lab",): list(_LabFile.model_fields),
+}
+
+
+def _label(path: str, item: Any) -> str | None:
+    """Errors inside a node name the node (by its name, when it has a usable one)."""
+    name = item.get("name") if isinstance(item, dict) else None
+    if path == "nodes" and isinstance(name, str) and HOSTNAME.match(name):
+        return f"node {name!r}"
+    return None
 
 
 def parse_cluster(raw: Any, source: str) -> Cluster:
-    """Validate the mapping read from cluster.yaml; every error names `source` and the key."""
-    if not isinstance(raw, dict):
-        raise ClusterError(f"{source}: expected a mapping with 'user' and 'nodes'")
-    user = raw.get("user")
-    if not isinstance(user, str) or not user:
-        raise ClusterError(f"{source}: 'user' must be a non-empty string")
-    raw_nodes = raw.get("nodes")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise ClusterError(f"{source}: 'nodes' must be a non-empty list")
-
-    nodes: list[Node] = []
-    for i, item in enumerate(raw_nodes):
-        where = f"{source}: nodes[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise ClusterError(f"{where}: each node needs a 'name'")
-        where = f"{source}: node {item['name']!r}"
-        roles = tuple(item.get("roles") or ())
-        unknown = [r for r in roles if r not in KUBESPRAY_ROLES]
-        if unknown:
-            raise ClusterError(
-                f"{where}: unknown role(s) {unknown}; known: {list(KUBESPRAY_ROLES)}"
-            )
-        nodes.append(
-            Node(
-                name=item["name"],
-                address=_ipv4(item.get("address"), f"{where} address"),
-                roles=roles,
-                jump=bool(item.get("jump", False)),
-            )
-        )
-
-    for attr in ("name", "address"):
-        seen: set[Any] = set()
-        for n in nodes:
-            value = getattr(n, attr)
-            if value in seen:
-                raise ClusterError(f"{source}: duplicate node {attr} {str(value)!r}")
-            seen.add(value)
-    jumps = [n.name for n in nodes if n.jump]
-    if len(jumps) != 1:
-        raise ClusterError(f"{source}: exactly one node must have 'jump: true' (found {jumps})")
-
+    """Validate the mapping read from cluster.yaml; every error names `source`, the field
+    and what to write instead. All problems are reported at once."""
+    try:
+        model = _ClusterFile.model_validate(raw)
+    except ValidationError as err:
+        lines = problems(err, source, raw, known=_KNOWN_KEYS, label_of=_label)
+        raise ClusterError("\n".join(lines)) from None
     lab = None
-    if raw.get("lab") is not None:
-        lab_raw = raw["lab"]
-        lab = LabNetwork(
-            range=_network(lab_raw.get("range"), f"{source}: lab.range"),
-            private_network=_network(
-                lab_raw.get("private_network"), f"{source}: lab.private_network"
-            ),
-            public_network=_network(lab_raw.get("public_network"), f"{source}: lab.public_network"),
-        )
-        for key in ("private_network", "public_network"):
-            if not getattr(lab, key).subnet_of(lab.range):
-                raise ClusterError(f"{source}: lab.{key} must lie inside lab.range {lab.range}")
-    return Cluster(user=user, nodes=tuple(nodes), lab=lab, source=source)
+    if model.lab is not None:
+        lab = LabNetwork(model.lab.range, model.lab.private_network, model.lab.public_network)
+    cluster = Cluster(
+        user=model.user,
+        nodes=tuple(
+            Node(name=n.name, address=n.address, roles=tuple(n.roles), jump=n.jump)
+            for n in model.nodes
+        ),
+        lab=lab,
+        private_network=model.private_network,
+        source=source,
+    )
+    if lab is not None:
+        cluster.with_private_network(lab.private_network)  # the lab's addresses must fit too
+    return cluster
 
 
 def load_cluster(path: Path | str | None = None) -> Cluster:

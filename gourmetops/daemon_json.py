@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 
+from gourmetops.errors import GourmetopsError
+
 KEY = "insecure-registries"
 
 
-class DaemonJsonError(ValueError):
+class DaemonJsonError(GourmetopsError, ValueError):
     """The existing file cannot be merged into; it is left as it is."""
 
 

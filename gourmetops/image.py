@@ -12,10 +12,11 @@ import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gourmetops.errors import GourmetopsError
 from gourmetops.registry import Credentials, RegistryError, login, login_command, query
 
 
-class ImageError(RuntimeError):
+class ImageError(GourmetopsError, RuntimeError):
     """The app source or a build step failed; the message names which."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from gourmetops.errors import GourmetopsError
 from gourmetops.manifests import to_yaml
 
 FIELD_MANAGER = "gourmetops"
@@ -25,7 +26,7 @@ APPLY = "application/apply-patch+yaml"
 Echo = Callable[[str], None]
 
 
-class KubeError(RuntimeError):
+class KubeError(GourmetopsError, RuntimeError):
     """The cluster did not get where we asked in time, or refused; the message says how."""
 
 

@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from gourmetops.errors import GourmetopsError
+
 API_PORT = 6443
 DEFAULT_LOCAL_PORT = 16443
 
 
-class KubeconfigError(ValueError):
+class KubeconfigError(GourmetopsError, ValueError):
     """A kubeconfig or node list we cannot use; the message says what is wrong."""
 
 

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from gourmetops.cluster import Cluster, Node
+from gourmetops.errors import GourmetopsError
 
 __all__ = [
     "TUTORIAL_GROUP_VARS",
@@ -44,7 +45,7 @@ _ROLE_GROUPS = ("kube_control_plane", "kube_node", "etcd")
 _CONTROL_PLANE_HOSTS = 2  # the builder's KUBE_CONTROL_HOSTS default
 
 
-class KubesprayConfigError(DeployError, ValueError):
+class KubesprayConfigError(GourmetopsError, DeployError, ValueError):
     """A kubespray setting or file we cannot produce as asked; the message names it.
 
     A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""

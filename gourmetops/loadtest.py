@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gourmetops.errors import GourmetopsError
 from gourmetops.siege import SiegeResult, parse
 
 PID_FILE = "/tmp/gourmetops-siege.pid"
@@ -19,7 +20,7 @@ SAMPLE_EVERY = 5.0  # seconds between samples during a load run
 _DURATION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[sSmMhH]?)$")
 
 
-class LoadTestError(RuntimeError):
+class LoadTestError(GourmetopsError, RuntimeError):
     """Bad parameters, or siege could not run; the message says which."""
 
 
@@ -27,7 +28,10 @@ def duration_seconds(text: str) -> int:
     """ "30s", "2m", "1h" or "45" -> seconds (siege's -t takes 30S, 2M, 1H)."""
     m = _DURATION.match(str(text).strip())
     if not m or int(m["n"]) <= 0:
-        raise LoadTestError(f"duration {text!r}: expected a positive number with s, m or h")
+        raise LoadTestError(
+            f"--duration {text!r}: must be a whole number of seconds > 0, or with s, m or h "
+            "(e.g. 30s, 2m)"
+        )
     return int(m["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m["unit"].lower()]
 
 

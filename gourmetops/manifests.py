@@ -13,13 +13,14 @@ from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.errors import GourmetopsError
 
 MANIFESTS_DIR = PROJECT_ROOT / "manifests"
 # Apply order: the namespace first, the HPA after the Deployment it scales.
 ORDER = ("namespace", "service", "deployment", "hpa")
 
 
-class ManifestError(ValueError):
+class ManifestError(GourmetopsError, ValueError):
     """A parameter or object Kubernetes would reject; the message names it."""
 
 

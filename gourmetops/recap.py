@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
+from gourmetops.errors import GourmetopsError
+
 __all__ = [
     "HostRecap",
     "PlaybookProgress",
@@ -49,7 +51,7 @@ _IGNORING = re.compile(r"^\.\.\.ignoring$")
 _REQUIRED = ("ok", "changed", "unreachable", "failed")
 
 
-class RecapError(ValueError):
+class RecapError(GourmetopsError, ValueError):
     """The output has no (usable) PLAY RECAP, so the run's outcome per host is unknown.
 
     A ValueError because it is the text that is wrong for the question, typically because

@@ -19,6 +19,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from gourmetops.errors import GourmetopsError
+
 PASSWORD_ENV = "GOURMETOPS_REGISTRY_PASSWORD"
 
 CONTAINER_HTPASSWD = "/auth/htpasswd"
@@ -27,7 +29,7 @@ PACKAGE_HTPASSWD = "/etc/docker/registry/htpasswd"
 PACKAGE_STORAGE = "/var/lib/docker-registry"
 
 
-class RegistryError(RuntimeError):
+class RegistryError(GourmetopsError, RuntimeError):
     """The registry did not answer as expected; the message says what it answered."""
 
 

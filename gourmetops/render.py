@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from gourmetops import manifests
+from gourmetops import PROJECT_ROOT, manifests
 from gourmetops.daemon_json import merge
+from gourmetops.errors import InputError
 from gourmetops.kubespray_plan import kube_version, node_files
 from gourmetops.settings import host_data
 from gourmetops.source import controller_checkout
 from gourmetops.targets import get_target
+
+# Left in every directory `fab render` writes, so a rerun may write there again.
+MARKER = ".gourmetops-render"
 
 
 def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str, str]:
@@ -29,11 +34,56 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     return out
 
 
-def write(out_dir: Path, files: dict[str, str]) -> list[Path]:
+def _tracked_top_level() -> set[str]:
+    """The project's top-level names that hold tracked sources (every visible one when the
+    project is not a git checkout)."""
+    proc = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, text=True
+    )
+    if proc.returncode == 0 and proc.stdout:
+        return {p.split("/", 1)[0] for p in proc.stdout.split("\0") if p}
+    return {p.name for p in PROJECT_ROOT.iterdir() if not p.name.startswith(".")}
+
+
+def check_out_dir(out_dir: Path, force: bool = False) -> Path:
+    """Refuse an output directory that is a file, covers the project's sources, or holds
+    files `fab render` did not write there (unless forced); returns it resolved."""
+    out = out_dir.resolve()
+    root = PROJECT_ROOT.resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out_dir}: is a file, not a directory")
+    if root.is_relative_to(out):
+        raise InputError(f"--out {out_dir}: would write over the project itself ({root})")
+    if out.is_relative_to(root):
+        top = out.relative_to(root).parts[0]
+        if top in _tracked_top_level():
+            raise InputError(
+                f"--out {out_dir}: is inside the project's tracked sources ({top}/); "
+                "choose a directory outside them, e.g. .state/render or /tmp/plan"
+            )
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
+        raise InputError(
+            f"--out {out_dir}: is not empty and was not written by fab render; "
+            "choose an empty or new directory, or add --force to write into it"
+        )
+    return out
+
+
+def write(out_dir: Path, files: dict[str, str], force: bool = False) -> list[Path]:
+    """Every artefact under `out_dir` and nowhere else: all paths are checked before the
+    first file is written."""
+    out = check_out_dir(out_dir, force)
+    paths = {}
+    for rel in files:
+        path = (out / rel).resolve()
+        if Path(rel).is_absolute() or not path.is_relative_to(out) or path == out:
+            raise InputError(f"artefact {rel!r} would be written outside --out {out_dir}")
+        paths[rel] = path
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by `fab render`; it may write here again\n")
     written = []
     for rel, text in files.items():
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        written.append(path)
+        paths[rel].parent.mkdir(parents=True, exist_ok=True)
+        paths[rel].write_text(text)
+        written.append(paths[rel])
     return written

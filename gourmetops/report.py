@@ -8,11 +8,16 @@ experiment.json holds {"scenarios": [{"name", "result": <SiegeResult as dict>,
 from __future__ import annotations
 
 import json
+import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from kubernetes.utils.quantity import parse_quantity
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from gourmetops.errors import GourmetopsError
+from gourmetops.validation import problems
 
 COLUMNS = (
     "scenario",
@@ -26,11 +31,67 @@ COLUMNS = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(GourmetopsError, ValueError):
     """The results directory cannot be read; the message names the file and key."""
 
 
+def _cpu(value: str) -> str:
+    try:
+        parse_quantity(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. '250m')") from None
+    return value
+
+
+class _Usage(BaseModel):
+    cpu: Annotated[str, AfterValidator(_cpu)]
+    memory: str
+
+
+class _Sample(BaseModel):
+    t: float
+    replicas: int | None = None
+    pods: dict[str, _Usage] | None = None
+
+
+class _Result(BaseModel):
+    """The SiegeResult fields the report reads."""
+
+    transactions: int
+    transaction_rate: float
+    response_time: float
+    failed_transactions: int
+    availability: float
+
+
+class _Scenario(BaseModel):
+    name: str
+    result: _Result
+    samples: list[_Sample]
+
+
+class _ScaleDown(BaseModel):
+    outcome: str | None = None
+    samples: list[_Sample] = []
+    min: int | None = None
+    peak: int | None = None
+    seconds: float = 0
+
+
+class _Results(BaseModel):
+    """experiment.json as the report reads it; unknown keys are kept, not refused."""
+
+    scenarios: list[_Scenario] = Field(min_length=1)
+    scale_down: _ScaleDown | None = None
+
+
+def _scenario_label(path: str, item: Any) -> str | None:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"scenario {name!r}" if path == "scenarios" and isinstance(name, str) else None
+
+
 def load(results_dir: Path) -> dict[str, Any]:
+    """experiment.json, checked whole before anything is drawn or written."""
     path = results_dir / "experiment.json"
     try:
         data = json.loads(path.read_text())
@@ -38,12 +99,11 @@ def load(results_dir: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: {exc.strerror}") from None
     except ValueError as exc:
         raise ReportError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data.get("scenarios"), list) or not data["scenarios"]:
-        raise ReportError(f"{path}: no scenarios")
-    for i, s in enumerate(data["scenarios"]):
-        for key in ("name", "result", "samples"):
-            if key not in s:
-                raise ReportError(f"{path}: scenarios[{i}] has no {key!r}")
+    try:
+        _Results.model_validate(data)
+    except ValidationError as err:
+        lines = problems(err, str(path), data, label_of=_scenario_label)
+        raise ReportError("\n".join(lines)) from None
     return data
 
 
@@ -182,8 +242,18 @@ def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
 
 
 def render(results_dir: Path) -> Path:
-    """report.md (and its PNGs) in `results_dir`; returns the report's path."""
+    """report.md (and its PNGs) in `results_dir`; returns the report's path. Everything is
+    drawn in a scratch directory first and moved in at the end, so a failure leaves the
+    existing report files as they were."""
     data = load(results_dir)
+    with tempfile.TemporaryDirectory(dir=results_dir, prefix=".report-") as scratch:
+        report = _render_into(data, Path(scratch))
+        for made in sorted(Path(scratch).iterdir()):
+            made.replace(results_dir / made.name)
+    return results_dir / report.name
+
+
+def _render_into(data: dict[str, Any], results_dir: Path) -> Path:
     images = plots(data, results_dir)
     lines = [
         "# GourmetGram load experiment",

@@ -1,6 +1,6 @@
 """A target's settings as pyinfra sees them (group_data/all.py, then group_data/<target>.py,
-then the host's own data from the inventory), so Fabric tasks and deploys read one set of
-values.
+then the host's own data from the inventory), validated against settings_schema.Settings
+before anything connects, so Fabric tasks and deploys read one checked set of values.
 
 Read the way pyinfra reads group data, but without importing pyinfra_cli: that import
 monkey-patches the whole process with gevent, which stalls Fabric's threaded I/O.
@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import ast
 import runpy
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from pydantic import ValidationError
+from pyinfra.api.exceptions import InventoryError
+
 from gourmetops import PROJECT_ROOT
+from gourmetops.errors import InputError
+from gourmetops.settings_schema import PYINFRA_PREFIXES, Settings
 from gourmetops.targets import get_target
+from gourmetops.validation import problems
 
 GROUP_DATA = PROJECT_ROOT / "group_data"
+# What the inventory adds per host (targets.Target.host_data), not settings.
+HOST_KEYS = {"ssh_config_file", "private_address", "kube_roles", "target", "cluster_user"}
+
+
+class SettingsError(InputError, InventoryError):
+    """A setting in group_data (or pyinfra's --data) is refused; the message names the file,
+    the setting and what to write. An InventoryError so the pyinfra CLI prints it plainly."""
 
 
 def _imported_names(path: Path) -> set[str]:
@@ -38,12 +52,58 @@ def group_data(path: Path) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if k in keys and not k.startswith("__")}
 
 
+def _files(target: str) -> list[Path]:
+    return [GROUP_DATA / "all.py", GROUP_DATA / f"{target}.py"]
+
+
+def validate(values: Mapping[str, Any], origin: Mapping[str, str]) -> Settings:
+    """Check every setting; each problem names where its value came from (`origin`)."""
+    ours = {k: v for k, v in values.items() if not k.startswith(PYINFRA_PREFIXES)}
+    ours = {k: v for k, v in ours.items() if k not in HOST_KEYS}
+    try:
+        return Settings.model_validate(ours)
+    except ValidationError as err:
+
+        def source(loc: tuple[Any, ...]) -> str:
+            return origin.get(str(loc[0]), "group_data/all.py") if loc else "group_data"
+
+        lines = problems(err, source, ours, known={(): list(Settings.model_fields)}, noun="setting")
+        raise SettingsError("\n".join(lines)) from None
+
+
+def target_settings(target: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged group_data of `target`, and which file each value came from."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for path in _files(target):
+        data = group_data(path)
+        values.update(data)
+        origin.update({k: str(path.relative_to(PROJECT_ROOT)) for k in data})
+    return values, origin
+
+
+def check_target(target: str) -> Settings:
+    """group_data for `target`, validated (the inventories call this before connecting)."""
+    return validate(*target_settings(target))
+
+
 def host_data(target: str, node: str | None = None) -> SimpleNamespace:
-    """The data pyinfra gives `node` (default: the jump host) for `target`; connects nowhere."""
+    """The checked data pyinfra gives `node` (default: the jump host) for `target`;
+    connects nowhere."""
     tgt = get_target(target)
+    values, _ = target_settings(target)
+    check_target(target)
     name = node or tgt.cluster.jump.name
-    data: dict[str, Any] = {}
-    data.update(group_data(GROUP_DATA / "all.py"))
-    data.update(group_data(GROUP_DATA / f"{target}.py"))
-    data.update(tgt.host_data(name))
+    return SimpleNamespace(**{**values, **tgt.host_data(name)})
+
+
+def of_host(host: Any) -> SimpleNamespace:
+    """A deploy's view of host.data, validated with pyinfra's --data overrides included:
+    a bad override stops the deploy before its first operation."""
+    data = host.data.dict()
+    values, origin = target_settings(data["target"])
+    for key, value in data.items():
+        if key not in values or values[key] != value:
+            origin[key] = "pyinfra --data"
+    validate(data, origin)
     return SimpleNamespace(**data)

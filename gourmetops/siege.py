@@ -14,6 +14,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from gourmetops.errors import GourmetopsError
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TEXT = {
     "Transactions": "transactions",
@@ -32,7 +34,7 @@ _TEXT = {
 _TEXT_LINE = re.compile(r"^(?P<key>[A-Z][a-z ]+):\s+(?P<value>[-0-9.]+)")
 
 
-class SiegeError(ValueError):
+class SiegeError(GourmetopsError, ValueError):
     """No summary in the output: siege did not finish (killed, bad URL, not installed)."""
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from pyinfra.api.exceptions import DeployError
 
 from gourmetops import STATE_DIR
+from gourmetops.errors import GourmetopsError
 
 EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
 
 
-class SourceError(DeployError, RuntimeError):
+class SourceError(GourmetopsError, DeployError, RuntimeError):
     """kubespray's source or the wheels for it cannot be had; the message says which.
 
     A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""
@@ -30,11 +31,32 @@ def _git(*args: str) -> str:
     return proc.stdout.strip()
 
 
+def _checkout_dir(source: str, ref: str) -> Path:
+    return STATE_DIR / "kubespray" / hashlib.sha256(f"{source}\0{ref}".encode()).hexdigest()[:12]
+
+
+def is_local(source: str) -> bool:
+    """A bundle, directory or file:// URL on the controller: cloning it contacts no one."""
+    return source.startswith("file://") or Path(source).exists()
+
+
+def dry_run_checkout(source: str, ref: str) -> Path | None:
+    """What a dry run may read without contacting anything: a local source cloned, else the
+    controller's cached clone as it is (not fetched), else None (the caller says what a
+    real run would fetch)."""
+    if is_local(source):
+        return controller_checkout(source, ref)
+    dest = _checkout_dir(source, ref)
+    if (dest / ".git").is_dir():
+        print(f"dry run: using the cached {ref} of {source} (not fetched)", file=sys.stderr)
+        return dest
+    return None
+
+
 def controller_checkout(source: str, ref: str) -> Path:
     """A clone of `source` at `ref` under .state/kubespray/, fetched again on every call so
     a moved branch is seen; cheap for the lab's bundle, one fetch for the upstream repo."""
-    key = hashlib.sha256(f"{source}\0{ref}".encode()).hexdigest()[:12]
-    dest = STATE_DIR / "kubespray" / key
+    dest = _checkout_dir(source, ref)
     if not (dest / ".git").is_dir():
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -102,10 +124,20 @@ class NodePython:
         return args
 
 
+def _wheels_dir(reqs: list[str], node: NodePython) -> Path:
+    key = hashlib.sha256(json.dumps([reqs, node.tag]).encode()).hexdigest()[:12]
+    return STATE_DIR / "wheels" / f"{node.tag}-{key}"
+
+
+def cached_wheels(reqs: list[str], node: NodePython) -> Path | None:
+    """The wheels if already downloaded (a dry run downloads nothing)."""
+    dest = _wheels_dir(reqs, node)
+    return dest if (dest / ".complete").exists() else None
+
+
 def download_wheels(reqs: list[str], node: NodePython) -> Path:
     """Wheels for `reqs` fitting `node`, in a cache dir keyed by both (downloaded once)."""
-    key = hashlib.sha256(json.dumps([reqs, node.tag]).encode()).hexdigest()[:12]
-    dest = STATE_DIR / "wheels" / f"{node.tag}-{key}"
+    dest = _wheels_dir(reqs, node)
     done = dest / ".complete"
     if done.exists():
         return dest

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
+from gourmetops.errors import GourmetopsError
 
 TARGETS = ("lab", "chameleon")
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
@@ -28,7 +29,7 @@ CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
 LAB_DIR = PROJECT_ROOT / ".lab"
 
 
-class TargetError(InventoryError, ValueError):
+class TargetError(GourmetopsError, InventoryError, ValueError):
     """A target cannot be built from the given settings; the message says which setting."""
 
 
@@ -91,6 +92,7 @@ class Target:
             "private_address": str(node.address),
             "kube_roles": list(node.roles),
             "target": self.name,
+            "cluster_user": self.cluster.user,
         }
 
     def groups(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:

@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from gourmetops.errors import GourmetopsError
 from gourmetops.kubeconfig import tunnel_command
 from gourmetops.targets import Target
 
 OPEN_TIMEOUT = 20.0
 
 
-class TunnelError(RuntimeError):
+class TunnelError(GourmetopsError, RuntimeError):
     """The tunnel did not come up; the message has ssh's own words."""
 
 

@@ -17,6 +17,18 @@ from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
 
+# Every test that reaches the lab does so through one of these fixtures (directly or through
+# another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
+# never starts or stops a lab.
+LAB_FIXTURES = frozenset({"lab", "fresh_lab", "standin_app"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lab)
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     if os.geteuid() != 0:

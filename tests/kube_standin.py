@@ -97,7 +97,7 @@ class Cluster:
         if res == "namespaces":
             obj["status"] = {"phase": "Active"}
         if res == "services":
-            spec.setdefault("clusterIP", "10.233.12.34")
+            spec.setdefault("clusterIP", "10.254.233.34")
             obj["status"] = {"loadBalancer": {}}
         if res == "deployments":
             spec.setdefault("replicas", 1)  # the API default when nobody sets it

@@ -2,8 +2,8 @@
 nothing changed.
 
 Cases that fail before any host is involved run `fab` against the Chameleon target with a
-floating IP from the documentation range 203.0.113.0/24 (nothing routes there), so a run
-that got past the check would fail differently. Cases that can only be found on a host,
+loopback floating IP (127.0.0.10, where no sshd listens), so a run that got past the check
+fails differently and no packet ever leaves this machine. Cases that can only be found on a host,
 or whose point is that the hosts stay as they were, run against the lab.
 """
 
@@ -24,7 +24,7 @@ from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
 BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
-PLACEHOLDER_IP = "203.0.113.10"
+PLACEHOLDER_IP = "127.0.0.10"
 K8S = "group_vars/k8s_cluster/k8s-cluster.yml"
 
 
@@ -60,7 +60,7 @@ def cluster_file(tmp_path: Path, old: str, new: str) -> Path:
         (
             "address: 192.168.1.13",
             "address: 192.168.1.313",
-            "node 'node3' address: '192.168.1.313' is not an IPv4 address",
+            "node 'node3' address: '192.168.1.313' is not an IPv4 address (expected A.B.C.D)",
         ),
         ("jump: true ", "jump: false", "exactly one node must have 'jump: true' (found [])"),
     ],
@@ -94,10 +94,10 @@ def test_floating_ip_missing_stops_before_any_host():
 
 
 def test_floating_ip_malformed_stops_before_any_host():
-    proc = fab("prepare", "--target", "chameleon", GOURMETOPS_FLOATING_IP="203.0.113")
+    proc = fab("prepare", "--target", "chameleon", GOURMETOPS_FLOATING_IP="127.0.0")
     assert proc.returncode == 1
     assert proc.stdout.strip() == (
-        "error: environment variable GOURMETOPS_FLOATING_IP='203.0.113' is not an IPv4 "
+        "error: environment variable GOURMETOPS_FLOATING_IP='127.0.0' is not an IPv4 "
         "address (expected A.B.C.D)"
     )
 
@@ -105,7 +105,7 @@ def test_floating_ip_malformed_stops_before_any_host():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("scale", "--replicas", "six"), "error: --replicas 'six' is not a whole number"),
+        (("scale", "--replicas", "six"), "error: --replicas 'six': must be a whole number"),
         (
             ("scale", "--replicas", "0"),
             "error: replicas (--replicas, or app_replicas in group_data) must be a whole "
@@ -120,7 +120,7 @@ def test_floating_ip_malformed_stops_before_any_host():
             ("autoscale", "--min", "5", "--max", "2"),
             "error: HPA min (5) is above max (2) (--min/--max, or hpa_min/hpa_max in group_data)",
         ),
-        (("autoscale", "--max", "lots"), "error: --max 'lots' is not a whole number"),
+        (("autoscale", "--max", "lots"), "error: --max 'lots': must be a whole number"),
     ],
     ids=["replicas-word", "replicas-zero", "replicas-negative", "hpa-min-above-max", "hpa-max"],
 )

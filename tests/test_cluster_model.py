@@ -11,10 +11,16 @@ from gourmetops.targets import Target, lab_target
 
 TUTORIAL = {
     "user": "cc",
+    "private_network": "192.168.1.0/24",
     "nodes": [
-        {"name": "node1", "address": "192.168.1.11", "jump": True, "roles": ["kube_node"]},
-        {"name": "node2", "address": "192.168.1.12", "roles": ["kube_node"]},
-        {"name": "node3", "address": "192.168.1.13", "roles": ["kube_node"]},
+        {
+            "name": "node1",
+            "address": "192.168.1.11",
+            "jump": True,
+            "roles": ["kube_control_plane", "kube_node", "etcd"],
+        },
+        {"name": "node2", "address": "192.168.1.12", "roles": ["kube_node", "etcd"]},
+        {"name": "node3", "address": "192.168.1.13", "roles": ["kube_node", "etcd"]},
     ],
 }
 
@@ -42,20 +48,81 @@ def test_shipped_cluster_is_the_tutorials():
         ),
         (
             lambda raw: raw["nodes"][1].update(address="192.168.1.300"),
-            "node 'node2' address: '192.168.1.300' is not an IPv4 address",
+            "node 'node2' address: '192.168.1.300' is not an IPv4 address (expected A.B.C.D)",
         ),
-        (lambda raw: raw["nodes"][1].update(jump=True), "exactly one node must have 'jump: true'"),
-        (lambda raw: raw["nodes"][0].update(roles=["master"]), "unknown role(s) ['master']"),
-        (lambda raw: raw.pop("user"), "'user' must be a non-empty string"),
+        (
+            lambda raw: raw["nodes"][1].update(jump=True),
+            "exactly one node must have 'jump: true' (found ['node1', 'node2'])",
+        ),
+        (
+            lambda raw: raw["nodes"][0].update(roles=["master"]),
+            "node 'node1' roles[0]: must be one of 'kube_control_plane', 'kube_node' or 'etcd', "
+            "not 'master'",
+        ),
+        (lambda raw: raw.pop("user"), "user is missing"),
+        (
+            lambda raw: raw["nodes"][0].update(jump="false"),
+            "node 'node1' jump: must be a boolean (true/false in YAML, True/False in Python), "
+            "not 'false'",
+        ),
+        (
+            lambda raw: raw["nodes"][2].update(address="192.168.2.13"),
+            "node 'node3' address 192.168.2.13 is not a host of private_network 192.168.1.0/24",
+        ),
+        (
+            lambda raw: raw["nodes"][0].update(roles=["kube_node", "etcd"]),
+            "no node has the role kube_control_plane; give it to at least one",
+        ),
+        (
+            lambda raw: raw["nodes"][2].update(roles=["kube_node"]),
+            "etcd needs an odd number of members for a quorum, not 2 (['node1', 'node2'])",
+        ),
+        (lambda raw: raw.update(usr="cc"), "unknown key 'usr'; did you mean 'user'?"),
+        (
+            lambda raw: raw["nodes"][1].update(adress="192.168.1.12"),
+            "node 'node2': unknown key 'adress'; did you mean 'address'?",
+        ),
     ],
 )
 def test_bad_cluster_descriptions_name_the_problem(change, message):
-    raw = {"user": TUTORIAL["user"], "nodes": [dict(n) for n in TUTORIAL["nodes"]]}
+    raw = {**TUTORIAL, "nodes": [dict(n) for n in TUTORIAL["nodes"]]}
     change(raw)
     with pytest.raises(ClusterError) as err:
         parse_cluster(raw, "my-cluster.yaml")
-    assert str(err.value).startswith("my-cluster.yaml: ")
-    assert message in str(err.value)
+    assert str(err.value) == f"my-cluster.yaml: {message}"
+
+
+def test_every_problem_is_reported_at_once():
+    raw = {**TUTORIAL, "user": "Root User", "nodes": [dict(n) for n in TUTORIAL["nodes"]]}
+    raw["nodes"][1]["address"] = "192.168.1.999"
+    with pytest.raises(ClusterError) as err:
+        parse_cluster(raw, "c.yaml")
+    assert str(err.value).splitlines() == [
+        "c.yaml: user: 'Root User' is not a valid user name: lowercase letters, digits, '_' "
+        "and '-', starting with a letter or '_', at most 32 characters",
+        "c.yaml: node 'node2' address: '192.168.1.999' is not an IPv4 address (expected A.B.C.D)",
+    ]
+
+
+def test_two_nodes_on_one_lab_address_are_refused():
+    """A /16 private network keeps host parts the lab's /24 cannot tell apart."""
+    raw = {
+        **TUTORIAL,
+        "private_network": "192.168.0.0/16",
+        "nodes": [dict(n) for n in TUTORIAL["nodes"]],
+        "lab": {
+            "range": "10.254.0.0/16",
+            "private_network": "10.254.1.0/24",
+            "public_network": "10.254.0.0/30",
+        },
+    }
+    raw["nodes"][2]["address"] = "192.168.2.11"
+    with pytest.raises(ClusterError) as err:
+        parse_cluster(raw, "c.yaml")
+    assert str(err.value) == (
+        "c.yaml: node3 and node1 both land on 10.254.1.11 in 10.254.1.0/24: give them "
+        "different host parts (the part after the network prefix)"
+    )
 
 
 def test_missing_cluster_file_is_named(tmp_path):
@@ -79,10 +146,10 @@ def test_lab_keeps_host_parts_inside_its_own_range():
 
 def test_ssh_config_jumps_through_node1_only():
     cluster = parse_cluster(TUTORIAL, "t.yaml")
-    target = Target("chameleon", cluster, ipaddress.IPv4Address("203.0.113.7"), {})
+    target = Target("chameleon", cluster, ipaddress.IPv4Address("127.0.0.7"), {})
     text = target.ssh_config_text()
     blocks = {b.split()[0]: b for b in text.split("Host ")[1:]}
-    assert "HostName 203.0.113.7" in blocks["node1"] and "ProxyJump" not in blocks["node1"]
+    assert "HostName 127.0.0.7" in blocks["node1"] and "ProxyJump" not in blocks["node1"]
     for name, address in (("node2", "192.168.1.12"), ("node3", "192.168.1.13")):
         assert f"HostName {address}" in blocks[name]
         assert "ProxyJump node1" in blocks[name]

@@ -1,6 +1,7 @@
 """The inventories as pyinfra loads them. The Chameleon one is checked without connecting
 (pyinfra's --dry still connects to gather facts, and no Chameleon node is reachable here):
-loaded with a placeholder floating IP from the documentation range 203.0.113.0/24."""
+loaded with a loopback placeholder floating IP (127.0.0.10): a regression cannot send a
+packet off this machine."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gourmetops import PROJECT_ROOT
 from gourmetops.settings import host_data
 from gourmetops.stages import pyinfra_command
 
-PLACEHOLDER_IP = "203.0.113.10"
+PLACEHOLDER_IP = "127.0.0.10"
 
 
 @pytest.fixture

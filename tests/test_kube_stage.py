@@ -28,7 +28,7 @@ def api():
 
 
 def objects(**changes):
-    return render(AppParams(external_ips=("10.56.0.7",), **changes))
+    return render(AppParams(external_ips=("10.254.0.2",), **changes))
 
 
 class Echo(list):
@@ -105,7 +105,7 @@ def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
     app_stage.autoscale(kube, objects(), 20, False, Echo())
     echo = Echo()
     app_stage.status(kube, objects(), echo)
-    assert "service/gourmetgram-kube-svc: ClusterIP 10.233.12.34 external 10.56.0.7" in echo.text
+    assert "service/gourmetgram-kube-svc: ClusterIP 10.254.233.34 external 10.254.0.2" in echo.text
     assert "deployment/gourmetgram-kube-app: 2/2 ready" in echo.text
     assert "hpa/gourmetgram-kube-hpa: cpu 12%/50%, replicas 2 (min 2, max 6" in echo.text
     assert echo.text.count("cpu 153m memory 211Mi") == 2

@@ -11,7 +11,7 @@ import pytest
 from gourmetops.manifests import AppParams, ManifestError, params_for, render, validate
 
 # Transcribed from the tutorial (../shared/seed/deploy-on-kubernetes.md), with
-# 10.56.X.Y -> the address node1 faces the internet with.
+# 10.56.X.Y (node1's address facing the internet) -> a lab-range placeholder, 10.254.0.2.
 TUTORIAL = {
     "namespace": {
         "apiVersion": "v1",
@@ -25,7 +25,7 @@ TUTORIAL = {
         "spec": {
             "selector": {"app": "gourmetgram-kube-app"},
             "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8000}],
-            "externalIPs": ["10.56.0.7"],
+            "externalIPs": ["10.254.0.2"],
             "type": "ClusterIP",
         },
     },
@@ -88,21 +88,21 @@ TUTORIAL = {
 
 
 def test_defaults_are_the_tutorials_objects():
-    assert render(AppParams(external_ips=("10.56.0.7",))) == TUTORIAL
+    assert render(AppParams(external_ips=("10.254.0.2",))) == TUTORIAL
 
 
 def test_group_data_and_cluster_model_give_the_defaults():
     """The lab's parameters differ from the tutorial only in the Service's external IP."""
     objects = render(params_for("lab"))
     assert objects["service"]["spec"]["externalIPs"] == ["10.254.0.2"]
-    objects["service"]["spec"]["externalIPs"] = ["10.56.0.7"]
+    objects["service"]["spec"]["externalIPs"] = ["10.254.0.2"]
     assert objects == TUTORIAL
 
 
 def test_parameters_land_where_they_belong():
     objects = render(
         AppParams(
-            external_ips=("10.0.0.9",),
+            external_ips=("10.254.0.9",),
             namespace="ns",
             replicas=6,
             hpa_min=1,
@@ -124,7 +124,7 @@ def test_parameters_land_where_they_belong():
 
 @pytest.mark.parametrize("version", ["1.30", "v1.30.4"])
 def test_valid_for_the_installed_kubernetes(version):
-    validate(render(AppParams(external_ips=("10.56.0.7",))), version)
+    validate(render(AppParams(external_ips=("10.254.0.2",))), version)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_valid_for_the_installed_kubernetes(version):
     ],
 )
 def test_broken_objects_fail_validation(break_it, message):
-    objects = copy.deepcopy(render(AppParams(external_ips=("10.56.0.7",))))
+    objects = copy.deepcopy(render(AppParams(external_ips=("10.254.0.2",))))
     break_it(objects)
     with pytest.raises(ManifestError, match=message):
         validate(objects, "1.30")
@@ -171,6 +171,6 @@ def test_broken_objects_fail_validation(break_it, message):
     ],
 )
 def test_bad_parameters_are_refused_by_name(changes, message):
-    params = {"external_ips": ("10.56.0.7",), **changes}
+    params = {"external_ips": ("10.254.0.2",), **changes}
     with pytest.raises(ManifestError, match=message):
         render(AppParams(**params))

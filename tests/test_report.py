@@ -77,6 +77,9 @@ def test_fab_report_names_a_bad_results_dir(tmp_path):
     try:
         load(tmp_path)
     except ReportError as exc:
-        assert "scenarios[0] has no 'result'" in str(exc)
+        assert str(exc).splitlines() == [
+            f"{tmp_path}/experiment.json: scenario 'x' result is missing",
+            f"{tmp_path}/experiment.json: scenario 'x' samples is missing",
+        ]
     else:
         raise AssertionError("a scenario without a result was accepted")

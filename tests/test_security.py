@@ -43,7 +43,7 @@ def test_no_host_key_checking_turned_off_in_code_or_generated_config():
         path = PROJECT_ROOT / entry
         for file in [path] if path.is_file() else sorted(path.rglob("*.py")):
             found += insecure_lines(file.read_text(), str(file.relative_to(PROJECT_ROOT)))
-    chameleon = chameleon_target(env={"GOURMETOPS_FLOATING_IP": "203.0.113.10"})
+    chameleon = chameleon_target(env={"GOURMETOPS_FLOATING_IP": "127.0.0.10"})
     for target in (lab_target(), chameleon):
         found += insecure_lines(target.ssh_config_text(), f"ssh_config ({target.name})")
     for rel, text in artifacts("lab").items():
@@ -60,7 +60,7 @@ def test_ssh_config_checks_host_keys_for_both_targets():
     lab = lab_target().ssh_config_text()
     assert "StrictHostKeyChecking yes" in lab
     assert f"UserKnownHostsFile {LAB_DIR / 'known_hosts'}" in lab
-    chameleon = chameleon_target(env={"GOURMETOPS_FLOATING_IP": "203.0.113.10"})
+    chameleon = chameleon_target(env={"GOURMETOPS_FLOATING_IP": "127.0.0.10"})
     assert "StrictHostKeyChecking accept-new" in chameleon.ssh_config_text()
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from gourmetops.errors import GourmetopsError
+
 REQUIRED_TOOLS = (
     "ip",
     "mount",
@@ -22,7 +24,7 @@ REQUIRED_TOOLS = (
 )
 
 
-class LabError(RuntimeError):
+class LabError(GourmetopsError, RuntimeError):
     """The lab cannot be brought to the asked state; the message says what to fix."""
 
 

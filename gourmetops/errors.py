@@ -1,0 +1,16 @@
+"""The one error base class: every error the project raises on purpose says what is wrong
+and what to do, so the tasks turn it into `error: <message>` and an exit code in one place
+(tasks.clean_errors) instead of a traceback."""
+
+from __future__ import annotations
+
+
+class GourmetopsError(Exception):
+    """A failure the user can act on; the message names the file, setting, flag or host."""
+
+    exit_code = 1
+
+
+class InputError(GourmetopsError, ValueError):
+    """A value given to the project (a file, a setting, a flag) is refused before any host is
+    contacted or any file written."""

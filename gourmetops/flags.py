@@ -1,0 +1,82 @@
+"""Task flags parsed by name: every number, duration, port and URL a task takes is checked
+here and refused with `--flag VALUE: what it must be`, never with a traceback. Defaults are
+given as None in the task signatures, so invoke hands over the text as typed.
+
+    >>> seconds("pause", "2m", default=30)
+    120.0
+    >>> whole("retries", "x", default=2)
+    InputError: --retries 'x': must be a whole number >= 0
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from gourmetops.errors import InputError
+
+_DURATION = re.compile(r"^(?P<n>-?[0-9]+(\.[0-9]+)?)\s*(?P<unit>[smh]?)$", re.IGNORECASE)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def whole(
+    name: str,
+    value: Any,
+    default: int | None = None,
+    minimum: int | None = 0,
+    maximum: int | None = None,
+) -> int:
+    """A whole number within [minimum, maximum]; None (flag not given) is the default."""
+    if value is None:
+        if default is None:
+            raise InputError(f"{_flag(name)} is required")
+        return default
+    bounds = [f">= {minimum}"] if minimum is not None else []
+    bounds += [f"<= {maximum}"] if maximum is not None else []
+    wanted = " ".join(["must be a whole number", " and ".join(bounds)]).strip()
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{_flag(name)} {value!r}: {wanted}") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise InputError(f"{_flag(name)} {value!r}: {wanted}")
+    return number
+
+
+def optional_whole(name: str, value: Any, minimum: int | None = 0) -> int | None:
+    """Like `whole`, but None stays None (the setting in group_data applies)."""
+    return None if value is None else whole(name, value, minimum=minimum)
+
+
+def port(name: str, value: Any, default: int) -> int:
+    return whole(name, value, default, minimum=1, maximum=65535)
+
+
+def seconds(name: str, value: Any, default: float, minimum: float = 0.0) -> float:
+    """ "30", "30s", "2m", "1h" or "1.5" -> seconds, at least `minimum`."""
+    if value is None:
+        return float(default)
+    m = _DURATION.match(str(value).strip())
+    if m is None:
+        raise InputError(
+            f"{_flag(name)} {value!r}: must be seconds, or a number with s, m or h (e.g. 30s, 2m)"
+        )
+    number = float(m["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m["unit"].lower()]
+    if number < minimum:
+        raise InputError(f"{_flag(name)} {value!r}: must be at least {minimum:g}s")
+    return number
+
+
+def url(name: str, value: Any) -> str | None:
+    """An http(s) URL with a host, or None (the task derives its own)."""
+    if value is None:
+        return None
+    text = str(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", text):
+        raise InputError(f"{_flag(name)} {value!r}: must be an http:// or https:// URL with a host")
+    return text
