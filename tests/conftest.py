@@ -16,7 +16,6 @@ from gourmetops import lab as labmod
 from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
-
 # Every test that reaches the lab does so through one of these fixtures (directly or through
 # another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
 # never starts or stops a lab.
