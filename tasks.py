@@ -43,6 +43,7 @@ from gourmetops.kube import Kube, KubeError, pod_metrics
 from gourmetops.kubeconfig import (
     DEFAULT_LOCAL_PORT,
     KubeconfigError,
+    copy_for_user_command,
     node_readiness,
     not_ready,
     rewrite_server,
@@ -181,14 +182,7 @@ def kubeconfig(c, target="lab", port=None, dry=False):
     conn = connect(tgt, head)
     if conn.run("sudo test -f /root/.kube/config", warn=True, hide=True).failed:
         raise Exit(f"{head}: no /root/.kube/config; has `fab cluster` installed Kubernetes?", 1)
-    # Copied as a whole, as the tutorial does, so a rerun picks up a renewed config.
-    home = f"/home/{user}"
-    conn.run(
-        shlex.join(["sudo", "cp", "-R", "/root/.kube", f"{home}/"])
-        + " && "
-        + shlex.join(["sudo", "chown", "-R", f"{user}:", f"{home}/.kube"]),
-        hide=True,
-    )
+    conn.run(copy_for_user_command(user), hide=True)
     remote_text = conn.run("cat ~/.kube/config", hide=True).stdout
     try:
         text = rewrite_server(remote_text, port, where=f"{head}:~/.kube/config")

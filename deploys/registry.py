@@ -27,12 +27,12 @@ from gourmetops.registry import (
     listen_address,
     package_config,
 )
-from gourmetops.settings import of_host
+from gourmetops.settings import SettingsError, of_host
 
 data = of_host(host)  # settings checked (with any --data) before the first operation
 htpasswd = data.registry_htpasswd
 if htpasswd and not Path(htpasswd).is_file():
-    raise FileNotFoundError(f"registry_htpasswd: {htpasswd} does not exist on the controller")
+    raise SettingsError(f"registry_htpasswd: {htpasswd} does not exist on the controller")
 
 # --- every node trusts node1:5000 -----------------------------------------------------
 daemon_json = docker_daemon_json(
@@ -89,7 +89,7 @@ if "head" in host.groups:
             start=True,
             _sudo=True,
         )
-    elif data.registry_runtime == "package":
+    else:  # "package" (the settings schema allows no other)
         # Config first: installing the package starts the registry, and with its own
         # default config it would listen on every interface (dpkg keeps our conffile).
         config = files.put(
@@ -124,8 +124,4 @@ if "head" in host.groups:
             restarted=True,
             _sudo=True,
             _if=any_changed(config, auth) if auth else config.did_change,
-        )
-    else:
-        raise ValueError(
-            f"registry_runtime must be 'docker' or 'package', not {data.registry_runtime!r}"
         )

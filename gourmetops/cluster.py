@@ -23,10 +23,19 @@ from pydantic import (
 )
 from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import InputError
-from gourmetops.validation import HOSTNAME, Hostname, IPv4, IPv4Net, PosixUser, problems
+from gourmetops.validation import (
+    HOSTNAME,
+    Hostname,
+    IPv4,
+    IPv4Net,
+    PosixUser,
+    problems,
+    yaml_problem,
+)
 
 CLUSTER_ENV = "GOURMETOPS_CLUSTER"
 CLUSTER_FILE = PROJECT_ROOT / "cluster.yaml"
@@ -235,6 +244,8 @@ def load_cluster(path: Path | str | None = None) -> Cluster:
         raw = YAML(typ="safe").load(path.read_text())
     except FileNotFoundError:
         raise ClusterError(f"{path}: cluster description not found") from None
-    except Exception as exc:  # ruamel's parser errors carry line numbers; keep them
-        raise ClusterError(f"{path}: not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise ClusterError(f"{path}: cannot be read: {exc.strerror}") from None
+    except YAMLError as exc:
+        raise ClusterError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_cluster(raw, str(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -84,3 +85,14 @@ def not_ready(readiness: dict[str, bool], expected: Iterable[str]) -> list[str]:
         elif not readiness[name]:
             problems.append(f"{name} (NotReady)")
     return problems
+
+
+def copy_for_user_command(user: str) -> str:
+    """root's kubeconfig copied to `user` on node1 as the tutorial does (the whole ~/.kube,
+    so a rerun picks up a renewed config); every value quoted for the remote shell."""
+    home = f"/home/{user}"
+    return (
+        shlex.join(["sudo", "cp", "-R", "/root/.kube", f"{home}/"])
+        + " && "
+        + shlex.join(["sudo", "chown", "-R", f"{user}:", f"{home}/.kube"])
+    )

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
+from gourmetops.validation import IPv4, problems, yaml_problem
 
 TARGETS = ("lab", "chameleon")
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
@@ -104,38 +107,64 @@ class Target:
         }
 
 
+class _ChameleonFile(BaseModel):
+    """chameleon.local.yaml: what only the user knows about their lease."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    floating_ip: IPv4 | None = None
+    node1_public_address: IPv4 | None = None
+
+
+def _chameleon_file(path: Path) -> _ChameleonFile:
+    if not path.exists():
+        return _ChameleonFile()
+    try:
+        raw = YAML(typ="safe").load(path.read_text())
+    except YAMLError as exc:
+        raise TargetError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
+    raw = {} if raw is None else raw
+    try:
+        return _ChameleonFile.model_validate(raw)
+    except ValidationError as err:
+        known = {(): list(_ChameleonFile.model_fields)}
+        raise TargetError("\n".join(problems(err, str(path), raw, known=known))) from None
+
+
+def _env_address(env: Mapping[str, str], variable: str) -> ipaddress.IPv4Address | None:
+    """The address in `variable`, checked; None when it is not set."""
+    if env.get(variable):
+        try:
+            return ipaddress.IPv4Address(env[variable].strip())
+        except ValueError:
+            raise TargetError(
+                f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
+                "(expected A.B.C.D)"
+            ) from None
+    return None
+
+
 def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address:
-    if env.get(FLOATING_IP_ENV):
-        value, source = env[FLOATING_IP_ENV], f"environment variable {FLOATING_IP_ENV}"
-    elif config_file.exists():
-        raw = YAML(typ="safe").load(config_file.read_text()) or {}
-        value = raw.get("floating_ip") if isinstance(raw, dict) else None
-        source = f"{config_file}: floating_ip"
-        if not value:
-            raise TargetError(f"{source} is missing; set it to node1's floating IP")
-    else:
+    if not env.get(FLOATING_IP_ENV) and not config_file.exists():
         raise TargetError(
             f"no floating IP for node1: set {FLOATING_IP_ENV}=A.B.C.D "
             f"or write 'floating_ip: A.B.C.D' to {config_file}"
         )
-    try:
-        return ipaddress.IPv4Address(str(value).strip())
-    except ValueError:
-        raise TargetError(f"{source}={value!r} is not an IPv4 address (expected A.B.C.D)") from None
+    value = _env_address(env, FLOATING_IP_ENV)
+    if value is None:
+        value = _chameleon_file(config_file).floating_ip
+        if value is None:
+            raise TargetError(
+                f"{config_file}: floating_ip is missing; set it to node1's floating IP"
+            )
+    return value
 
 
 def _service_address(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address | None:
-    value, source = env.get(SERVICE_ADDRESS_ENV), f"environment variable {SERVICE_ADDRESS_ENV}"
-    if not value and config_file.exists():
-        raw = YAML(typ="safe").load(config_file.read_text()) or {}
-        value = raw.get("node1_public_address") if isinstance(raw, dict) else None
-        source = f"{config_file}: node1_public_address"
-    if not value:
-        return None
-    try:
-        return ipaddress.IPv4Address(str(value).strip())
-    except ValueError:
-        raise TargetError(f"{source}={value!r} is not an IPv4 address (expected A.B.C.D)") from None
+    value = _env_address(env, SERVICE_ADDRESS_ENV)
+    if value is None:
+        value = _chameleon_file(config_file).node1_public_address
+    return value
 
 
 def chameleon_target(

@@ -183,3 +183,12 @@ def problems(
             what = e["msg"].replace("Input should", "must") + f" (got {value!r})"
         lines.append(f"{where_from}: {where}: {what}" if loc else f"{where_from}: {what}")
     return lines
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML parser error in one line: where, and what the parser expected."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"

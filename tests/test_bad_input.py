@@ -10,8 +10,6 @@ or whose point is that the hosts stay as they were, run against the lab.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,8 @@ from gourmetops.kubeconfig import KubeconfigError, rewrite_server
 from gourmetops.kubespray_plan import node_files
 from gourmetops.source import SourceError, controller_checkout
 from gourmetops.targets import lab_target
+from tests.cli import Ran
+from tests.cli import fab as run_fab
 from tests.labtools import Lab
 
 BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
@@ -28,20 +28,11 @@ PLACEHOLDER_IP = "127.0.0.10"
 K8S = "group_vars/k8s_cluster/k8s-cluster.yml"
 
 
-def fab(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOURMETOPS_")}
-    environ["GOURMETOPS_CHAMELEON_CONFIG"] = "/nonexistent/chameleon.local.yaml"
-    environ.update(env)
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("fab")), *args],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=environ,
-        timeout=300,
-    )
+def fab(*args: str, **env: str) -> Ran:
+    """`fab` with no GOURMETOPS_ setting of this shell and no chameleon.local.yaml."""
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GOURMETOPS_")}
+    clean["GOURMETOPS_CHAMELEON_CONFIG"] = "/nonexistent/chameleon.local.yaml"
+    return run_fab(*args, env={**clean, **env})
 
 
 def cluster_file(tmp_path: Path, old: str, new: str) -> Path:
@@ -71,32 +62,32 @@ def test_bad_cluster_model_stops_before_any_host(tmp_path, old, new, message):
     before = bad.read_bytes()
     ssh_config = PROJECT_ROOT / ".state" / "chameleon" / "ssh_config"
     config_before = ssh_config.read_bytes() if ssh_config.exists() else None
-    proc = fab(
+    ran = fab(
         "prepare",
         "--target",
         "chameleon",
         GOURMETOPS_CLUSTER=str(bad),
         GOURMETOPS_FLOATING_IP=PLACEHOLDER_IP,
     )
-    assert proc.returncode == 1
-    assert proc.stdout.strip() == f"error: {bad}: {message}"
+    assert ran.code == 1
+    assert ran.out.strip() == f"error: {bad}: {message}"
     assert bad.read_bytes() == before
     assert (ssh_config.read_bytes() if ssh_config.exists() else None) == config_before
 
 
 def test_floating_ip_missing_stops_before_any_host():
-    proc = fab("prepare", "--target", "chameleon")
-    assert proc.returncode == 1
-    assert proc.stdout.strip() == (
+    ran = fab("prepare", "--target", "chameleon")
+    assert ran.code == 1
+    assert ran.out.strip() == (
         "error: no floating IP for node1: set GOURMETOPS_FLOATING_IP=A.B.C.D "
         "or write 'floating_ip: A.B.C.D' to /nonexistent/chameleon.local.yaml"
     )
 
 
 def test_floating_ip_malformed_stops_before_any_host():
-    proc = fab("prepare", "--target", "chameleon", GOURMETOPS_FLOATING_IP="127.0.0")
-    assert proc.returncode == 1
-    assert proc.stdout.strip() == (
+    ran = fab("prepare", "--target", "chameleon", GOURMETOPS_FLOATING_IP="127.0.0")
+    assert ran.code == 1
+    assert ran.out.strip() == (
         "error: environment variable GOURMETOPS_FLOATING_IP='127.0.0' is not an IPv4 "
         "address (expected A.B.C.D)"
     )
@@ -127,9 +118,9 @@ def test_floating_ip_malformed_stops_before_any_host():
 def test_bad_manifest_parameters_stop_before_the_api_server(args, message):
     """Checked before the tunnel opens or the kubeconfig is read: the lab target's
     kubeconfig is not needed to see the message (these run before `fab kubeconfig`)."""
-    proc = fab(*args)
-    assert proc.returncode == 1, proc.stdout
-    assert proc.stdout.strip() == message
+    ran = fab(*args)
+    assert ran.code == 1, ran.out
+    assert ran.out.strip() == message
 
 
 # --- kubespray: an override key it does not know, a ref that does not exist ----------
@@ -171,8 +162,13 @@ def node1_home(lab: Lab) -> str:
             "kubespray_ref=release-9.99",
             f"kubespray_ref 'release-9.99' is not a branch or tag of {BUNDLE}",
         ),
+        (
+            "kubespray_ref=--upload-pack=touch",
+            "pyinfra --data: kubespray_ref: '--upload-pack=touch' is not a git branch, tag or "
+            "commit name",
+        ),
     ],
-    ids=["unknown-override-key", "missing-ref"],
+    ids=["unknown-override-key", "missing-ref", "ref-as-git-option"],
 )
 def test_kubespray_stage_refuses_bad_settings_and_node1_is_unchanged(lab: Lab, data, message):
     """Through the pyinfra CLI with `--data` (the way to try a setting without editing

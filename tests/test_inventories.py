@@ -17,6 +17,7 @@ from pyinfra_cli.inventory import make_inventory
 from gourmetops import PROJECT_ROOT
 from gourmetops.settings import host_data
 from gourmetops.stages import pyinfra_command
+from tests.cli import fab
 
 PLACEHOLDER_IP = "127.0.0.10"
 
@@ -110,8 +111,9 @@ def run_cli(env_changes: dict[str, str], target: str = "chameleon") -> subproces
             "GOURMETOPS_FLOATING_IP='1.2.3' is not an IPv4 address",
         ),
         (
-            {"GOURMETOPS_FLOATING_IP": "node1.example.org"},
-            "GOURMETOPS_FLOATING_IP='node1.example.org' is not an IPv4 address",
+            # a name, not an address; localhost, so even a regression resolves nothing outside
+            {"GOURMETOPS_FLOATING_IP": "localhost"},
+            "GOURMETOPS_FLOATING_IP='localhost' is not an IPv4 address",
         ),
     ],
 )
@@ -131,3 +133,27 @@ def test_cli_refuses_duplicate_node_names(tmp_path):
     assert proc.returncode != 0
     assert f"{bad}: duplicate node name 'node1'" in proc.stdout
     assert "Connecting to hosts" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "floating_ip: [1.2\n",
+            "not valid YAML: line 2, column 1: expected ',' or ']', but got '<stream end>'",
+        ),
+        (
+            "floating_ip: 127.0.0.10\nnode1_public_adress: 127.0.0.8\n",
+            "unknown key 'node1_public_adress'; did you mean 'node1_public_address'?",
+        ),
+        ("floating_ip: 10.1\n", "floating_ip: must be a string, not 10.1 (quote it in YAML)"),
+        ("- 127.0.0.10\n", "must be a mapping, not ['127.0.0.10']"),
+    ],
+    ids=["not-yaml", "typo", "number", "list"],
+)
+def test_chameleon_config_that_is_not_yaml_or_has_a_typo(tmp_path, text, message):
+    config = tmp_path / "chameleon.local.yaml"
+    config.write_text(text)
+    env = {"GOURMETOPS_FLOATING_IP": None, "GOURMETOPS_CHAMELEON_CONFIG": str(config)}
+    ran = fab("prepare", "--target", "chameleon", "--dry", env=env)
+    assert (ran.code, ran.out.strip()) == (1, f"error: {config}: {message}")

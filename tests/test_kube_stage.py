@@ -5,16 +5,13 @@ answers shaped like the real API's; it cannot show how a real cluster behaves.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from kubernetes import client
 
-from gourmetops import PROJECT_ROOT, app_stage
+from gourmetops import app_stage
 from gourmetops.kube import METRICS_NOT_READY, Kube, KubeError
 from gourmetops.manifests import AppParams, render
+from tests.cli import fab
 from tests.kube_standin import serve
 
 
@@ -140,19 +137,11 @@ def test_teardown_deletes_everything_and_is_idempotent(api):
 
 
 def test_bad_flags_are_refused_before_any_connection(tmp_path):
-    fab = [str(Path(sys.executable).with_name("fab"))]
-    result = subprocess.run(
-        [*fab, "rollout", "--replicas=-1"], cwd=PROJECT_ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 1
+    result = fab("rollout", "--replicas=-1")
+    assert result.code == 1
     assert (
         "error: replicas (--replicas, or app_replicas in group_data) must be a whole number"
         " >= 1, not -1"
-    ) in result.stderr
-    result = subprocess.run(
-        [*fab, "autoscale", "--min", "5", "--max", "2"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1 and "HPA min (5) is above max (2)" in result.stderr
+    ) in result.out
+    result = fab("autoscale", "--min", "5", "--max", "2")
+    assert result.code == 1 and "HPA min (5) is above max (2)" in result.out

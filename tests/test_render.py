@@ -5,12 +5,11 @@ could not send a packet off this machine)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from gourmetops import FIXTURES_DIR, PROJECT_ROOT
+from gourmetops import FIXTURES_DIR
+from tests.cli import Ran
+from tests.cli import fab as run_fab
 
 BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 EXPECTED = {
@@ -26,15 +25,8 @@ EXPECTED = {
 }
 
 
-def fab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("fab")), *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+def fab(*args: str, env: dict[str, str] | None = None) -> Ran:
+    return run_fab(*args, env=env)
 
 
 def written(out: Path) -> set[str]:
@@ -61,7 +53,7 @@ def test_render_chameleon_plan(tmp_path):
             "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",
         },
     )
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.out
     assert written(out) == EXPECTED
     ssh_config = (out / "ssh_config").read_text()
     assert "HostName 127.0.0.10" in ssh_config
@@ -86,16 +78,13 @@ def test_render_chameleon_without_node1_public_address_says_which_setting(tmp_pa
         str(BUNDLE),
         env={"GOURMETOPS_FLOATING_IP": "127.0.0.10", "GOURMETOPS_NODE1_PUBLIC_ADDRESS": ""},
     )
-    assert result.returncode == 1
-    assert (
-        "GOURMETOPS_NODE1_PUBLIC_ADDRESS" in result.stderr
-        and "not the floating IP" in result.stderr
-    )
+    assert result.code == 1
+    assert "GOURMETOPS_NODE1_PUBLIC_ADDRESS" in result.out and "not the floating IP" in result.out
 
 
 def test_render_lab_plan_uses_lab_addresses(tmp_path):
     result = fab("render", "--out", str(tmp_path), "--target", "lab")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.out
     assert written(tmp_path) == EXPECTED
     assert (
         "ansible_host: 10.254.1.12"
@@ -106,7 +95,7 @@ def test_render_lab_plan_uses_lab_addresses(tmp_path):
 def test_render_without_floating_ip_is_a_clear_error(tmp_path):
     env = {"GOURMETOPS_FLOATING_IP": "", "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent.yaml"}
     result = fab("render", "--out", str(tmp_path), "--target", "chameleon", env=env)
-    assert result.returncode == 1
-    assert "no floating IP for node1" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.code == 1
+    assert "no floating IP for node1" in result.out
+    assert "Traceback" not in result.out
     assert written(tmp_path) == set()

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from gourmetops import PROJECT_ROOT
 from gourmetops.report import ReportError, load, peaks, render
+from tests.cli import fab
 
 SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
 
@@ -67,12 +65,11 @@ def test_peaks_read_replicas_and_cpu_quantities():
 
 
 def test_fab_report_names_a_bad_results_dir(tmp_path):
-    fab = str(Path(sys.executable).with_name("fab"))
-    result = subprocess.run(
-        [fab, "report", str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True
+    result = fab("report", str(tmp_path))
+    assert (result.code, result.out.strip()) == (
+        1,
+        f"error: {tmp_path}/experiment.json: No such file or directory",
     )
-    assert result.returncode == 1
-    assert f"{tmp_path}/experiment.json" in result.stderr
     (tmp_path / "experiment.json").write_text('{"scenarios": [{"name": "x"}]}')
     try:
         load(tmp_path)
@@ -83,3 +80,34 @@ def test_fab_report_names_a_bad_results_dir(tmp_path):
         ]
     else:
         raise AssertionError("a scenario without a result was accepted")
+
+
+def test_a_corrupt_results_file_leaves_the_report_as_it_was(tmp_path):
+    """A partial or hand-edited experiment.json: every problem named, and the report and
+    plots already there untouched (checked before anything is drawn)."""
+    results = tmp_path / "run"
+    shutil.copytree(SAMPLE, results)
+    assert fab("report", str(results)).code == 0
+    made = {p.name: p.read_bytes() for p in results.iterdir() if p.name != "experiment.json"}
+    assert set(made) == {"report.md", "replicas_cpu.png", "response_time.png", "scale_down.png"}
+    data = json.loads((results / "experiment.json").read_text())
+    data["scenarios"][1]["samples"][0]["pods"] = {"p": {"cpu": "lots", "memory": "1Mi"}}
+    del data["scenarios"][2]["result"]["availability"]
+    (results / "experiment.json").write_text(json.dumps(data))
+    result = fab("report", str(results))
+    path = results / "experiment.json"
+    assert (result.code, result.out.strip().splitlines()) == (
+        1,
+        [
+            f"error: {path}: scenario '6 replicas' samples[0].pods.p.cpu: 'lots' is not a CPU "
+            "quantity (e.g. '250m')",
+            f"{path}: scenario 'autoscaling (2-6, CPU 50%), first run' result.availability "
+            "is missing",
+        ],
+    )
+    assert {p.name: p.read_bytes() for p in results.iterdir() if p.name in made} == made
+    assert sorted(p.name for p in results.iterdir()) == sorted([*made, "experiment.json"])
+    (results / "experiment.json").write_text('{"scenarios": [')
+    result = fab("report", str(results))
+    assert result.code == 1 and result.out.startswith(f"error: {path}: not valid JSON")
+    assert {p.name: p.read_bytes() for p in results.iterdir() if p.name in made} == made

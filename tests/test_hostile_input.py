@@ -1,0 +1,416 @@
+"""Hostile and careless input, the way a user (or a copied snippet) gives it: each value is
+refused with a message naming the file, the field and the fix, before any file is written
+or any host contacted, and never with a traceback.
+
+No lab is needed: every run here stops before a connection. The Chameleon target gets a
+loopback floating IP (127.0.0.10, no sshd there), so even a regression would not send a
+packet off this machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from gourmetops import FIXTURES_DIR, PROJECT_ROOT, STATE_DIR
+from gourmetops.errors import InputError
+from gourmetops.kubeconfig import copy_for_user_command
+from gourmetops.loadtest import LoadRun
+from gourmetops.render import write
+from gourmetops.settings import SettingsError, target_settings, validate
+from tests.cli import fab
+
+BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
+CHAMELEON = {
+    "GOURMETOPS_FLOATING_IP": "127.0.0.10",
+    "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",
+    "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent/chameleon.local.yaml",
+}
+LONG = "n" * 300
+
+
+def _cluster(tmp_path: Path, change) -> Path:
+    raw = YAML(typ="safe").load((PROJECT_ROOT / "cluster.yaml").read_text())
+    raw = copy.deepcopy(raw)
+    change(raw)
+    path = tmp_path / "cluster.yaml"
+    YAML().dump(raw, path)
+    return path
+
+
+def _snapshot(*dirs: Path) -> dict[str, bytes]:
+    """Every file under `dirs`: a write anywhere there shows."""
+    return {str(p): p.read_bytes() for d in dirs if d.exists() for p in d.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda raw: raw["nodes"][1].update(name="node2\nProxyCommand touch /tmp/pwned"),
+            "nodes[1].name: 'node2\\nProxyCommand touch /tmp/pwned' is not a valid node name",
+        ),
+        (
+            lambda raw: raw["nodes"][1].update(name="node2;reboot"),
+            "nodes[1].name: 'node2;reboot' is not a valid node name",
+        ),
+        (
+            lambda raw: raw["nodes"][2].update(name="$(reboot)"),
+            "nodes[2].name: '$(reboot)' is not a valid node name",
+        ),
+        (lambda raw: raw["nodes"][2].update(name=LONG), f"nodes[2].name: '{LONG}' is not a valid"),
+        (lambda raw: raw.update(user="cc$(id)"), "user: 'cc$(id)' is not a valid user name"),
+        (lambda raw: raw.update(user="cc' x"), 'user: "cc\' x" is not a valid user name'),
+        (lambda raw: raw.update(user="../root"), "user: '../root' is not a valid user name"),
+        (
+            lambda raw: raw["nodes"][0].update(address="192.168.1.11 -oProxyCommand=x"),
+            "node 'node1' address: '192.168.1.11 -oProxyCommand=x' is not an IPv4 address",
+        ),
+        (
+            lambda raw: raw["nodes"][0].update(jump="false"),
+            "node 'node1' jump: must be a boolean (true/false in YAML, True/False in Python), "
+            "not 'false'",
+        ),
+        (
+            lambda raw: raw["nodes"][2].update(address="192.168.2.11"),
+            "node 'node3' address 192.168.2.11 is not a host of private_network 192.168.1.0/24",
+        ),
+        (
+            lambda raw: raw["lab"].update(range="0.0.0.0/0"),
+            "lab: range 0.0.0.0/0 must be a private",
+        ),
+    ],
+    ids=[
+        "newline-proxycommand",
+        "semicolon",
+        "command-substitution",
+        "very-long",
+        "user-substitution",
+        "user-quote",
+        "user-dotdot",
+        "address-option",
+        "jump-string",
+        "outside-subnet",
+        "lab-range-everything",
+    ],
+)
+def test_hostile_cluster_values_are_refused_before_anything_is_written(tmp_path, change, message):
+    bad = _cluster(tmp_path, change)
+    out = tmp_path / "out"
+    before = _snapshot(STATE_DIR / "lab", STATE_DIR / "chameleon")
+    ran = fab("render", "--out", str(out), env={"GOURMETOPS_CLUSTER": str(bad)})
+    assert ran.code == 1, ran.out
+    assert ran.out.startswith(f"error: {bad}: {message}"), ran.out
+    assert "Traceback" not in ran.out
+    assert not out.exists()
+    assert _snapshot(STATE_DIR / "lab", STATE_DIR / "chameleon") == before
+
+
+# --- group_data settings ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"kubespray_group_vars": {"group_vars/../../../../tmp/x.yml": {"a": 1}}},
+            "kubespray_group_vars: 'group_vars/../../../../tmp/x.yml' is not a group_vars file "
+            "of the inventory (e.g. 'group_vars/k8s_cluster/k8s-cluster.yml'; no '..', "
+            "no leading '/')",
+        ),
+        (
+            {
+                "kubespray_group_vars": {
+                    "group_vars/k8s_cluster/k8s-cluster.yml": {"kube_version": 1.3}
+                }
+            },
+            "kubespray_group_vars: ['group_vars/k8s_cluster/k8s-cluster.yml']['kube_version'] "
+            "must be a string like 'v1.30.4', not 1.3",
+        ),
+        (
+            {"kubespray_ref": "--upload-pack=touch /tmp/pwned"},
+            "kubespray_ref: '--upload-pack=touch /tmp/pwned' is not a git branch, tag or "
+            "commit name",
+        ),
+        (
+            {"app_source": "https://x/y.git\nrm -rf ~"},
+            "app_source: 'https://x/y.git\\nrm -rf ~' is not a URL or path (no spaces, no "
+            "leading '-')",
+        ),
+        (
+            {"docker_packages": ["docker-ce; rm -rf /"]},
+            "docker_packages[0]: 'docker-ce; rm -rf /' is not a Debian package name",
+        ),
+        (
+            {"registry": "node1:5000\nProxyCommand x"},
+            "registry: 'node1:5000\\nProxyCommand x' is not host:port (e.g. node1:5000)",
+        ),
+        ({"kubespray_dir": "../../etc"}, "kubespray_dir: '../../etc' is not a relative path"),
+        (
+            {"container_tool": "dockr"},
+            "container_tool: must be one of 'docker' or 'podman', not 'dockr'",
+        ),
+        ({"cluster_retries": "2"}, "cluster_retries: must be a whole number, not '2'"),
+        (
+            {"cluster_retries": -1},
+            "cluster_retries: must be greater than or equal to 0, not -1",
+        ),
+        (
+            {"apt_update_offline_ok": "false"},
+            "apt_update_offline_ok: must be a boolean (true/false in YAML, True/False in "
+            "Python), not 'false'",
+        ),
+        (
+            {"app_limits": {"cpu": "lots", "memory": "500Mi"}},
+            "app_limits.cpu: 'lots' is not a Kubernetes quantity (e.g. '0.5', '500m', '300Mi')",
+        ),
+        ({"registry_port": 70000}, "registry_port: must be less than or equal to 65535"),
+        ({"container_tol": "docker"}, "unknown setting 'container_tol'; did you mean"),
+        ({"hpa_min": 7}, "hpa_min (7) is above hpa_max (6)"),
+    ],
+    ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
+)
+def test_hostile_settings_are_refused_naming_the_file(changes, message):
+    """Each value as group_data/lab.py would set it; the message names that file (or
+    group_data for a rule across settings)."""
+    values, origin = target_settings("lab")
+    values.update(changes)
+    origin.update(dict.fromkeys(changes, "group_data/lab.py"))
+    with pytest.raises(SettingsError) as err:
+        validate(values, origin)
+    text = str(err.value)
+    assert text.startswith(("group_data/lab.py: ", "group_data: ")), text
+    assert message in text, text
+
+
+@pytest.fixture(scope="module")
+def project_copy(tmp_path_factory) -> Path:
+    """The tracked project in a scratch directory, so its group_data can be made bad for
+    real; fab and pyinfra run there import that copy (their directory comes first)."""
+    dest = tmp_path_factory.mktemp("copy") / "gourmetops"
+    files = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, text=True
+    ).stdout.split("\0")
+    for rel in filter(None, files):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / rel, dest / rel)
+    return dest
+
+
+def _in_copy(copy_root: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
+    bin_dir = Path(sys.executable).parent
+    return subprocess.run(
+        [str(bin_dir / cmd[0]), *cmd[1:]],
+        cwd=copy_root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "GOURMETOPS_FIXTURES": str(FIXTURES_DIR)},
+        timeout=120,
+    )
+
+
+def test_bad_group_data_file_stops_fab_and_pyinfra_before_any_host(project_copy: Path):
+    lab_data = project_copy / "group_data" / "lab.py"
+    pristine = lab_data.read_text()
+    lab_data.write_text(
+        pristine
+        + '\nkubespray_group_vars = {"group_vars/../../../../tmp/x.yml": {"a": 1}}\n'
+        + "cluster_retries = '2'\n"
+    )
+    try:
+        ran = _in_copy(project_copy, "fab", "render", "--out", str(project_copy.parent / "o"))
+        expected = [
+            "error: group_data/lab.py: kubespray_group_vars: 'group_vars/../../../../tmp/x.yml' "
+            "is not a group_vars file of the inventory (e.g. "
+            "'group_vars/k8s_cluster/k8s-cluster.yml'; no '..', no leading '/')",
+            "group_data/lab.py: cluster_retries: must be a whole number, not '2'",
+        ]
+        assert (ran.returncode, ran.stderr.splitlines()) == (1, expected), ran.stderr
+        assert not (project_copy.parent / "o").exists()
+        ran = _in_copy(project_copy, "pyinfra", "-y", "inventories/lab.py", "deploys/prepare.py")
+        out = ran.stdout + ran.stderr
+        assert ran.returncode != 0
+        assert expected[1] in out and "Traceback" not in out, out
+        assert "Connecting" not in out and not (project_copy / ".state").exists()
+    finally:
+        lab_data.write_text(pristine)
+
+
+def test_a_dry_run_fetches_nothing_from_the_internet(project_copy: Path):
+    """The Chameleon target's kubespray comes from GitHub; a dry run with no cached clone
+    says what a real run would fetch instead of cloning. A proxy on a closed loopback port
+    makes any attempt fail at once, without leaving the machine."""
+    env = {**CHAMELEON, "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    bin_dir = Path(sys.executable).parent
+    ran = subprocess.run(
+        [str(bin_dir / "fab"), "experiment", "--dry", "--target", "chameleon"],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert (
+        "dry run: kubespray release-2.26 of https://github.com/kubernetes-sigs/kubespray is not "
+        "on the controller, so the objects are not checked against its Kubernetes version "
+        "(a real run clones it first)"
+    ) in ran.stderr
+    assert "would run, in order:" in ran.stdout
+    assert not (project_copy / ".state" / "kubespray").exists()
+
+
+# --- task flags ------------------------------------------------------------------------
+
+FLAG_CASES = [
+    (
+        ("cluster", "--retries", "x", "--dry"),
+        "--retries 'x': must be a whole number >= 0 and <= 10",
+    ),
+    (("cluster", "--retries=-1", "--dry"), "--retries '-1': must be a whole number >= 0 and <= 10"),
+    (
+        ("cluster", "--playbook", "../../../etc/x.yml", "--dry"),
+        "--playbook '../../../etc/x.yml': must be a .yml path inside the kubespray checkout "
+        "(e.g. cluster.yml, playbooks/facts.yml)",
+    ),
+    (
+        ("kubeconfig", "--port", "x", "--dry"),
+        "--port 'x': must be a whole number >= 1 and <= 65535",
+    ),
+    (("kubeconfig", "--port", "0"), "--port '0': must be a whole number >= 1 and <= 65535"),
+    (
+        ("rollout", "--timeout", "soon"),
+        "--timeout 'soon': must be seconds, or a number with s, m or h (e.g. 30s, 2m)",
+    ),
+    (("rollout", "--timeout", "0"), "--timeout '0': must be at least 1s"),
+    (("scale", "--replicas", "six"), "--replicas 'six': must be a whole number"),
+    (("autoscale", "--cpu", "half"), "--cpu 'half': must be a whole number"),
+    (("status", "--port", "70000"), "--port '70000': must be a whole number >= 1 and <= 65535"),
+    (("teardown", "--timeout=-5m"), "--timeout '-5m': must be at least 1s"),
+    (("loadtest", "--concurrency", "0", "--dry"), "--concurrency '0': must be a whole number >= 1"),
+    (
+        ("loadtest", "--concurrency", "many", "--dry"),
+        "--concurrency 'many': must be a whole number >= 1",
+    ),
+    (
+        ("loadtest", "--duration", "soon", "--dry"),
+        "--duration 'soon': must be a whole number of seconds > 0, or with s, m or h "
+        "(e.g. 30s, 2m)",
+    ),
+    (
+        ("loadtest", "--url", "ftp://x/test", "--dry"),
+        "--url 'ftp://x/test': must be an http:// or https:// URL with a host",
+    ),
+    (("loadtest", "--port", "x", "--dry"), "--port 'x': must be a whole number >= 1 and <= 65535"),
+    (("experiment", "--pause=-5", "--dry"), "--pause '-5': must be at least 0s"),
+    # A real run (no --dry) too: refused before the first change, not after the 1-replica
+    # and 6-replica scenarios have already run.
+    (("experiment", "--pause=-5"), "--pause '-5': must be at least 0s"),
+    (("experiment", "--scale-down-timeout", "0"), "--scale-down-timeout '0': must be at least 1s"),
+    (
+        ("experiment", "--scale-down-timeout", "0", "--dry"),
+        "--scale-down-timeout '0': must be at least 1s",
+    ),
+    (
+        ("experiment", "--concurrency", "x", "--dry"),
+        "--concurrency 'x': must be a whole number >= 1",
+    ),
+    (
+        ("experiment", "--url", "http://", "--dry"),
+        "--url 'http://': must be an http:// or https:// URL with a host",
+    ),
+    (("prepare", "--target", "prod"), "unknown target 'prod'; choose one of lab, chameleon"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), FLAG_CASES, ids=lambda v: " ".join(v) if isinstance(v, tuple) else None
+)
+def test_every_bad_flag_is_refused_by_name_before_anything_runs(args, message):
+    """Against the Chameleon target: a check that let the value through would try the
+    loopback floating IP and fail differently; nothing here needs a host."""
+    target = () if "--target" in args else ("--target", "chameleon")
+    ran = fab(*args, *target, env=CHAMELEON)
+    assert (ran.code, ran.out.strip()) == (1, f"error: {message}")
+
+
+# --- render --out -----------------------------------------------------------------------
+
+
+def _tracked_manifests() -> dict[str, bytes]:
+    return _snapshot(PROJECT_ROOT / "manifests")
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (".", "--out .: would write over the project itself"),
+        ("manifests", "--out manifests: is inside the project's tracked sources (manifests/)"),
+        ("gourmetops/plan", "--out gourmetops/plan: is inside the project's tracked sources"),
+        ("README.md", "--out README.md: is a file, not a directory"),
+        ("/", "--out /: would write over the project itself"),
+    ],
+)
+def test_render_refuses_an_out_dir_over_the_sources(out, message):
+    before = _tracked_manifests()
+    ran = fab("render", "--out", out)
+    assert ran.code == 1 and ran.out.startswith(f"error: {message}"), ran.out
+    assert _tracked_manifests() == before
+    assert not (PROJECT_ROOT / "gourmetops" / "plan").exists()
+
+
+def test_render_into_a_foreign_non_empty_dir_needs_force(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    ran = fab("render", "--out", str(tmp_path))
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: --out {tmp_path}: is not empty and was not written by fab render; choose an "
+        "empty or new directory, or add --force to write into it",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert fab("render", "--out", str(tmp_path), "--force").code == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "ssh_config").exists()
+    again = fab("render", "--out", str(tmp_path))  # its own directory: no --force needed
+    assert again.code == 0, again.out
+
+
+def test_no_artefact_is_written_outside_out(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as err:
+        write(out, {"ssh_config": "x", "../escaped": "y"})
+    assert str(err.value) == f"artefact '../escaped' would be written outside --out {out}"
+    assert not out.exists() and not (tmp_path / "escaped").exists()
+
+
+# --- remote commands quote what they carry -----------------------------------------------
+
+
+def test_remote_commands_keep_each_value_one_word():
+    """Values that passed validation still reach the remote shell quoted: a URL may carry
+    `$()`, `;` and quotes, a user name nothing the shell reads."""
+    url = "http://10.254.0.2/test?q=$(reboot);x='1'"
+    words = shlex.split(LoadRun(url=url, concurrency=2, duration=5).command())
+    assert words[-1] == url
+    assert shlex.split(copy_for_user_command("cc")) == [
+        "sudo",
+        "cp",
+        "-R",
+        "/root/.kube",
+        "/home/cc/",
+        "&&",
+        "sudo",
+        "chown",
+        "-R",
+        "cc:",
+        "/home/cc/.kube",
+    ]
