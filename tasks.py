@@ -251,6 +251,7 @@ def image(c, target="lab", source=None, ref=None, dry=False):
     """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
     data = host_data(target)
     tgt = get_target(target)
+    source, ref = flags.source("source", source), flags.git_ref("ref", ref)
     app = AppSource(str(source or data.app_source), ref or data.app_ref)
     template = ImagePlan(
         tool=data.container_tool,
@@ -617,6 +618,7 @@ def report(c, results_dir):
 @clean_errors
 def render(c, out, target="lab", kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
+    kubespray_source = flags.source("kubespray_source", kubespray_source)
     rendermod.check_out_dir(Path(out), force)  # before kubespray is read or cloned
     written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source), force)
     for path in written:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gourmetops.errors import InputError
+from gourmetops.validation import GIT_REF, SOURCE
 
 _DURATION = re.compile(r"^(?P<n>-?[0-9]+(\.[0-9]+)?)\s*(?P<unit>[smh]?)$", re.IGNORECASE)
 
@@ -80,3 +81,18 @@ def url(name: str, value: Any) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", text):
         raise InputError(f"{_flag(name)} {value!r}: must be an http:// or https:// URL with a host")
     return text
+
+
+def source(name: str, value: Any) -> str | None:
+    """A git URL or path (a repository, a bundle, a directory); never an option for git."""
+    if value is not None and not SOURCE.match(str(value)):
+        raise InputError(
+            f"{_flag(name)} {value!r}: must be a URL or path (no spaces, no leading '-')"
+        )
+    return value
+
+
+def git_ref(name: str, value: Any) -> str | None:
+    if value is not None and not GIT_REF.match(str(value)):
+        raise InputError(f"{_flag(name)} {value!r}: must be a git branch, tag or commit name")
+    return value

@@ -329,6 +329,16 @@ FLAG_CASES = [
         "--url 'http://': must be an http:// or https:// URL with a host",
     ),
     (("prepare", "--target", "prod"), "unknown target 'prod'; choose one of lab, chameleon"),
+    (
+        ("image", "--source", "--upload-pack=touch /tmp/pwned", "--dry"),
+        "--source '--upload-pack=touch /tmp/pwned': must be a URL or path (no spaces, no "
+        "leading '-')",
+    ),
+    (("image", "--ref", "-x", "--dry"), "--ref '-x': must be a git branch, tag or commit name"),
+    (
+        ("render", "--out", "/tmp/gourmetops-never", "--kubespray-source", "a b"),
+        "--kubespray-source 'a b': must be a URL or path (no spaces, no leading '-')",
+    ),
 ]
 
 
