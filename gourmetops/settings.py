@@ -91,8 +91,8 @@ def host_data(target: str, node: str | None = None) -> SimpleNamespace:
     """The checked data pyinfra gives `node` (default: the jump host) for `target`;
     connects nowhere."""
     tgt = get_target(target)
-    values, _ = target_settings(target)
-    check_target(target)
+    values, origin = target_settings(target)
+    validate(values, origin)
     name = node or tgt.cluster.jump.name
     return SimpleNamespace(**{**values, **tgt.host_data(name)})
 

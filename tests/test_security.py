@@ -5,6 +5,7 @@ of logs and rendered files."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -142,24 +143,40 @@ def test_registry_private_by_default_all_interfaces_only_when_asked_and_no_secre
     def listening() -> list[str]:
         return lab.out("node1", "ss -ltnH 'sport = :5000' | awk '{print $4}'").split()
 
-    default = lab.fab("registry")
+    # The password is given to every command, as a user with auth on would export it: a
+    # leak anywhere in their output, the render files or .state would show.
+    given = {"GOURMETOPS_REGISTRY_PASSWORD": password, "GOURMETOPS_REGISTRY_USER": "gourmet"}
+    with_password = {**os.environ, **given}
+    default = lab.fab("registry", env=given)
     assert default.returncode == 0, default.stdout[-3000:]
     assert listening() == ["10.254.1.11:5000"]
 
     asked = lab.pyinfra(
-        "registry", "--data", "registry_bind=all", "--data", f"registry_htpasswd={htpasswd}"
+        "registry",
+        "--data",
+        "registry_bind=all",
+        "--data",
+        f"registry_htpasswd={htpasswd}",
+        env=with_password,
     )
     assert asked.returncode == 0, asked.stdout[-3000:]
     assert listening() in (["*:5000"], ["[::]:5000"], ["0.0.0.0:5000"]), listening()
-    dry = lab.pyinfra("registry", "--data", f"registry_htpasswd={htpasswd}", dry=True)
+    dry = lab.pyinfra(
+        "registry", "--data", f"registry_htpasswd={htpasswd}", dry=True, env=with_password
+    )
     assert dry.returncode == 0, dry.stdout[-3000:]
 
-    back = lab.fab("registry")
+    back = lab.fab("registry", env=given)
     assert back.returncode == 0, back.stdout[-3000:]
     assert listening() == ["10.254.1.11:5000"]
 
     render_dir = tmp_path / "render"
-    rendered = lab.fab("render", "--out", str(render_dir))
+    rendered = lab.fab(
+        "render",
+        "--out",
+        str(render_dir),
+        env={**given, "GOURMETOPS_REGISTRY_HTPASSWD": str(htpasswd)},
+    )
     assert rendered.returncode == 0, rendered.stdout[-3000:]
     outputs = default.stdout + asked.stdout + dry.stdout + back.stdout + rendered.stdout
     secrets = (password, hashed, hashed.split("$")[-1])
