@@ -126,7 +126,8 @@ def kubespray(c, target="lab", dry=False):
 @task(
     help={
         **TARGET_HELP,
-        "playbook": "playbook under the kubespray checkout (default: group_data cluster_playbook)",
+        "playbook": "playbook in the kubespray checkout, or an absolute path on node1 "
+        "(default: group_data cluster_playbook)",
         "retries": "reruns while hosts fail or are unreachable (default: cluster_retries)",
         "dry": "show the command and where it would run, run nothing",
     }
@@ -357,11 +358,12 @@ def _objects(target: str, dry: bool = False, **overrides: Any) -> dict[str, dict
 
 
 def _playbook(value: str) -> str:
-    """--playbook: a playbook inside the kubespray checkout, never a path out of it."""
-    if not re.match(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+\.ya?ml$", value):
+    """--playbook: a playbook in the kubespray checkout, or an absolute path on node1;
+    never '..' out of the checkout, an option, or a word break."""
+    if not re.match(r"^(?!-)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+\.ya?ml$", value):
         raise InputError(
-            f"--playbook {value!r}: must be a .yml path inside the kubespray checkout "
-            "(e.g. cluster.yml, playbooks/facts.yml)"
+            f"--playbook {value!r}: must be a .yml path in the kubespray checkout "
+            "(e.g. cluster.yml, playbooks/facts.yml) or an absolute path on node1"
         )
     return value
 

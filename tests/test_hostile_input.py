@@ -279,8 +279,8 @@ FLAG_CASES = [
     (("cluster", "--retries=-1", "--dry"), "--retries '-1': must be a whole number >= 0 and <= 10"),
     (
         ("cluster", "--playbook", "../../../etc/x.yml", "--dry"),
-        "--playbook '../../../etc/x.yml': must be a .yml path inside the kubespray checkout "
-        "(e.g. cluster.yml, playbooks/facts.yml)",
+        "--playbook '../../../etc/x.yml': must be a .yml path in the kubespray checkout "
+        "(e.g. cluster.yml, playbooks/facts.yml) or an absolute path on node1",
     ),
     (
         ("kubeconfig", "--port", "x", "--dry"),
