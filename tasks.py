@@ -30,17 +30,13 @@ from invoke.exceptions import Exit
 from kubernetes.client.exceptions import ApiException
 from ruamel.yaml import YAML
 
-from gourmetops import PROJECT_ROOT, app_stage, flags, manifests
+from gourmetops import PROJECT_ROOT, flags
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
-from gourmetops import report as reportmod
-from gourmetops.errors import GourmetopsError, InputError
-from gourmetops.experiment import Plan as ExperimentPlan
-from gourmetops.experiment import describe as experiment_describe
-from gourmetops.experiment import run as experiment_run
-from gourmetops.image import AppSource, ImageError, ImagePlan, publish
-from gourmetops.kube import Kube, KubeError, pod_metrics
-from gourmetops.kubeconfig import (
+from gourmetops.app import manifests
+from gourmetops.app import stage as app_stage
+from gourmetops.app.kube import Kube, KubeError, pod_metrics
+from gourmetops.app.kubeconfig import (
     DEFAULT_LOCAL_PORT,
     KubeconfigError,
     copy_for_user_command,
@@ -49,8 +45,16 @@ from gourmetops.kubeconfig import (
     rewrite_server,
     tunnel_command,
 )
-from gourmetops.kubespray_plan import INVENTORY, kube_version
-from gourmetops.loadtest import (
+from gourmetops.app.tunnel import TunnelError, api_tunnel
+from gourmetops.errors import GourmetopsError, InputError
+from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
+from gourmetops.kubespray.overrides import INVENTORY, kube_version
+from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.load import report as reportmod
+from gourmetops.load.experiment import Plan as ExperimentPlan
+from gourmetops.load.experiment import describe as experiment_describe
+from gourmetops.load.experiment import run as experiment_run
+from gourmetops.load.loadtest import (
     SAMPLE_EVERY,
     Interrupted,
     LoadRun,
@@ -58,16 +62,14 @@ from gourmetops.loadtest import (
     ensure_siege,
     stop_command,
 )
-from gourmetops.loadtest import describe as describe_load
-from gourmetops.loadtest import run as loadtest_run
-from gourmetops.playbook import PlaybookFailed, PlaybookRun, run_with_retries
-from gourmetops.registry import RegistryError, credentials, query
+from gourmetops.load.loadtest import describe as describe_load
+from gourmetops.load.loadtest import run as loadtest_run
+from gourmetops.pyinfra_run import aborted_because, explain_failures, failed_hosts, pyinfra_command
+from gourmetops.registry.image import AppSource, ImageError, ImagePlan, publish
+from gourmetops.registry.service import RegistryError, credentials, query
 from gourmetops.remote import connect
 from gourmetops.settings import host_data
-from gourmetops.source import controller_checkout, dry_run_checkout
-from gourmetops.stages import aborted_because, explain_failures, failed_hosts, pyinfra_command
 from gourmetops.targets import get_target
-from gourmetops.tunnel import TunnelError, api_tunnel
 
 TARGET_HELP = {
     "target": "lab (default) or chameleon",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.recap import HostRecap, parse_recap
+from gourmetops.kubespray.recap import HostRecap, parse_recap
 from gourmetops.settings import host_data
 from gourmetops.targets import Target
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.ansible_reference import run_playbook, state_problems  # noqa: E402
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
-from gourmetops.stages import pyinfra_command  # noqa: E402
+from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 from gourmetops.targets import Target, lab_target  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -16,16 +16,16 @@ from pyinfra.facts.files import Directory
 from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, git, pip, server
 
-from gourmetops.kubespray_plan import INVENTORY, node_files
-from gourmetops.pyinfra_ext import PythonPlatform
-from gourmetops.settings import of_host
-from gourmetops.source import (
+from gourmetops.facts import PythonPlatform
+from gourmetops.kubespray.checkout import (
     cached_wheels,
     controller_checkout,
     download_wheels,
     dry_run_checkout,
     requirements,
 )
+from gourmetops.kubespray.overrides import INVENTORY, node_files
+from gourmetops.settings import of_host
 from gourmetops.targets import get_target
 
 data = of_host(host)  # settings checked (with any --data) before the first operation

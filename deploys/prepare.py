@@ -17,13 +17,8 @@ from pyinfra.facts.files import File, FileContents
 from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
-from gourmetops.pyinfra_ext import (
-    SshHostPublicKeys,
-    SystemdUnit,
-    authorized_head_key,
-    fact_from_each,
-    known_hosts_lines,
-)
+from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each
+from gourmetops.operations import authorized_head_key, known_hosts_lines
 from gourmetops.settings import of_host
 
 data = of_host(host)  # settings checked (with any --data) before the first operation

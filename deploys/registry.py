@@ -18,8 +18,9 @@ from pyinfra import host
 from pyinfra.operations import apt, docker, files, systemd
 from pyinfra.operations.util import any_changed
 
-from gourmetops.pyinfra_ext import SystemdUnit, docker_daemon_json
-from gourmetops.registry import (
+from gourmetops.facts import SystemdUnit
+from gourmetops.operations import docker_daemon_json
+from gourmetops.registry.service import (
     CONTAINER_HTPASSWD,
     PACKAGE_CONFIG,
     PACKAGE_HTPASSWD,

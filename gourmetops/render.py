@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gourmetops import PROJECT_ROOT, manifests
-from gourmetops.daemon_json import merge
+from gourmetops import PROJECT_ROOT
+from gourmetops.app import manifests
 from gourmetops.errors import InputError
-from gourmetops.kubespray_plan import kube_version, node_files
+from gourmetops.kubespray.checkout import controller_checkout
+from gourmetops.kubespray.overrides import kube_version, node_files
+from gourmetops.registry.daemon_json import merge
 from gourmetops.settings import host_data
-from gourmetops.source import controller_checkout
 from gourmetops.targets import get_target
 
 # Left in every directory `fab render` writes, so a rerun may write there again.

@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kubernetes import client  # noqa: E402
 
-from gourmetops.experiment import Plan, run  # noqa: E402
-from gourmetops.kube import Kube  # noqa: E402
-from gourmetops.manifests import AppParams, render  # noqa: E402
+from gourmetops.app.kube import Kube  # noqa: E402
+from gourmetops.app.manifests import AppParams, render  # noqa: E402
+from gourmetops.load.experiment import Plan, run  # noqa: E402
 from gourmetops.remote import connect  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
 from tests.kube_standin import serve  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
-from gourmetops.stages import pyinfra_command
+from gourmetops.pyinfra_run import pyinfra_command
 from gourmetops.targets import Target
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from gourmetops import FIXTURES_DIR, PROJECT_ROOT
-from gourmetops.kubeconfig import KubeconfigError, rewrite_server
-from gourmetops.kubespray_plan import node_files
-from gourmetops.source import SourceError, controller_checkout
+from gourmetops.app.kubeconfig import KubeconfigError, rewrite_server
+from gourmetops.kubespray.checkout import SourceError, controller_checkout
+from gourmetops.kubespray.overrides import node_files
 from gourmetops.targets import lab_target
 from tests.cli import Ran
 from tests.cli import fab as run_fab

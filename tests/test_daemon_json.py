@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gourmetops.daemon_json import DaemonJsonError, merge
+from gourmetops.registry.daemon_json import DaemonJsonError, merge
 
 
 def test_new_file_trusts_the_registry():

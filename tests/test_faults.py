@@ -22,7 +22,7 @@ import pytest
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
 from gourmetops.lab import machines
-from gourmetops.registry import PACKAGE_CONFIG, package_config
+from gourmetops.registry.service import PACKAGE_CONFIG, package_config
 from tests.labtools import Lab, results_total
 
 AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"

@@ -20,9 +20,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from gourmetops import FIXTURES_DIR, PROJECT_ROOT, STATE_DIR
+from gourmetops.app.kubeconfig import copy_for_user_command
 from gourmetops.errors import InputError
-from gourmetops.kubeconfig import copy_for_user_command
-from gourmetops.loadtest import LoadRun
+from gourmetops.load.loadtest import LoadRun
 from gourmetops.render import write
 from gourmetops.settings import SettingsError, target_settings, validate
 from tests.cli import fab

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops.image import AppSource
+from gourmetops.registry.image import AppSource
 from tests.labtools import Lab
 
 APP = Path(__file__).parent / "fixtures" / "app"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops.image import AppSource, ImageError, ImagePlan
+from gourmetops.registry.image import AppSource, ImageError, ImagePlan
 
 APP = Path(__file__).parent / "fixtures" / "app"
 

@@ -15,8 +15,8 @@ from pyinfra.context import ctx_state
 from pyinfra_cli.inventory import make_inventory
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.pyinfra_run import pyinfra_command
 from gourmetops.settings import host_data
-from gourmetops.stages import pyinfra_command
 from tests.cli import fab
 
 PLACEHOLDER_IP = "127.0.0.10"

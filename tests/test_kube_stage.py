@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from gourmetops import app_stage
-from gourmetops.kube import METRICS_NOT_READY, Kube, KubeError
-from gourmetops.manifests import AppParams, render
+from gourmetops.app import stage as app_stage
+from gourmetops.app.kube import METRICS_NOT_READY, Kube, KubeError
+from gourmetops.app.manifests import AppParams, render
 from tests.cli import fab
 from tests.kube_standin import serve
 

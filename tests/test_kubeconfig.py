@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from gourmetops.kubeconfig import (
+from gourmetops.app.kubeconfig import (
     KubeconfigError,
     node_readiness,
     not_ready,

@@ -13,7 +13,8 @@ import pytest
 
 from gourmetops import FIXTURES_DIR
 from gourmetops.cluster import load_cluster
-from gourmetops.kubespray import (
+from gourmetops.kubespray.checkout import controller_checkout
+from gourmetops.kubespray.inventory import (
     TUTORIAL_GROUP_VARS,
     KubesprayConfigError,
     cluster_from_addresses,
@@ -21,8 +22,7 @@ from gourmetops.kubespray import (
     hosts_yaml,
     render_group_vars,
 )
-from gourmetops.kubespray_plan import merged_overrides, node_files
-from gourmetops.source import controller_checkout
+from gourmetops.kubespray.overrides import merged_overrides, node_files
 
 BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gourmetops import FIXTURES_DIR, render
-from gourmetops.recap import parse_recap
+from gourmetops.kubespray.recap import parse_recap
 from tests.labtools import Lab, results_total
 
 PLAYBOOKS = Path(__file__).parent / "fixtures" / "playbooks"

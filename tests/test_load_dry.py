@@ -4,7 +4,7 @@ run and start nothing on node1 (no siege, no install) and write no result file."
 from __future__ import annotations
 
 from gourmetops import STATE_DIR
-from gourmetops.loadtest import PID_FILE, LoadRun
+from gourmetops.load.loadtest import PID_FILE, LoadRun
 from tests.labtools import Lab
 
 URL = "http://10.254.1.11:8000/test"

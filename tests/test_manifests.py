@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from gourmetops.manifests import AppParams, ManifestError, params_for, render, validate
+from gourmetops.app.manifests import AppParams, ManifestError, params_for, render, validate
 
 # Transcribed from the tutorial (../shared/seed/deploy-on-kubernetes.md), with
 # 10.56.X.Y (node1's address facing the internet) -> a lab-range placeholder, 10.254.0.2.

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from gourmetops import lab as labmod
-from gourmetops.pyinfra_ext import SystemdUnit
+from gourmetops.facts import SystemdUnit
 from tests.labtools import Lab, results_total
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops.recap import (
+from gourmetops.kubespray.recap import (
     HostRecap,
     PlaybookProgress,
     RecapError,

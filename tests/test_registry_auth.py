@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gourmetops import STATE_DIR
-from gourmetops.image import AppSource
+from gourmetops.registry.image import AppSource
 from tests.labtools import Lab, secret_holders
 
 APP = Path(__file__).parent / "fixtures" / "app"

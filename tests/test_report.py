@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from gourmetops.report import ReportError, load, peaks, render
+from gourmetops.load.report import ReportError, load, peaks, render
 from tests.cli import fab
 
 SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"

@@ -13,7 +13,7 @@ import pytest
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops import lab as labmod
-from gourmetops.playbook import PlaybookRun
+from gourmetops.kubespray.playbook import PlaybookRun
 from gourmetops.render import artifacts
 from gourmetops.targets import LAB_DIR, chameleon_target, lab_target
 from tests.labtools import Lab, secret_holders

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops.siege import SiegeError, parse
+from gourmetops.load.siege import SiegeError, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "siege"
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from gourmetops.tunnel import api_tunnel, port_open
+from gourmetops.app.tunnel import api_tunnel, port_open
 from tests.labtools import Lab
 
 LOCAL_PORT = 17643

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gourmetops.errors import GourmetopsError
-from gourmetops.siege import SiegeResult, parse
+from gourmetops.load.siege import SiegeResult, parse
 
 PID_FILE = "/tmp/gourmetops-siege.pid"
 SAMPLE_EVERY = 5.0  # seconds between samples during a load run

@@ -1,7 +1,7 @@
 """/etc/docker/daemon.json trusting the private registry, merged into what is there.
 
 The one mechanism for the insecure registry (kubespray's docker_insecure_registries is
-refused, see kubespray_plan.FORBIDDEN_VARS): dockerd will not start when a setting is given
+refused, see kubespray.overrides.FORBIDDEN_VARS): dockerd will not start when a setting is given
 both in daemon.json and as a flag.
 """
 

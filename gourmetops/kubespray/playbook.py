@@ -13,7 +13,13 @@ from typing import TextIO
 from fabric import Connection
 
 from gourmetops.errors import GourmetopsError
-from gourmetops.recap import HostRecap, PlaybookProgress, RecapError, parse_recap, summarize_failure
+from gourmetops.kubespray.recap import (
+    HostRecap,
+    PlaybookProgress,
+    RecapError,
+    parse_recap,
+    summarize_failure,
+)
 
 # kubespray's ssh_args, less the option that sends the known hosts file to /dev/null.
 ANSIBLE_SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAttempts=100"

@@ -17,8 +17,8 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from gourmetops.app.manifests import to_yaml
 from gourmetops.errors import GourmetopsError
-from gourmetops.manifests import to_yaml
 
 FIELD_MANAGER = "gourmetops"
 APPLY = "application/apply-patch+yaml"

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gourmetops import app_stage, report
-from gourmetops.kube import Kube, pod_metrics
-from gourmetops.loadtest import LoadRun, install_command
-from gourmetops.loadtest import run as run_load
+from gourmetops.app import stage as app_stage
+from gourmetops.app.kube import Kube, pod_metrics
+from gourmetops.load import report
+from gourmetops.load.loadtest import LoadRun, install_command
+from gourmetops.load.loadtest import run as run_load
 
 Objects = dict[str, dict[str, Any]]
 

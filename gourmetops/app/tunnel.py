@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from gourmetops.app.kubeconfig import tunnel_command
 from gourmetops.errors import GourmetopsError
-from gourmetops.kubeconfig import tunnel_command
 from gourmetops.targets import Target
 
 OPEN_TIMEOUT = 20.0

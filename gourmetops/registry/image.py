@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gourmetops.errors import GourmetopsError
-from gourmetops.registry import Credentials, RegistryError, login, login_command, query
+from gourmetops.registry.service import Credentials, RegistryError, login, login_command, query
 
 
 class ImageError(GourmetopsError, RuntimeError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gourmetops.kube import (
+from gourmetops.app.kube import (
     METRICS_NOT_READY,
     Echo,
     Kube,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gourmetops.cluster import Cluster
-from gourmetops.kubespray import (
+from gourmetops.kubespray.inventory import (
     TUTORIAL_GROUP_VARS,
     KubesprayConfigError,
     hosts_yaml,

@@ -1,0 +1,72 @@
+"""pyinfra facts the stock ones do not cover, each with an example of what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import gevent
+from pyinfra.api import FactBase, QuoteString, StringCommand
+from pyinfra.api.host import Host
+
+from gourmetops.kubespray.checkout import NodePython
+
+
+class SystemdUnit(FactBase[dict[str, str] | None]):
+    """A unit's LoadState, ActiveState and UnitFileState in one round trip; None when PID 1
+    is not systemd. LoadState "not-found" means not installed (unlike SystemdStatus, this
+    also sees a stopped, disabled unit)."""
+
+    def command(self, unit: str) -> StringCommand:
+        return StringCommand(
+            "test -d /run/systemd/system || { echo no-systemd; exit 0; };",
+            "systemctl show -p LoadState,ActiveState,UnitFileState",
+            QuoteString(unit),
+        )
+
+    def process(self, output: list[str]) -> dict[str, str] | None:
+        if output == ["no-systemd"]:
+            return None
+        return dict(line.split("=", 1) for line in output if "=" in line)
+
+
+class SshHostPublicKeys(FactBase[list[str]]):
+    """This host's SSH host public keys as its sshd serves them: ["type key", ...].
+
+    Read over pyinfra's own connection, which the controller has already authenticated
+    (and which reaches node2/node3 through node1, on the private network): what node1
+    pins is what was verified, not whatever answered a scan first. Run with _sudo=True:
+    `sshd -T` (the effective HostKey paths) needs root; the stock paths are the fallback."""
+
+    def command(self) -> str:
+        return (
+            "keys=$(sshd -T 2>/dev/null | awk '$1 == \"hostkey\" {print $2}'); "
+            'for k in ${keys:-/etc/ssh/ssh_host_*_key}; do cat "$k.pub" 2>/dev/null; done; true'
+        )
+
+    def process(self, output: list[str]) -> list[str]:
+        return sorted(" ".join(line.split()[:2]) for line in output if len(line.split()) >= 2)
+
+
+class PythonPlatform(FactBase):
+    """python3's version, machine and glibc on the host: what its wheels must match."""
+
+    def command(self) -> str:
+        return (
+            "python3 -c 'import platform, sys; "
+            "print(sys.version_info[0], sys.version_info[1], platform.machine(), "
+            "platform.libc_ver()[1])'"
+        )
+
+    def process(self, output: list[str]) -> NodePython:
+        major, minor, machine, glibc = output[0].split()
+        glibc_major, glibc_minor = (int(x) for x in glibc.split(".")[:2])
+        return NodePython(int(major), int(minor), machine, (glibc_major, glibc_minor))
+
+
+def fact_from_each(hosts: Iterable[Host], cls: type[FactBase], **kwargs: Any) -> dict[str, Any]:
+    """The same fact from several hosts side by side: one round trip of waiting, not one
+    per host (a deploy file asks facts one after another). Host name -> value."""
+    greenlets = {h.name: gevent.spawn(h.get_fact, cls, **kwargs) for h in hosts}
+    gevent.joinall(list(greenlets.values()), raise_error=True)
+    return {name: g.value for name, g in greenlets.items()}

@@ -1,0 +1,1 @@
+"""Load tests with siege, the three-scenario experiment, and its report."""
