@@ -112,11 +112,10 @@ def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
 def state_problems(target: Target) -> list[str]:
     """What differs from the state deploys/prepare.py describes, read over SSH on the nodes
     (empty when the state is right). Both tools are held to this same check."""
-    cfg = str(target.write_ssh_config())
 
     def sh(node: str, command: str) -> str:
         return subprocess.run(
-            ["ssh", "-F", cfg, "-o", "BatchMode=yes", node, command],
+            target.ssh_argv(node, command),
             capture_output=True,
             text=True,
             timeout=60,

@@ -1,17 +1,23 @@
-"""The stages `fab up` runs in order, each a small named step (k0sctl's phases as model).
-
-Stages drive the same entry points a user would type, so `fab prepare` and
-`pyinfra inventories/<target>.py deploys/prepare.py` are one code path.
-"""
+"""The pyinfra stages (prepare, kubespray, registry) run as a user would type them, and
+their output read back: `fab prepare` and `pyinfra inventories/<target>.py
+deploys/prepare.py` are one code path."""
 
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from invoke import Context
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.errors import StageFailed
 from gourmetops.targets import TARGETS, Target, TargetError
+
+if TYPE_CHECKING:
+    from gourmetops.context import RunContext
 
 
 def inventory_path(target: str) -> Path:
@@ -97,3 +103,26 @@ def explain_failures(failed: dict[str, str], target: Target) -> str:
             why = f"unreachable through {jump} ({jump} could not be reached)"
         parts.append(f"{host}: {why}")
     return "; ".join(parts)
+
+
+def deploy(ctx: RunContext, dry: bool, name: str) -> None:
+    """`pyinfra inventories/<target>.py deploys/<name>.py`, output streamed; a failure names
+    each node and why. pyinfra exits 0 on Ctrl-C, so an interrupted run is told apart by its
+    last words: it must not pass for a finished one."""
+    cmd = pyinfra_command(ctx.name, name, dry=dry)
+    print(f"==> {shlex.join(cmd)}", flush=True)
+    c = Context()
+    with c.cd(str(PROJECT_ROOT)):
+        result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
+    output = result.stdout + result.stderr
+    if "\nExiting upon user request!" in "\n" + output:
+        raise StageFailed(
+            f"{name} interrupted on target {ctx.name}: stopped partway; "
+            f"rerun `fab {name} --target {ctx.name}` to converge",
+            130,
+        )
+    if result.exited != 0:
+        why = explain_failures(failed_hosts(output), ctx.target) or aborted_because(output)
+        raise StageFailed(
+            f"{name} failed on target {ctx.name}: {why or 'see above'}", result.exited
+        )

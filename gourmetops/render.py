@@ -28,7 +28,7 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
         out[f"kubespray/{path}"] = text
     out["docker/daemon.json"] = merge(None, data.registry) or ""
-    objects = manifests.render(manifests.params_for(target_name))
+    objects = manifests.render(manifests.params_for(target, data))
     manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
     for name, obj in objects.items():
         out[f"manifests/{name}.yaml"] = manifests.to_yaml(obj)

@@ -22,7 +22,7 @@ from pyinfra.api.exceptions import InventoryError
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import InputError
 from gourmetops.settings_schema import PYINFRA_PREFIXES, Settings
-from gourmetops.targets import get_target
+from gourmetops.targets import Target, get_target
 from gourmetops.validation import problems
 
 GROUP_DATA = PROJECT_ROOT / "group_data"
@@ -87,11 +87,11 @@ def check_target(target: str) -> Settings:
     return validate(*target_settings(target))
 
 
-def host_data(target: str, node: str | None = None) -> SimpleNamespace:
-    """The checked data pyinfra gives `node` (default: the jump host) for `target`;
-    connects nowhere."""
-    tgt = get_target(target)
-    values, origin = target_settings(target)
+def host_data(target: str | Target, node: str | None = None) -> SimpleNamespace:
+    """The checked data pyinfra gives `node` (default: the jump host) for `target` (a name,
+    or a Target already built); connects nowhere."""
+    tgt = get_target(target) if isinstance(target, str) else target
+    values, origin = target_settings(tgt.name)
     validate(values, origin)
     name = node or tgt.cluster.jump.name
     return SimpleNamespace(**{**values, **tgt.host_data(name)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,15 @@ class Target:
             tmp.write_text(text)
             tmp.replace(path)
         return path
+
+    def ssh_argv(
+        self, node: str, *command: str, options: Sequence[str] = (), batch: bool = True
+    ) -> list[str]:
+        """`ssh -F <ssh_config> -o BatchMode=yes OPTIONS NODE COMMAND`: how every tool here
+        reaches a node (no prompt in batch mode; `batch=False` for a command a user runs)."""
+        argv = ["ssh", "-F", str(self.write_ssh_config())]
+        argv += ["-o", "BatchMode=yes"] if batch else []
+        return [*argv, *options, node, *command]
 
     def host_data(self, node_name: str) -> dict[str, Any]:
         node = self.cluster.node(node_name)

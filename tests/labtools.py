@@ -27,7 +27,7 @@ class Lab:
         # Some Pythons refuse `input` next to any `stdin` keyword, even stdin=None.
         feed: dict = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(
-            ["ssh", "-F", str(self.target.ssh_config_path), "-o", "BatchMode=yes", node, command],
+            self.target.ssh_argv(node, command),
             capture_output=True,
             text=True,
             timeout=120,
@@ -91,6 +91,17 @@ class Lab:
             stdin=subprocess.DEVNULL,
             timeout=1800,
             env={**os.environ, **env} if env else None,
+        )
+
+    def fab_started(self, *args: str) -> subprocess.Popen[str]:
+        """A Fabric task started in the background (stdout and stderr in one stream)."""
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("fab")), *args],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
         )
 
     @property

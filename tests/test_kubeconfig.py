@@ -20,6 +20,7 @@ from gourmetops.app.kubeconfig import (
     rewrite_server,
     tunnel_command,
 )
+from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubernetes"
@@ -64,15 +65,16 @@ def test_readiness_from_a_node_list():
 
 
 def test_tunnel_forwards_to_the_api_server_on_node1():
-    assert tunnel_command("cfg", 16443) == [
-        "ssh",
-        "-F",
-        "cfg",
-        "-N",
-        "-L",
-        "127.0.0.1:16443:127.0.0.1:6443",
-        "node1",
-    ]
+    target = lab_target()
+    cfg = str(target.ssh_config_path)
+    assert tunnel_command(target, 16443) == [
+        "ssh", "-F", cfg, "-N", "-L", "127.0.0.1:16443:127.0.0.1:6443", "node1",
+    ]  # fmt: skip
+    # As the tunnel runs it here: no prompt, and an exit if the port cannot be forwarded.
+    assert tunnel_command(target, 16443, batch=True) == [
+        "ssh", "-F", cfg, "-o", "BatchMode=yes", "-N", "-L", "127.0.0.1:16443:127.0.0.1:6443",
+        "-o", "ExitOnForwardFailure=yes", "node1",
+    ]  # fmt: skip
 
 
 @pytest.fixture

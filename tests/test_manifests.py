@@ -9,6 +9,8 @@ import copy
 import pytest
 
 from gourmetops.app.manifests import AppParams, ManifestError, params_for, render, validate
+from gourmetops.settings import host_data
+from gourmetops.targets import lab_target
 
 # Transcribed from the tutorial (../shared/seed/deploy-on-kubernetes.md), with
 # 10.56.X.Y (node1's address facing the internet) -> a lab-range placeholder, 10.254.0.2.
@@ -93,7 +95,8 @@ def test_defaults_are_the_tutorials_objects():
 
 def test_group_data_and_cluster_model_give_the_defaults():
     """The lab's parameters differ from the tutorial only in the Service's external IP."""
-    objects = render(params_for("lab"))
+    target = lab_target()
+    objects = render(params_for(target, host_data(target)))
     assert objects["service"]["spec"]["externalIPs"] == ["10.254.0.2"]
     objects["service"]["spec"]["externalIPs"] = ["10.254.0.2"]
     assert objects == TUTORIAL

@@ -5,27 +5,48 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 
 import pytest
 
 from tests.labtools import Lab
 
-# What each stage prints when it runs, in the order `fab up` runs them.
+SKIPPED = "skipped, lab's cluster stage installs no Kubernetes"
+# What each stage prints when it runs, in the order `fab up` runs them: its start line
+# from the stage list, then a line its own code prints.
 STAGES = {
-    "prepare": "deploys/prepare.py -y",
-    "kubespray": "deploys/kubespray.py -y",
-    "cluster": "==> playbooks/facts.yml: ",
-    "registry": "deploys/registry.py -y",
-    "image": "==> image: ",
-    # the lab's cluster stage installs no Kubernetes
-    "kubeconfig, rollout": "==> kubeconfig, rollout: skipped",
+    "prepare": ["==> stage 1/7: prepare\n", "deploys/prepare.py -y"],
+    "kubespray": ["==> stage 2/7: kubespray\n", "deploys/kubespray.py -y"],
+    "cluster": ["==> stage 3/7: cluster\n", "==> playbooks/facts.yml: "],
+    "kubeconfig": [f"==> stage 4/7: kubeconfig: {SKIPPED}\n"],
+    "registry": ["==> stage 5/7: registry\n", "deploys/registry.py -y"],
+    "image": ["==> stage 6/7: image\n", "==> image: "],
+    "rollout": [f"==> stage 7/7: rollout: {SKIPPED}\n"],
 }
+TIMINGS = re.compile(
+    r"stage timings \(lab\):\n"
+    + "".join(
+        rf"  {name:<10}  +\d+\.\d s  ok\n" if len(marks) > 1 else rf"  {name:<10}  +-  +skipped\n"
+        for name, marks in STAGES.items()
+    )
+    + r"  total       +\d+\.\d s\n"
+)
 
 
 @pytest.fixture(scope="module")
 def first_up(fresh_lab: Lab) -> subprocess.CompletedProcess[str]:
-    result = fresh_lab.fab("up", "--target", "lab")
+    """`fab up`, and while it runs a second changing run on the same target (refused)."""
+    first = fresh_lab.fab_started("up", "--target", "lab")
+    lock = fresh_lab.target.state_dir / "run.lock"
+    deadline = time.monotonic() + 120
+    while '"task": "up"' not in (lock.read_text() if lock.exists() else ""):
+        assert first.poll() is None and time.monotonic() < deadline, "fab up took no lock"
+        time.sleep(0.2)
+    second = fresh_lab.fab("registry")
+    out, _ = first.communicate(timeout=1800)
+    result = subprocess.CompletedProcess(first.args, first.returncode, out)
     assert result.returncode == 0, result.stdout[-5000:]
+    result.refused = second  # type: ignore[attr-defined]
     return result
 
 
@@ -38,9 +59,10 @@ def second_up(fresh_lab: Lab, first_up) -> subprocess.CompletedProcess[str]:
 
 def stage_positions(output: str) -> list[int]:
     positions = []
-    for stage, marker in STAGES.items():
-        assert marker in output, f"stage {stage} did not run ({marker!r} not printed)"
-        positions.append(output.index(marker))
+    for stage, markers in STAGES.items():
+        for marker in markers:
+            assert marker in output, f"stage {stage} did not run ({marker!r} not printed)"
+            positions.append(output.index(marker))
     return positions
 
 
@@ -56,15 +78,26 @@ def pyinfra_totals(output: str) -> list[tuple[list[str], str]]:
 
 
 def playbook_changes(output: str) -> dict[str, int]:
-    line = next(x for x in output.splitlines() if x.startswith(STAGES["cluster"]))
+    line = next(x for x in output.splitlines() if x.startswith(STAGES["cluster"][1]))
     return {m[1]: int(m[2]) for m in re.finditer(r"(\w+) ok=\d+ changed=(\d+)", line)}
 
 
 def test_every_stage_runs_in_order(first_up):
     positions = stage_positions(first_up.stdout)
     assert positions == sorted(positions)
+    assert TIMINGS.search(first_up.stdout), first_up.stdout[-1500:]
     assert "==> image: built" in first_up.stdout
     assert len(pyinfra_totals(first_up.stdout)) == 3  # prepare, kubespray, registry
+
+
+def test_a_second_changing_run_is_refused_while_up_runs(first_up):
+    refused = first_up.refused
+    assert refused.returncode == 75, refused.stdout
+    assert refused.stdout.startswith("error: target lab is being changed by another run: PID "), (
+        refused.stdout
+    )
+    assert "(`fab up`, started " in refused.stdout
+    assert "deploys/registry.py" not in refused.stdout  # refused before anything ran
 
 
 def test_every_stage_left_its_state_on_the_nodes(fresh_lab: Lab, first_up):

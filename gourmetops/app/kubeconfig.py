@@ -11,12 +11,17 @@ import io
 import json
 import shlex
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from gourmetops.errors import GourmetopsError
+from gourmetops.errors import GourmetopsError, StageFailed
+
+if TYPE_CHECKING:
+    from gourmetops.context import RunContext
+    from gourmetops.targets import Target
 
 API_PORT = 6443
 DEFAULT_LOCAL_PORT = 16443
@@ -48,17 +53,13 @@ def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str
     return out.getvalue()
 
 
-def tunnel_command(ssh_config: str, local_port: int, head: str = "node1") -> list[str]:
-    """The SSH tunnel the rewritten kubeconfig expects."""
-    return [
-        "ssh",
-        "-F",
-        ssh_config,
-        "-N",
-        "-L",
-        f"127.0.0.1:{local_port}:127.0.0.1:{API_PORT}",
-        head,
-    ]
+def tunnel_command(target: Target, local_port: int, batch: bool = False) -> list[str]:
+    """The SSH tunnel the rewritten kubeconfig expects (as printed for the user, or, with
+    `batch`, as run here: no prompt, and an exit when the port cannot be forwarded)."""
+    options = ["-N", "-L", f"127.0.0.1:{local_port}:127.0.0.1:{API_PORT}"]
+    if batch:
+        options += ["-o", "ExitOnForwardFailure=yes"]
+    return target.ssh_argv(target.cluster.jump.name, options=options, batch=batch)
 
 
 def node_readiness(nodes_json: str) -> dict[str, bool]:
@@ -96,3 +97,37 @@ def copy_for_user_command(user: str) -> str:
         + " && "
         + shlex.join(["sudo", "chown", "-R", f"{user}:", f"{home}/.kube"])
     )
+
+
+def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
+    """The kubeconfig stage: root's kubeconfig given to the user on node1, fetched to
+    .state/<target>/kubeconfig pointing at the tunnel, and every node checked Ready."""
+    user = ctx.target.cluster.user
+    local = ctx.state_dir / "kubeconfig"
+    if dry:
+        print(
+            f"would copy /root/.kube to /home/{user}/.kube on {ctx.head}, fetch it to {local} "
+            f"with its server at https://127.0.0.1:{port}, and check every node is Ready"
+        )
+        return
+    conn = ctx.connect()
+    if conn.run("sudo test -f /root/.kube/config", warn=True, hide=True).failed:
+        raise StageFailed(
+            f"{ctx.head}: no /root/.kube/config; has `fab cluster` installed Kubernetes?"
+        )
+    conn.run(copy_for_user_command(user), hide=True)
+    remote_text = conn.run("cat ~/.kube/config", hide=True).stdout
+    try:
+        text = rewrite_server(remote_text, port, where=f"{ctx.head}:~/.kube/config")
+        readiness = node_readiness(conn.run("kubectl get nodes -o json", hide=True).stdout)
+    except KubeconfigError as exc:
+        raise StageFailed(str(exc)) from None
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(text)
+    local.chmod(0o600)
+    tunnel = shlex.join(tunnel_command(ctx.target, port))
+    print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
+    problems = not_ready(readiness, [n.name for n in ctx.target.cluster.nodes])
+    if problems:
+        raise StageFailed(f"nodes not Ready: {', '.join(problems)}")
+    print(f"nodes Ready: {', '.join(sorted(readiness))}")

@@ -7,13 +7,16 @@ import copy
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import GourmetopsError
+
+if TYPE_CHECKING:
+    from gourmetops.targets import Target
 
 MANIFESTS_DIR = PROJECT_ROOT / "manifests"
 # Apply order: the namespace first, the HPA after the Deployment it scales.
@@ -138,14 +141,11 @@ def manifest_path(name: str) -> Path:
     return MANIFESTS_DIR / f"{name}.yaml"
 
 
-def params_for(target_name: str, **overrides: Any) -> AppParams:
-    """The parameters group_data and the cluster model give `target`, task flags on top."""
-    from gourmetops.settings import host_data
-    from gourmetops.targets import get_target
-
-    data = host_data(target_name)
+def params_for(target: Target, data: Any, **overrides: Any) -> AppParams:
+    """The parameters the target's settings (`data`) and cluster model give, task flags
+    (`overrides`, None keeps the setting) on top."""
     values: dict[str, Any] = {
-        "external_ips": (get_target(target_name).external_ip(),),
+        "external_ips": (target.external_ip(),),
         "namespace": data.app_namespace,
         "image": f"{data.registry}/{data.app_image}:latest",
         "replicas": data.app_replicas,

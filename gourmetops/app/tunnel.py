@@ -35,8 +35,7 @@ def api_tunnel(
         yield
         return
     head = target.cluster.jump.name
-    cmd = tunnel_command(str(target.write_ssh_config()), local_port, head)
-    cmd[-1:-1] = ["-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes"]
+    cmd = tunnel_command(target, local_port, batch=True)
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

@@ -121,7 +121,7 @@ def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> 
 
 def _ssh(target: Target, name: str, command: str, timeout: float = 30):
     return subprocess.run(
-        ["ssh", "-F", str(target.ssh_config_path), "-o", "BatchMode=yes", name, command],
+        target.ssh_argv(name, command),
         capture_output=True,
         text=True,
         timeout=timeout,

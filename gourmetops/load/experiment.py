@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gourmetops.app import stage as app_stage
-from gourmetops.app.kube import Kube, pod_metrics
+from gourmetops.app.kube import Kube
 from gourmetops.load import report
-from gourmetops.load.loadtest import LoadRun, install_command
+from gourmetops.load.loadtest import LoadRun, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 
 Objects = dict[str, dict[str, Any]]
@@ -89,19 +89,6 @@ class ScaleDownWatch:
         }
 
 
-def _sampler(kube: Kube, objects: Objects) -> Callable[[], dict[str, Any]]:
-    ns = objects["namespace"]["metadata"]["name"]
-
-    def sample() -> dict[str, Any]:
-        dep = kube.live(objects["deployment"]) or {}
-        return {
-            "replicas": dep.get("status", {}).get("readyReplicas", 0),
-            "pods": pod_metrics(kube, ns),
-        }
-
-    return sample
-
-
 def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:
     """What `run` would do, step by step, from the same objects it would apply (the dry run)."""
     one, six = objects_for(replicas=1), objects_for(replicas=6)
@@ -155,7 +142,7 @@ def run(
         "duration": plan.duration,
         "scenarios": [],
     }
-    sample = _sampler(kube, base)
+    sample = sampler(kube, base)
 
     def load(name: str) -> None:
         echo(f"==> scenario: {name}")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gourmetops.app.kube import Kube, pod_metrics
 from gourmetops.errors import GourmetopsError
 from gourmetops.load.siege import SiegeResult, parse
 
@@ -142,14 +143,20 @@ def run(
     return load
 
 
-def stop_command(ssh_config: str, node: str) -> list[str]:
-    """What stops a running siege on `node` (by the PID the run recorded)."""
-    return [
-        "ssh",
-        "-F",
-        ssh_config,
-        "-o",
-        "BatchMode=yes",
-        node,
-        f"kill -INT $(cat {PID_FILE}) 2>/dev/null || true",
-    ]
+def stop_command() -> str:
+    """What stops a running siege on its node (by the PID the run recorded)."""
+    return f"kill -INT $(cat {PID_FILE}) 2>/dev/null || true"
+
+
+def sampler(kube: Kube, objects: dict[str, dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """Ready replicas and per-pod CPU/memory now, from the API and the metrics API."""
+    ns = objects["namespace"]["metadata"]["name"]
+
+    def sample() -> dict[str, Any]:
+        dep = kube.live(objects["deployment"]) or {}
+        return {
+            "replicas": dep.get("status", {}).get("readyReplicas", 0),
+            "pods": pod_metrics(kube, ns),
+        }
+
+    return sample

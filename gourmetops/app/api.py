@@ -1,0 +1,75 @@
+"""The app stages' way to the cluster: the objects rendered and checked for the cluster's
+Kubernetes version before any request, and the API client through the SSH tunnel the
+fetched kubeconfig points at (failures named by what answered, not as tracebacks)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+from ruamel.yaml import YAML
+
+from gourmetops.app import manifests
+from gourmetops.app import stage as app_stage
+from gourmetops.app.kube import Kube
+from gourmetops.app.kubeconfig import API_PORT, DEFAULT_LOCAL_PORT
+from gourmetops.app.tunnel import api_tunnel
+from gourmetops.context import RunContext
+from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
+from gourmetops.kubespray.overrides import kube_version
+
+Objects = dict[str, dict[str, Any]]
+ROLLOUT_TIMEOUT = 300.0
+
+
+def objects_for(ctx: RunContext, dry: bool = False, **overrides: Any) -> Objects:
+    """The app's objects with `overrides` (None keeps the setting), strictly validated for
+    kubespray's Kubernetes version. A dry run reads that version from the cached checkout
+    only; without one it says what a real run would fetch and checks the rest."""
+    data = ctx.settings
+    objects = manifests.render(manifests.params_for(ctx.target, data, **overrides))
+    source, ref = data.kubespray_source, data.kubespray_ref
+    checkout = dry_run_checkout(source, ref) if dry else controller_checkout(source, ref)
+    if checkout is None:
+        print(
+            f"dry run: kubespray {ref} of {source} is not on the controller, so the objects "
+            "are not checked against its Kubernetes version (a real run clones it first)",
+            file=sys.stderr,
+        )
+        return objects
+    manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
+    return objects
+
+
+@contextmanager
+def cluster_api(ctx: RunContext, port: int = DEFAULT_LOCAL_PORT) -> Iterator[Kube]:
+    """The kubernetes client through `ssh -L port:127.0.0.1:6443` to node1."""
+    kubeconfig_path = ctx.state_dir / "kubeconfig"
+    if not kubeconfig_path.exists():
+        raise StageFailed(f"no {kubeconfig_path}: run `fab kubeconfig --target {ctx.name}` first")
+    try:
+        with api_tunnel(ctx.target, port):
+            yield Kube.from_kubeconfig(str(kubeconfig_path))
+    except ApiException as exc:
+        raise StageFailed(
+            f"the API server refused: {exc.status} {exc.reason}: {exc.body}"
+        ) from None
+    except urllib3.exceptions.HTTPError as exc:
+        clusters = (YAML(typ="safe").load(kubeconfig_path.read_text()) or {}).get("clusters", [])
+        servers = ", ".join(str(c.get("cluster", {}).get("server")) for c in clusters)
+        raise GourmetopsError(
+            f"no API server answered at {servers} ({kubeconfig_path}, through the SSH tunnel "
+            f"to {ctx.head}:{API_PORT}): {getattr(exc, 'reason', None) or exc}"
+        ) from None
+
+
+def rollout(ctx: RunContext, dry: bool) -> None:
+    """The rollout stage with the settings' replicas (as `fab up` runs it)."""
+    objects = objects_for(ctx, dry)
+    with cluster_api(ctx) as kube:
+        app_stage.rollout(kube, objects, ROLLOUT_TIMEOUT, dry, print)

@@ -1,0 +1,62 @@
+"""One run's view of a target, built once per `fab` call: the target (cluster model and how
+the controller reaches it), its checked settings, the jump host, and Fabric connections
+through the generated ssh_config. Tasks and stages take this instead of rebuilding it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from types import SimpleNamespace
+
+from fabric import Config, Connection
+from paramiko import RejectPolicy
+
+from gourmetops.settings import host_data
+from gourmetops.targets import Target, get_target
+
+
+def connect(target: Target, node: str) -> Connection:
+    """A Fabric connection with the host-key rules pyinfra and `ssh -F` follow."""
+    path = target.write_ssh_config()
+    conn = Connection(node, config=Config(runtime_ssh_path=str(path)))
+    known_hosts = target.ssh_options.get("UserKnownHostsFile")
+    if known_hosts:
+        conn.client.load_host_keys(known_hosts)
+    if target.ssh_options.get("StrictHostKeyChecking") == "yes":
+        # Fabric's default is to accept unknown keys; the lab pins every key it made.
+        conn.client.set_missing_host_key_policy(RejectPolicy())
+    return conn
+
+
+class RunContext:
+    """`RunContext("lab")`: the target is built (and cluster.yaml checked) at once, the
+    settings on first use; both stay for the run."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.target = get_target(name)
+        self._connections: dict[str, Connection] = {}
+
+    @cached_property
+    def settings(self) -> SimpleNamespace:
+        """group_data for the jump host, checked against the settings schema."""
+        return host_data(self.target)
+
+    @property
+    def head(self) -> str:
+        return self.target.cluster.jump.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.target.state_dir
+
+    @property
+    def installs_kubernetes(self) -> bool:
+        return bool(self.settings.cluster_installs_kubernetes)
+
+    def connect(self, node: str | None = None) -> Connection:
+        """One Fabric connection per node for the run (node1 by default)."""
+        name = node or self.head
+        if name not in self._connections:
+            self._connections[name] = connect(self.target, name)
+        return self._connections[name]

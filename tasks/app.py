@@ -1,0 +1,115 @@
+"""The app on Kubernetes: the kubeconfig fetched through node1, then the tutorial's
+Deployment, Service and HPA applied, scaled, watched and deleted through the API tunnel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fabric import task
+
+from gourmetops import flags
+from gourmetops.app import stage as app_stage
+from gourmetops.app.api import cluster_api, objects_for
+from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
+from gourmetops.context import RunContext
+from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+
+
+def _wait_flags(timeout: Any, port: Any) -> tuple[float, int]:
+    """--timeout (seconds, default 300) and --port (the tunnel's local end), checked first."""
+    return (
+        flags.seconds("timeout", timeout, 300, minimum=1),
+        flags.port("port", port, DEFAULT_LOCAL_PORT),
+    )
+
+
+def _count(flag: str, value: Any) -> int | None:
+    """A count given on the command line; its range is checked with the manifests."""
+    return flags.optional_whole(flag, value, minimum=None)
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "port": KUBE_HELP["port"],
+        "dry": "say what would be copied and fetched, touch nothing",
+    }
+)
+@clean_errors
+def kubeconfig(c, target="lab", port=None, dry=False):
+    """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
+    port = flags.port("port", port, DEFAULT_LOCAL_PORT)
+    with changing(target, "kubeconfig", dry) as ctx:
+        fetch(ctx, dry, port)
+
+
+@task(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
+@clean_errors
+def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
+    """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
+    timeout, port = _wait_flags(timeout, port)
+    replicas = _count("replicas", replicas)
+    with changing(target, "rollout", dry) as ctx:
+        objects = objects_for(ctx, dry, replicas=replicas)
+        with cluster_api(ctx, port) as kube:
+            app_stage.rollout(kube, objects, timeout, dry, print)
+
+
+@task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
+@clean_errors
+def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
+    """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
+    timeout, port = _wait_flags(timeout, port)
+    replicas = _count("replicas", replicas)
+    with changing(target, "scale", dry) as ctx:
+        objects = objects_for(ctx, dry, replicas=replicas)
+        with cluster_api(ctx, port) as kube:
+            app_stage.scale(kube, objects, timeout, dry, print)
+
+
+@task(
+    help={
+        **KUBE_HELP,
+        "min": "HPA minReplicas (default 2)",
+        "max": "HPA maxReplicas (default 6)",
+        "cpu": "target average CPU utilization, percent (default 50)",
+        "off": "delete the HPA instead (replicas stay where it left them)",
+    }
+)
+@clean_errors
+def autoscale(
+    c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
+):
+    """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
+    timeout, port = _wait_flags(timeout, port)
+    hpa = {"hpa_min": _count("min", min), "hpa_max": _count("max", max)}
+    hpa["hpa_cpu"] = _count("cpu", cpu)
+    with changing(target, "autoscale", dry) as ctx:
+        objects = objects_for(ctx, dry, **hpa)
+        with cluster_api(ctx, port) as kube:
+            if off:
+                app_stage.autoscale_off(kube, objects, dry, print)
+            else:
+                app_stage.autoscale(kube, objects, timeout, dry, print)
+
+
+@task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
+@clean_errors
+def status(c, target="lab", port=None):
+    """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
+    _, port = _wait_flags(None, port)
+    ctx = RunContext(target)
+    objects = objects_for(ctx, dry=True)  # it only reads: nothing fetched for it
+    with cluster_api(ctx, port) as kube:
+        app_stage.status(kube, objects, print)
+
+
+@task(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
+@clean_errors
+def teardown(c, target="lab", timeout=None, port=None, dry=False):
+    """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
+    timeout, port = _wait_flags(timeout, port)
+    with changing(target, "teardown", dry) as ctx:
+        objects = objects_for(ctx, dry)
+        with cluster_api(ctx, port) as kube:
+            app_stage.teardown(kube, objects, timeout, dry, print)

@@ -1,0 +1,92 @@
+"""Host state on the nodes: the tutorial's preliminaries, kubespray on node1, the cluster
+install, the registry and the app image (and the registry's catalog)."""
+
+from __future__ import annotations
+
+import re
+
+from fabric import task
+
+from gourmetops import flags
+from gourmetops.context import RunContext
+from gourmetops.errors import InputError
+from gourmetops.kubespray import stage as kubespray_stage
+from gourmetops.pyinfra_run import deploy
+from gourmetops.registry import stage as registry_stage
+from tasks.common import TARGET_HELP, changing, clean_errors
+
+
+@task(help=TARGET_HELP)
+@clean_errors
+def prepare(c, target="lab", dry=False):
+    """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
+    with changing(target, "prepare", dry) as ctx:
+        deploy(ctx, dry, "prepare")
+
+
+@task(help=TARGET_HELP)
+@clean_errors
+def kubespray(c, target="lab", dry=False):
+    """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
+    with changing(target, "kubespray", dry) as ctx:
+        deploy(ctx, dry, "kubespray")
+
+
+def _playbook(value: str) -> str:
+    """--playbook: a playbook in the kubespray checkout, or an absolute path on node1;
+    never '..' out of the checkout, an option, or a word break."""
+    if not re.match(r"^(?!-)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+\.ya?ml$", value):
+        raise InputError(
+            f"--playbook {value!r}: must be a .yml path in the kubespray checkout "
+            "(e.g. cluster.yml, playbooks/facts.yml) or an absolute path on node1"
+        )
+    return value
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "playbook": "playbook in the kubespray checkout, or an absolute path on node1 "
+        "(default: group_data cluster_playbook)",
+        "retries": "reruns while hosts fail or are unreachable (default: cluster_retries)",
+        "dry": "show the command and where it would run, run nothing",
+    }
+)
+@clean_errors
+def cluster(c, target="lab", playbook=None, retries=None, dry=False):
+    """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
+    playbook = None if playbook is None else _playbook(playbook)
+    retries = None if retries is None else flags.whole("retries", retries, maximum=10)
+    with changing(target, "cluster", dry) as ctx:
+        kubespray_stage.cluster(ctx, dry, playbook, retries)
+
+
+@task(help=TARGET_HELP)
+@clean_errors
+def registry(c, target="lab", dry=False):
+    """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
+    with changing(target, "registry", dry) as ctx:
+        deploy(ctx, dry, "registry")
+
+
+@task(help={"target": TARGET_HELP["target"]})
+@clean_errors
+def catalog(c, target="lab"):
+    """List the registry's repositories and their tags (asked over its API from node1)."""
+    registry_stage.catalog(RunContext(target))
+
+
+@task(
+    help={
+        **TARGET_HELP,
+        "source": "git URL or local directory of the app (default: group_data app_source)",
+        "ref": "git ref of the app (default: group_data app_ref)",
+        "dry": "say what would be built and pushed, build nothing",
+    }
+)
+@clean_errors
+def image(c, target="lab", source=None, ref=None, dry=False):
+    """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
+    source, ref = flags.source("source", source), flags.git_ref("ref", ref)
+    with changing(target, "image", dry) as ctx:
+        registry_stage.image(ctx, dry, source, ref)

@@ -1,0 +1,45 @@
+"""The whole target at once: every stage in order (`fab up`), or every file the stages
+would write, rendered locally without contacting a host (`fab render`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fabric import task
+
+from gourmetops import flags
+from gourmetops import lab as labmod
+from gourmetops import render as rendermod
+from gourmetops.stages import run_all
+from tasks.common import TARGET_HELP, changing, clean_errors
+
+
+@task(help=TARGET_HELP)
+@clean_errors
+def up(c, target="lab", dry=False):
+    """Every stage in order for the target; for the lab, bring the lab up first."""
+    if target == "lab" and dry and labmod.status().state != "running":
+        print("lab is not running: a real run would start it; dry run stops here")
+        return
+    with changing(target, "up", dry) as ctx:
+        if target == "lab" and not dry:
+            labmod.up()
+        run_all(ctx, dry)
+
+
+@task(
+    help={
+        "out": "directory to write into: new, empty, or written by render before",
+        "force": "write into a non-empty directory render did not make",
+        "target": TARGET_HELP["target"],
+        "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
+    }
+)
+@clean_errors
+def render(c, out, target="lab", kubespray_source=None, force=False):
+    """Write every file the stages would put in place, contacting no host (like a plan)."""
+    kubespray_source = flags.source("kubespray_source", kubespray_source)
+    rendermod.check_out_dir(Path(out), force)  # before kubespray is read or cloned
+    written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source), force)
+    for path in written:
+        print(path)

@@ -1,0 +1,79 @@
+"""One changing run per target: a second `fab` run that would change the same target is
+refused naming the holder; a lock left by a killed run is taken over, saying so. The holder
+here is a small process holding the lock exactly as `fab` does (gourmetops.runlock), so no
+lab is needed; tests/test_up.py shows the same with two real `fab` runs on the lab."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from gourmetops import PROJECT_ROOT, STATE_DIR
+from tests.cli import fab
+
+CHAMELEON = {
+    "GOURMETOPS_FLOATING_IP": "127.0.0.10",  # loopback: no sshd there, nothing leaves
+    "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",
+    "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent/chameleon.local.yaml",
+}
+HOLD = """
+import sys, time
+from pathlib import Path
+from gourmetops.runlock import run_lock
+with run_lock(Path(sys.argv[1]), "chameleon", "prepare"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def _holder() -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(STATE_DIR / "chameleon")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if line.startswith("taking over"):  # an earlier test's killed holder: said, as it should
+        line = proc.stdout.readline()
+    if line.strip() != "held":
+        proc.kill()
+        raise AssertionError(f"the holder could not take the lock: {line!r}")
+    return proc
+
+
+def test_a_second_changing_run_is_refused_naming_the_holder():
+    holder = _holder()
+    try:
+        ran = fab("prepare", "--target", "chameleon", env=CHAMELEON)
+        started = time.strftime("%Y-%m-%d")
+        assert ran.code == 75, ran.out
+        assert ran.out.startswith(
+            f"error: target chameleon is being changed by another run: PID {holder.pid} "
+            f"(`fab prepare`, started {started}"
+        ), ran.out
+        assert ran.out.rstrip().endswith("wait for it to finish (or stop it), then run again")
+        # A dry run changes nothing and a read-only task needs no lock: both go ahead.
+        dry = fab("cluster", "--target", "chameleon", "--dry", env=CHAMELEON)
+        assert dry.code == 0 and "would run on node1 (chameleon)" in dry.out, dry.out
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_killed_runs_lock_is_taken_over_and_said():
+    holder = _holder()
+    os.kill(holder.pid, signal.SIGKILL)  # as a killed session leaves it: no clean-up ran
+    holder.wait()
+    ran = fab("prepare", "--target", "chameleon", env=CHAMELEON)
+    assert ran.out.startswith(
+        f"taking over a stale lock on target chameleon from PID {holder.pid} (`fab prepare`, "
+    ), ran.out
+    assert "that run ended without releasing it" in ran.out.splitlines()[0]
+    # This run got past the lock: it failed only at the (loopback) floating IP.
+    assert ran.code != 75 and "prepare failed on target chameleon: node1: " in ran.out, ran.out
+    assert (STATE_DIR / "chameleon" / "run.lock").read_text() == ""  # released when done
