@@ -8,15 +8,10 @@ import subprocess
 
 import pytest
 
+from gourmetops.settings import host_data
 from tests.labtools import Lab, results_total
 
-DOCKER_PACKAGES = [
-    "docker-ce",
-    "docker-ce-cli",
-    "containerd.io",
-    "docker-buildx-plugin",
-    "docker-compose-plugin",
-]
+DOCKER_PACKAGES = host_data("lab").docker_packages
 
 
 def installed(lab: Lab, node: str, package: str) -> bool:

@@ -10,15 +10,32 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
-from tests.cli import fab
 
 CHAMELEON = {
     "GOURMETOPS_FLOATING_IP": "127.0.0.10",  # loopback: no sshd there, nothing leaves
     "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",
     "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent/chameleon.local.yaml",
 }
+
+
+def fab(*args: str) -> subprocess.CompletedProcess[str]:
+    """The `fab` script itself: this run starts pyinfra, which an in-process run cannot do
+    once another test has imported pyinfra's CLI (it monkey-patches the process)."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("fab")), *args],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **CHAMELEON},
+        timeout=120,
+    )
+
+
 HOLD = """
 import sys, time
 from pathlib import Path
@@ -49,17 +66,17 @@ def _holder() -> subprocess.Popen[str]:
 def test_a_second_changing_run_is_refused_naming_the_holder():
     holder = _holder()
     try:
-        ran = fab("prepare", "--target", "chameleon", env=CHAMELEON)
+        ran = fab("prepare", "--target", "chameleon")
         started = time.strftime("%Y-%m-%d")
-        assert ran.code == 75, ran.out
-        assert ran.out.startswith(
+        assert ran.returncode == 75, ran.stdout
+        assert ran.stdout.startswith(
             f"error: target chameleon is being changed by another run: PID {holder.pid} "
             f"(`fab prepare`, started {started}"
-        ), ran.out
-        assert ran.out.rstrip().endswith("wait for it to finish (or stop it), then run again")
+        ), ran.stdout
+        assert ran.stdout.rstrip().endswith("wait for it to finish (or stop it), then run again")
         # A dry run changes nothing and a read-only task needs no lock: both go ahead.
-        dry = fab("cluster", "--target", "chameleon", "--dry", env=CHAMELEON)
-        assert dry.code == 0 and "would run on node1 (chameleon)" in dry.out, dry.out
+        dry = fab("cluster", "--target", "chameleon", "--dry")
+        assert dry.returncode == 0 and "would run on node1 (chameleon)" in dry.stdout, dry.stdout
     finally:
         holder.kill()
         holder.wait()
@@ -69,11 +86,13 @@ def test_a_killed_runs_lock_is_taken_over_and_said():
     holder = _holder()
     os.kill(holder.pid, signal.SIGKILL)  # as a killed session leaves it: no clean-up ran
     holder.wait()
-    ran = fab("prepare", "--target", "chameleon", env=CHAMELEON)
-    assert ran.out.startswith(
+    ran = fab("prepare", "--target", "chameleon")
+    assert ran.stdout.startswith(
         f"taking over a stale lock on target chameleon from PID {holder.pid} (`fab prepare`, "
-    ), ran.out
-    assert "that run ended without releasing it" in ran.out.splitlines()[0]
+    ), ran.stdout
+    assert "that run ended without releasing it" in ran.stdout.splitlines()[0]
     # This run got past the lock: it failed only at the (loopback) floating IP.
-    assert ran.code != 75 and "prepare failed on target chameleon: node1: " in ran.out, ran.out
+    assert ran.returncode != 75 and "prepare failed on target chameleon: node1: " in ran.stdout, (
+        ran.stdout
+    )
     assert (STATE_DIR / "chameleon" / "run.lock").read_text() == ""  # released when done

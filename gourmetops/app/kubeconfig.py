@@ -7,17 +7,16 @@ kubespray puts 127.0.0.1 and localhost in the API server certificate, so TLS sti
 
 from __future__ import annotations
 
-import io
 import json
 import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.yamlio import dump, roundtrip
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -33,9 +32,8 @@ class KubeconfigError(GourmetopsError, ValueError):
 
 def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str:
     """Every cluster's server set to https://127.0.0.1:<local_port>, all else kept."""
-    yaml = YAML()
     try:
-        config = yaml.load(text)
+        config = roundtrip().load(text)
     except YAMLError as exc:
         raise KubeconfigError(f"{where}: not valid YAML: {exc}") from exc
     clusters = (config or {}).get("clusters") if isinstance(config, dict) else None
@@ -48,9 +46,7 @@ def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str
         if urlsplit(str(cluster["server"])).scheme != "https":
             raise KubeconfigError(f"{where}: server {cluster['server']!r} is not https")
         cluster["server"] = f"https://127.0.0.1:{local_port}"
-    out = io.StringIO()
-    yaml.dump(config, out)
-    return out.getvalue()
+    return dump(config)
 
 
 def tunnel_command(target: Target, local_port: int, batch: bool = False) -> list[str]:

@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import GourmetopsError
+from gourmetops.yamlio import dump
 
 if TYPE_CHECKING:
     from gourmetops.targets import Target
@@ -128,13 +129,7 @@ def validate(objects: dict[str, dict[str, Any]], kube_version: str) -> None:
 
 
 def to_yaml(obj: dict[str, Any]) -> str:
-    import io
-
-    out = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.dump(obj, out)
-    return out.getvalue()
+    return dump(obj, plain=True)
 
 
 def manifest_path(name: str) -> Path:

@@ -12,17 +12,16 @@ for a cluster given as bare addresses.
 from __future__ import annotations
 
 import difflib
-import io
 import ipaddress
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from gourmetops.cluster import Cluster, Node
 from gourmetops.errors import GourmetopsError
+from gourmetops.yamlio import dump, roundtrip
 
 __all__ = [
     "TUTORIAL_GROUP_VARS",
@@ -76,16 +75,6 @@ def cluster_from_addresses(addresses: Iterable[str], user: str = "cc") -> Cluste
     return Cluster(user=user, nodes=nodes, source="<addresses>")
 
 
-def _dump(data: object, explicit_start: bool = False) -> str:
-    yaml = YAML()  # round-trip, as the builder and the sample files use
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap a long upstream line
-    yaml.explicit_start = explicit_start
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
 def hosts_yaml(cluster: Cluster) -> str:
     """inventory/<name>/hosts.yaml for the cluster, laid out as inventory.py writes it."""
     hosts = {
@@ -98,15 +87,14 @@ def hosts_yaml(cluster: Cluster) -> str:
     }
     children["k8s_cluster"] = {"children": {"kube_control_plane": None, "kube_node": None}}
     children["calico_rr"] = {"hosts": {}}
-    return _dump({"all": {"hosts": hosts, "children": children}})
+    return dump({"all": {"hosts": hosts, "children": children}})
 
 
 def edit_yaml_text(text: str, values: Mapping[str, object], where: str) -> str:
     """`text` with the top-level keys in `values` set; a key not there yet is appended.
     Refuses (naming `where`) rather than reformat anything else: if the round trip would
     change a byte outside the edited keys, that is an error, not a silent rewrite."""
-    yaml = YAML()
-    yaml.preserve_quotes = True
+    yaml = roundtrip()
     try:
         data = yaml.load(text)
     except YAMLError as exc:
@@ -116,14 +104,14 @@ def edit_yaml_text(text: str, values: Mapping[str, object], where: str) -> str:
     if not isinstance(data, Mapping):
         raise KubesprayConfigError(f"{where}: expected a mapping at the top level")
     explicit = text.lstrip().startswith("---")
-    if _dump(data, explicit) != text:
+    if dump(data, explicit_start=explicit) != text:
         raise KubesprayConfigError(
             f"{where}: ruamel.yaml cannot reproduce this file byte for byte, so editing it "
             "would reformat it; edit it by hand or drop the override"
         )
     for key, value in values.items():
         data[key] = value
-    edited = _dump(data, explicit)
+    edited = dump(data, explicit_start=explicit)
     # Only the edited keys' own lines (and the continuation lines of their values) may
     # differ; a comment or another key touched means ruamel reformatted something.
     removed = [

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from gourmetops.lab.system import run, say
+from gourmetops.settings import check_target
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("GOURMETOPS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -76,13 +77,10 @@ events_logger = "file"
 EOF
 """
 
-DOCKER_STANDINS = [
-    "docker-ce",
-    "docker-ce-cli",
-    "containerd.io",
-    "docker-buildx-plugin",
-    "docker-compose-plugin",
-]
+def docker_standins() -> list[str]:
+    """The old Docker packages `prepare` removes (group_data's docker_packages): the lab
+    builds stand-ins of them so that removing them is real."""
+    return list(check_target("lab").docker_packages)
 DOCKER_LIST = (
     "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] "
     "https://download.docker.com/linux/debian bookworm stable\n"
@@ -99,7 +97,7 @@ def _recipe(kind: str) -> dict[str, object]:
         }
     # Rebuilt with the rootfs: the layer's dpkg database is a copy-up of the rootfs's.
     return {
-        "standins": DOCKER_STANDINS,
+        "standins": docker_standins(),
         "list": DOCKER_LIST,
         "rootfs": _recipe("rootfs"),
     }
@@ -197,7 +195,7 @@ def ensure_docker_layer(lab_dir: Path, rootfs: Path) -> Path:
     for d in (build, work, merged):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-    debs = [_build_standin(name, work) for name in DOCKER_STANDINS]
+    debs = [_build_standin(name, work) for name in docker_standins()]
     overlay_work = lab_dir / "layers" / "docker.ovl"
     shutil.rmtree(overlay_work, ignore_errors=True)
     overlay_work.mkdir()

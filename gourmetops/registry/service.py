@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from gourmetops.errors import GourmetopsError
+from gourmetops.yamlio import dump
 
 PASSWORD_ENV = "GOURMETOPS_REGISTRY_PASSWORD"
 
@@ -54,11 +53,7 @@ def package_config(addr: str, htpasswd: bool) -> str:
     }
     if htpasswd:
         config["auth"] = {"htpasswd": {"realm": "gourmetops", "path": PACKAGE_HTPASSWD}}
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    out = io.StringIO()
-    yaml.dump(config, out)
-    return out.getvalue()
+    return dump(config, plain=True)
 
 
 def container_env(htpasswd: bool) -> list[str]:
