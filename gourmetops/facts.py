@@ -15,7 +15,12 @@ from gourmetops.kubespray.checkout import NodePython
 class SystemdUnit(FactBase[dict[str, str] | None]):
     """A unit's LoadState, ActiveState and UnitFileState in one round trip; None when PID 1
     is not systemd. LoadState "not-found" means not installed (unlike SystemdStatus, this
-    also sees a stopped, disabled unit)."""
+    also sees a stopped, disabled unit).
+
+    .. code:: python
+
+        {"LoadState": "loaded", "ActiveState": "inactive", "UnitFileState": "disabled"}
+    """
 
     def command(self, unit: str) -> StringCommand:
         return StringCommand(
@@ -36,7 +41,12 @@ class SshHostPublicKeys(FactBase[list[str]]):
     Read over pyinfra's own connection, which the controller has already authenticated
     (and which reaches node2/node3 through node1, on the private network): what node1
     pins is what was verified, not whatever answered a scan first. Run with _sudo=True:
-    `sshd -T` (the effective HostKey paths) needs root; the stock paths are the fallback."""
+    `sshd -T` (the effective HostKey paths) needs root; the stock paths are the fallback.
+
+    .. code:: python
+
+        ["ssh-ed25519 AAAAC3Nza...", "ssh-rsa AAAAB3Nza..."]
+    """
 
     def command(self) -> str:
         return (
@@ -49,7 +59,12 @@ class SshHostPublicKeys(FactBase[list[str]]):
 
 
 class PythonPlatform(FactBase):
-    """python3's version, machine and glibc on the host: what its wheels must match."""
+    """python3's version, machine and glibc on the host: what its wheels must match.
+
+    .. code:: python
+
+        NodePython(major=3, minor=11, machine="x86_64", glibc=(2, 36))
+    """
 
     def command(self) -> str:
         return (
