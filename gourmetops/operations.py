@@ -80,24 +80,34 @@ def authorized_head_key(
 
 
 @operation()
-def docker_daemon_json(path: str, registry: str):
+def docker_daemon_json(path: str, registry: str | None = None, settings: dict | None = None):
     """
-    Trust `registry` in Docker's daemon.json, keeping every other setting in the file.
+    Trust `registry` in Docker's daemon.json and set `settings`, keeping every other key.
 
     + path: the daemon.json to merge into (created if absent)
     + registry: host:port to add to insecure-registries
+    + settings: top-level keys to set (e.g. the lab's storage driver and runtime)
 
     A file that is not valid JSON is refused with an error naming the host and the file,
     and left byte for byte as it was.
+
+    **Example:**
+
+    .. code:: python
+
+        docker_daemon_json(
+            name="daemon.json trusts node1:5000",
+            path="/etc/docker/daemon.json", registry="node1:5000", _sudo=True,
+        )
     """
     lines = host.get_fact(FileContents, path=path, _sudo=True)
     existing = None if lines is None else "\n".join(lines)
     try:
-        text = merge(existing, registry, where=f"{host.name}:{path}")
+        text = merge(existing, registry, where=f"{host.name}:{path}", settings=settings)
     except DaemonJsonError as exc:
         raise OperationError(str(exc)) from exc
     if text is None:
-        host.noop(f"{path} already trusts {registry}")
+        host.noop(f"{path} already as asked")
         return
     # Run with _sudo=True: the file and its directory belong to root.
     yield from files.directory._inner(path=path.rsplit("/", 1)[0])

@@ -110,6 +110,8 @@ class Settings(BaseModel):
     cluster_playbook: RelativePath
     cluster_retries: StrictInt = Field(ge=0, le=10)
     cluster_installs_kubernetes: StrictBool
+    container_engine: Literal["kubespray", "lab"]
+    docker_daemon_settings: dict[str, Any]
 
     registry: HostPort
     registry_port: StrictInt = Field(ge=1, le=65535)
@@ -139,6 +141,13 @@ class Settings(BaseModel):
     def _apt_source(cls, value: str) -> str:
         if not (value.startswith("/etc/apt/sources.list.d/") and ".." not in value):
             raise ValueError(f"{value!r} must be a file under /etc/apt/sources.list.d/")
+        return value
+
+    @field_validator("docker_daemon_settings")
+    @classmethod
+    def _not_the_registry(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "insecure-registries" in value:
+            raise ValueError("'insecure-registries' is the registry stage's (from `registry`)")
         return value
 
     @field_validator("app_namespace")

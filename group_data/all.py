@@ -34,6 +34,12 @@ kubespray_group_vars = {}
 # The playbook `fab cluster` runs, from the kubespray checkout.
 cluster_playbook = "cluster.yml"
 cluster_retries = 2
+# Who puts the Docker engine on the nodes: "kubespray" (its container-engine role, run by
+# cluster.yml with container_manager: docker), or "lab" (deploys/lab_container_engine.py,
+# the lab's stand-in, after its facts playbook). docker_daemon_settings are keys that
+# stand-in writes into /etc/docker/daemon.json beside what the registry stage adds.
+container_engine = "kubespray"
+docker_daemon_settings = {}
 
 # The private registry on node1 (the tutorial's `node1:5000`), trusted by every node's
 # Docker through /etc/docker/daemon.json.

@@ -18,14 +18,25 @@ kubespray_offline_wheels = True
 cluster_playbook = "playbooks/facts.yml"
 cluster_installs_kubernetes = False
 
-# No Docker engine in the lab: Debian's docker-registry package serves node1:5000 and
-# podman (daemonless) builds, pushes and pulls; both are in the lab's rootfs.
-registry_runtime = "package"
-container_tool = "podman"
+# No internet and no kubespray container-engine run in the lab: the cluster stage's
+# stand-in installs Debian's docker.io (and crun) from .debs kept in the rootfs, with
+# what dockerd needs inside an nspawn node: vfs storage (no overlay on the node's
+# overlayfs), crun without cgroups (the v1 controllers are read-only there), and its
+# networks inside the lab's range (nothing of the lab outside 10.254.0.0/16).
+container_engine = "lab"
+docker_daemon_settings = {
+    "storage-driver": "vfs",
+    "default-runtime": "crun",
+    "runtimes": {"crun": {"path": "/usr/bin/crun", "runtimeArgs": ["--cgroup-manager=disabled"]}},
+    "bip": "10.254.100.1/24",
+    "default-address-pools": [{"base": "10.254.128.0/18", "size": 24}],
+}
+# The tutorial's path: registry:2 under Docker, images built and pushed with docker. Docker
+# Hub is out of reach, so the stand-in makes registry:2 from Debian's docker-registry.
+registry_runtime = "docker"
+container_tool = "docker"
 # The real GourmetGram needs PyTorch and model weights from the internet: the lab builds a
-# small app with the same contract (HTTP on 8000, GET /test), from a base image made of the
-# node's own rootfs (no registry on the internet). podman builds without a daemon here
-# with chroot isolation.
+# small app with the same contract (HTTP on 8000, GET /test), from a base image made of
+# python3 from the node's own rootfs (no registry on the internet).
 app_source = str(PROJECT_ROOT / "tests" / "fixtures" / "app")
 app_base_image_from_rootfs = "localhost/gourmetops-lab-base"
-image_build_args = ["--isolation=chroot"]

@@ -1,5 +1,6 @@
 """The cluster stage: kubespray's playbook run from node1 in its virtualenv (the tutorial's
-"Install Kubernetes"), progress shown, the whole log kept, retried while hosts fail."""
+"Install Kubernetes"), progress shown, the whole log kept, retried while hosts fail; in the
+lab, then the stand-in for kubespray's container-engine role (deploys/lab_container_engine.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from gourmetops.context import RunContext
 from gourmetops.errors import StageFailed
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.pyinfra_run import deploy
 
 
 def cluster(
@@ -25,6 +27,8 @@ def cluster(
     if dry:
         times = f"up to {retries + 1} time(s)"
         print(f"would run on {ctx.head} ({ctx.name}), {times}:\n  {run.command()}")
+        if data.container_engine == "lab":
+            deploy(ctx, dry, "lab_container_engine")
         return
     logs = ctx.state_dir / "logs"
     try:
@@ -35,3 +39,6 @@ def cluster(
         f"==> {run.playbook}: "
         + ", ".join(f"{h.host} ok={h.ok} changed={h.changed}" for h in recap.values())
     )
+    if data.container_engine == "lab":
+        # What kubespray's container-engine role does on a real node (see the deploy).
+        deploy(ctx, dry, "lab_container_engine")

@@ -143,8 +143,12 @@ def boot(name: str) -> int:
             "--keep-unit",
             f"--network-namespace-path=/run/netns/{node_ns(name)}",
             "--capability=CAP_NET_ADMIN,CAP_NET_RAW",
+            # dockerd's runtime (crun) asks for a session keyring per container
+            "--system-call-filter=add_key keyctl request_key",
             "--console=passive",
         ],
+        # crun writes /proc/sys entries of the container it starts (read-only otherwise)
+        env={**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "1"},
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

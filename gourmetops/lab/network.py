@@ -91,6 +91,9 @@ def create(cluster: Cluster, lab: LabNetwork) -> None:
             ns=ns,
         )
         _ip("addr", "add", f"{node.address}/{prefix_len}", "dev", "eth0", ns=ns)
+        # dockerd needs forwarding on and cannot set it itself (/proc/sys is read-only in
+        # the node); the node has no default route, so nothing forwarded leaves the lab.
+        run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
         _ip("link", "set", "eth0", "up", ns=ns)
         _ip("link", "set", node.name, "master", "br0", ns=SWITCH_NS)
         _ip("link", "set", node.name, "up", ns=SWITCH_NS)

@@ -39,12 +39,22 @@ BASE_PACKAGES = [
 # minbase does not) -- the benchmark runs the same host state through Ansible.
 EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc", "siege", "python3-apt"]
 USER = "cc"
+# Docker as kubespray's container-engine role sets it up with container_manager: docker,
+# plus crun: runc cannot create cgroups inside an nspawn node (read-only v1 controllers).
+ENGINE_PACKAGES = ["docker.io", "crun"]
+ENGINE_DEBS = "/var/cache/gourmetops/engine-debs"
 
 # Run in the new rootfs after debootstrap, as a user of the node would have set it up.
 CONFIGURE_SCRIPT = f"""
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends {" ".join(EXTRA_PACKAGES)}
+# The Docker engine kubespray installs on a real node, as .debs the lab's cluster stage
+# installs offline (docker.io conflicts with node1's old docker-ce, so it cannot be
+# installed before `prepare` removed that).
+apt-get install -y -q --no-install-recommends --download-only {" ".join(ENGINE_PACKAGES)}
+mkdir -p {ENGINE_DEBS}
+mv /var/cache/apt/archives/*.deb {ENGINE_DEBS}/
 apt-get clean
 useradd --create-home --shell /bin/bash {USER}
 echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER}

@@ -18,21 +18,35 @@ class DaemonJsonError(GourmetopsError, ValueError):
     """The existing file cannot be merged into; it is left as it is."""
 
 
-def merge(existing: str | None, registry: str, where: str = "daemon.json") -> str | None:
-    """The new file text, or None when `existing` already trusts `registry` (left as is,
-    formatting included). Every other key is kept."""
-    config: dict = {}
-    if existing is not None and existing.strip():
-        try:
-            config = json.loads(existing)
-        except ValueError as exc:
-            raise DaemonJsonError(f"{where} is not valid JSON ({exc}); left untouched") from exc
-        if not isinstance(config, dict):
-            raise DaemonJsonError(f"{where} is not a JSON object; left untouched")
-    registries = config.get(KEY, [])
-    if not isinstance(registries, list):
-        raise DaemonJsonError(f"{where}: {KEY} is not a list; left untouched")
-    if registry in registries and existing is not None:
-        return None
-    config[KEY] = [*registries, registry] if registry not in registries else registries
-    return json.dumps(config, indent=4) + "\n"
+def _load(existing: str | None, where: str) -> dict:
+    if existing is None or not existing.strip():
+        return {}
+    try:
+        config = json.loads(existing)
+    except ValueError as exc:
+        raise DaemonJsonError(f"{where} is not valid JSON ({exc}); left untouched") from exc
+    if not isinstance(config, dict):
+        raise DaemonJsonError(f"{where} is not a JSON object; left untouched")
+    return config
+
+
+def merge(
+    existing: str | None,
+    registry: str | None = None,
+    where: str = "daemon.json",
+    settings: dict | None = None,
+) -> str | None:
+    """The new file text, or None when `existing` already trusts `registry` and has every
+    key of `settings` as given (left as is, formatting included). Every other key is kept."""
+    config = _load(existing, where)
+    changed = existing is None
+    for key, value in (settings or {}).items():
+        if config.get(key) != value:
+            config[key], changed = value, True
+    if registry is not None:
+        registries = config.get(KEY, [])
+        if not isinstance(registries, list):
+            raise DaemonJsonError(f"{where}: {KEY} is not a list; left untouched")
+        if registry not in registries:
+            config[KEY], changed = [*registries, registry], True
+    return json.dumps(config, indent=4) + "\n" if changed else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gourmetops.errors import GourmetopsError
+from gourmetops.registry.rootfs_image import python_base_command
 from gourmetops.registry.service import Credentials, RegistryError, login, login_command, query
 
 
@@ -94,32 +95,6 @@ class ImagePlan:
         return cmds
 
 
-def base_image_command(tool: str, image: str) -> str:
-    """Make `image` from the node's own root filesystem (the lab cannot pull any image):
-    the system without the parts an app never uses."""
-    excludes = [
-        "./proc",
-        "./sys",
-        "./dev",
-        "./run",
-        "./tmp",
-        "./home",
-        "./root",
-        "./var/lib/containers",
-        "./var/cache",
-        "./var/log",
-        "./usr/share/doc",
-        "./usr/share/man",
-        "./usr/share/locale",
-        "./etc/ssh/ssh_host_*",
-    ]
-    exclude = " ".join(f"--exclude={shlex.quote(e)}" for e in excludes)
-    return (
-        f"sudo {tool} image inspect {shlex.quote(image)} >/dev/null 2>&1 || "
-        f"sudo tar -C / {exclude} -cf - . | sudo {tool} import - {shlex.quote(image)}"
-    )
-
-
 class RegistryAbsent(ImageError):
     """Nothing answers at the registry's address (the registry stage has not run yet)."""
 
@@ -177,7 +152,7 @@ def publish(
         steps = [f"git checkout {source.ref} ({version}) of {source.location} in node1:~/{context}"]
     plan = replace(plan, context=context)
     if base_image:
-        steps.append(f"make {base_image} from node1's root filesystem if missing")
+        steps.append(f"make {base_image} (python3 from node1's root filesystem) if missing")
     if creds:
         steps.append(login_command(plan.tool, plan.registry, creds.user) + " (password on stdin)")
     steps += plan.commands()
@@ -204,7 +179,7 @@ def publish(
         )
     if base_image:
         echo(f"==> base image {base_image}")
-        conn.run(base_image_command(plan.tool, base_image), hide=True)
+        conn.run(python_base_command(plan.tool, base_image), hide=True)
     if creds:
         echo(f"==> {login_command(plan.tool, plan.registry, creds.user)} (password on stdin)")
         try:

@@ -39,14 +39,15 @@ def listen_address(private_address: str, port: int, bind: str) -> str:
     return f"{private_address}:{port}" if bind == "private" else f":{port}"
 
 
-def package_config(addr: str, htpasswd: bool) -> str:
-    """config.yml for Debian's docker-registry (the same distribution registry as registry:2)."""
+def package_config(addr: str, htpasswd: bool, storage: str = PACKAGE_STORAGE) -> str:
+    """config.yml for Debian's docker-registry (the same distribution registry as registry:2;
+    the lab's registry:2 image is made from it with storage in /var/lib/registry)."""
     config: dict = {
         "version": 0.1,
         "log": {"fields": {"service": "registry"}},
         "storage": {
             "cache": {"blobdescriptor": "inmemory"},
-            "filesystem": {"rootdirectory": PACKAGE_STORAGE},
+            "filesystem": {"rootdirectory": storage},
         },
         "http": {"addr": addr, "headers": {"X-Content-Type-Options": ["nosniff"]}},
         "health": {"storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}},
