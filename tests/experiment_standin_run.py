@@ -17,8 +17,8 @@ from kubernetes import client  # noqa: E402
 
 from gourmetops.app.kube import Kube  # noqa: E402
 from gourmetops.app.manifests import AppParams, render  # noqa: E402
+from gourmetops.context import connect  # noqa: E402
 from gourmetops.load.experiment import Plan, run  # noqa: E402
-from gourmetops.remote import connect  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
 from tests.kube_standin import serve  # noqa: E402
 
