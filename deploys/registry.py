@@ -15,11 +15,12 @@ from io import StringIO
 from pathlib import Path
 
 from pyinfra import host
-from pyinfra.operations import apt, docker, files, systemd
+from pyinfra.operations import apt, docker, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from gourmetops.facts import SystemdUnit
 from gourmetops.operations import docker_daemon_json
+from gourmetops.registry.daemon_json import restart_or_restore_command
 from gourmetops.registry.service import (
     CONTAINER_HTPASSWD,
     PACKAGE_CONFIG,
@@ -44,10 +45,9 @@ daemon_json = docker_daemon_json(
 )
 docker_unit = host.get_fact(SystemdUnit, unit="docker.service")
 if docker_unit is not None and docker_unit.get("LoadState") != "not-found":
-    systemd.service(
-        name="Restart Docker for the new daemon.json",
-        service="docker.service",
-        restarted=True,
+    server.shell(
+        name="Restart Docker for the new daemon.json (the previous one back if it fails)",
+        commands=[restart_or_restore_command("/etc/docker/daemon.json")],
         _sudo=True,
         _if=daemon_json.did_change,
     )

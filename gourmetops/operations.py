@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from io import StringIO
 from typing import Any
 
@@ -11,7 +12,7 @@ from pyinfra.facts.files import FileContents
 from pyinfra.facts.server import AuthorizedKeys
 from pyinfra.operations import files
 
-from gourmetops.registry.daemon_json import DaemonJsonError, merge
+from gourmetops.registry.daemon_json import DaemonJsonError, backup_path, merge
 
 
 def known_hosts_lines(names_by_address: dict[str, str], keys: dict[str, list[str]]) -> list[str]:
@@ -109,6 +110,9 @@ def docker_daemon_json(path: str, registry: str | None = None, settings: dict | 
     if text is None:
         host.noop(f"{path} already as asked")
         return
-    # Run with _sudo=True: the file and its directory belong to root.
+    # Run with _sudo=True: the file and its directory belong to root. The file replaced is
+    # kept until dockerd has started with the new one (restart_or_restore_command).
+    prev = shlex.quote(backup_path(path))
+    yield f"rm -f {prev}" if lines is None else f"cp -a {shlex.quote(path)} {prev}"
     yield from files.directory._inner(path=path.rsplit("/", 1)[0])
     yield from files.put._inner(src=StringIO(text), dest=path, mode="644")

@@ -57,7 +57,8 @@ def failed_hosts(pyinfra_output: str) -> dict[str, str]:
             what = HOST_KEY_CHANGED
         failed[m["host"]] = what + (f" ({m['why']})" if m["why"] else "")
     for m in _OP_FAILED.finditer(pyinfra_output):
-        failed.setdefault(m["host"], "an operation failed")
+        said = re.search(rf"^\s*\[{re.escape(m['host'])}\] gourmetops: (.+)$", pyinfra_output, re.M)
+        failed.setdefault(m["host"], said[1].strip() if said else "an operation failed")
     return failed
 
 

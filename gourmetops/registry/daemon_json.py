@@ -8,6 +8,7 @@ both in daemon.json and as a flag.
 from __future__ import annotations
 
 import json
+import shlex
 
 from gourmetops.errors import GourmetopsError
 
@@ -50,3 +51,27 @@ def merge(
         if registry not in registries:
             config[KEY], changed = [*registries, registry], True
     return json.dumps(config, indent=4) + "\n" if changed else None
+
+
+def backup_path(path: str) -> str:
+    """Where the daemon.json a change replaced is kept, until dockerd took the new one."""
+    return f"{path}.gourmetops-previous"
+
+
+def restart_or_restore_command(path: str) -> str:
+    """Restart dockerd for a new daemon.json; if it will not start, say dockerd's own
+    reason, put the previous file back (or none, if there was none) and start it again,
+    then fail: nothing is lost, and the node runs as it did before the change."""
+    p, prev = shlex.quote(path), shlex.quote(backup_path(path))
+    return f"""
+if systemctl restart docker.service; then rm -f {prev}; exit 0; fi
+why=$(journalctl -u docker.service -n 40 -o cat --no-pager \
+      | grep -iE 'unable to configure|failed to start daemon|invalid|conflict' | tail -n 1)
+if [ -e {prev} ]; then mv {prev} {p}; else rm -f {p}; fi
+systemctl reset-failed docker.service
+if systemctl restart docker.service; then again="dockerd runs again with it"
+else again="dockerd still does not start"; fi
+echo "gourmetops: dockerd did not restart with the new {path}: \
+${{why:-see journalctl -u docker}}; the previous {path} is back and $again" >&2
+exit 1
+""".strip()

@@ -29,8 +29,8 @@ def _import_script(tool: str, image: str, paths: Iterable[str], changes: Iterabl
         [
             "set -e",
             f"{tool_q} image inspect {image_q} >/dev/null 2>&1 && exit 0",
-            'stage=$(mktemp -d); trap \'rm -rf "$stage"\' EXIT',
-            f"for p in {' '.join(paths)}; do cp -a --parents \"$p\" \"$stage\"; done",
+            "stage=$(mktemp -d); trap 'rm -rf \"$stage\"' EXIT",
+            f'for p in {" ".join(paths)}; do cp -a --parents "$p" "$stage"; done',
             _CLOSURE.strip(),
             'mkdir -p "$stage/tmp" && chmod 1777 "$stage/tmp"',
             f'tar -C "$stage" -cf - . | {tool_q} import {change_args} - {image_q} >/dev/null',
