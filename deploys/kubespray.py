@@ -6,7 +6,6 @@ derived from cluster.yaml).
 """
 
 import shlex
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -25,13 +24,12 @@ from gourmetops.kubespray.checkout import (
     requirements,
 )
 from gourmetops.kubespray.overrides import INVENTORY, node_files
+from gourmetops.pyinfra_run import is_dry_run
 from gourmetops.settings import of_host
 from gourmetops.targets import get_target
 
 data = of_host(host)  # settings checked (with any --data) before the first operation
-# pyinfra 3 plans the same way with --dry and does not tell the deploy; a dry run must
-# not clone or download from the internet on the controller, so the deploy asks argv.
-DRY = "--dry" in sys.argv[1:]
+DRY = is_dry_run()  # a dry run clones and downloads nothing on the controller
 
 if "head" in host.groups:
     home = host.get_fact(Home)

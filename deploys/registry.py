@@ -15,11 +15,13 @@ from io import StringIO
 from pathlib import Path
 
 from pyinfra import host
+from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import apt, docker, files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from gourmetops.facts import SystemdUnit
 from gourmetops.operations import docker_daemon_json
+from gourmetops.pyinfra_run import is_dry_run
 from gourmetops.registry.daemon_json import restart_or_restore_command
 from gourmetops.registry.service import (
     CONTAINER_HTPASSWD,
@@ -44,7 +46,8 @@ daemon_json = docker_daemon_json(
     _sudo=True,
 )
 docker_unit = host.get_fact(SystemdUnit, unit="docker.service")
-if docker_unit is not None and docker_unit.get("LoadState") != "not-found":
+has_docker = docker_unit is not None and docker_unit.get("LoadState") != "not-found"
+if has_docker:
     server.shell(
         name="Restart Docker for the new daemon.json (the previous one back if it fails)",
         commands=[restart_or_restore_command("/etc/docker/daemon.json")],
@@ -66,7 +69,12 @@ if data.container_tool == "podman":
 # --- the registry on node1 ------------------------------------------------------------
 if "head" in host.groups:
     addr = listen_address(data.private_address, data.registry_port, data.registry_bind)
-    if data.registry_runtime == "docker":
+    if data.registry_runtime == "docker" and not has_docker:
+        why = "no Docker engine on it yet (the cluster stage installs it)"
+        if not is_dry_run():
+            raise DeployError(f"{host.name}: {why}: run `fab cluster` first")
+        host.noop(f"would run {data.registry_image} on {addr}: {why}")
+    elif data.registry_runtime == "docker":
         volumes = ["registry-data:/var/lib/registry"]
         if htpasswd:
             files.put(

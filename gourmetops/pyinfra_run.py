@@ -26,6 +26,13 @@ def inventory_path(target: str) -> Path:
     return PROJECT_ROOT / "inventories" / f"{target}.py"
 
 
+def is_dry_run() -> bool:
+    """Whether this pyinfra process plans only: pyinfra 3 plans the same way with --dry and
+    does not tell the deploy, which must still not fetch from the internet or fail on a
+    node that an earlier stage would have prepared."""
+    return "--dry" in sys.argv[1:]
+
+
 def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]:
     """The pyinfra CLI call for one deploy file. A dry run lists the detected changes
     (pyinfra skips change detection under -y, so -y is only given for real runs)."""

@@ -19,7 +19,7 @@ from tests.labtools import Lab
 # Every test that reaches the lab does so through one of these fixtures (directly or through
 # another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
 # never starts or stops a lab.
-LAB_FIXTURES = frozenset({"lab", "fresh_lab", "standin_app"})
+LAB_FIXTURES = frozenset({"lab", "fresh_lab", "docker_lab", "standin_app"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -44,6 +44,16 @@ def fresh_lab(lab: Lab) -> Lab:
     """Pristine nodes for this module: fresh upper dirs and host keys."""
     labmod.reset(lab.target)
     return lab
+
+
+@pytest.fixture(scope="module")
+def docker_lab(fresh_lab: Lab) -> Lab:
+    """Pristine nodes as the cluster stage leaves them for the registry and image stages:
+    `prepare` (old Docker gone, firewalld off), then the lab's container-engine stand-in
+    (dockerd on every node, registry:2 made on node1)."""
+    for step in (fresh_lab.fab("prepare"), fresh_lab.pyinfra("lab_container_engine")):
+        assert step.returncode == 0, step.stdout[-3000:]
+    return fresh_lab
 
 
 STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"

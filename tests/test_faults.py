@@ -22,11 +22,11 @@ import pytest
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
 from gourmetops.lab import machines
-from gourmetops.registry.service import PACKAGE_CONFIG, package_config
+from gourmetops.settings import host_data
 from tests.labtools import Lab, results_total
 
 AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"
-PODMAN_TRUST = "--> Starting operation: podman trusts node1:5000"
+REGISTRY_RUN = "--> Starting operation: registry:2 on 10.254.1.11:5000"
 # Kill every sshd of the node (the listener and each connection's), the listener first
 # through systemd so that its Restart=on-failure does not bring it straight back.
 KILL_SSHD = (
@@ -92,17 +92,15 @@ def assert_no_duplicate_lines(lab: Lab) -> None:
         assert keys.count(pubkey) == 1, (node, keys)
         assert len(keys) == len(set(keys)), (node, keys)
         daemon = json.loads(lab.out(node, "cat /etc/docker/daemon.json"))
-        assert daemon == {"insecure-registries": ["node1:5000"]}, node
-        podman = lab.out(node, "cat /etc/containers/registries.conf.d/50-gourmetops-registry.conf")
-        assert podman == '[[registry]]\nlocation = "node1:5000"\ninsecure = true', node
+        lab_keys = host_data("lab").docker_daemon_settings
+        assert daemon == {**lab_keys, "insecure-registries": ["node1:5000"]}, node
     known = lab.out("node1", "cat ~/.ssh/known_hosts").splitlines()
     assert len(known) == len(set(known)), known
     assert known.count("# BEGIN gourmetops cluster nodes") == 1, known
     for node in lab.target.cluster.nodes:
         assert any(line.startswith(f"{node.name},{node.address} ") for line in known), known
-    assert lab.out("node1", f"cat {PACKAGE_CONFIG}") + "\n" == package_config(
-        "10.254.1.11:5000", False
-    )
+    registries = lab.out("node1", "sudo docker ps -a --filter name=^registry$ --format '{{.ID}}'")
+    assert len(registries.split()) == 1, registries
 
 
 def assert_converged(lab: Lab, deploy: str) -> None:
@@ -180,8 +178,10 @@ def test_ctrl_c_halfway_then_reruns_converge_without_duplicates(pristine: Lab):
     assert "Results:" not in first.stdout  # it stopped halfway, not at the end
     rerun = lab.fab("prepare")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
+    engine = lab.pyinfra("lab_container_engine")  # what the cluster stage leaves
+    assert engine.returncode == 0, engine.stdout[-3000:]
 
-    second = ctrl_c(lab, PODMAN_TRUST, "registry")
+    second = ctrl_c(lab, REGISTRY_RUN, "registry")
     assert second.returncode == 130, second.stdout[-3000:]
     assert last_line(second.stdout).startswith("registry interrupted on target lab: ")
     assert "Results:" not in second.stdout

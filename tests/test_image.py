@@ -1,6 +1,6 @@
 """The image stage on the lab: the GourmetGram stand-in in tests/fixtures/app built by
-podman on node1 from a base image made of node1's rootfs (nothing can be pulled in the lab),
-pushed to node1:5000, listed by the registry's API and pulled by node2 over the private
+docker on node1 from a base image of python3 out of node1's rootfs (nothing can be pulled
+in the lab), pushed to node1:5000, listed by the registry's API and pulled by node2 over the private
 network with the trust the registry stage configured."""
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ APP = Path(__file__).parent / "fixtures" / "app"
 
 
 @pytest.fixture(scope="module")
-def image_lab(fresh_lab: Lab) -> Lab:
-    # After the preliminaries, as in the tutorial: firewalld on node1 would reject the
-    # other nodes' connections to port 5000.
-    result = fresh_lab.fab("prepare")
-    assert result.returncode == 0, result.stdout[-3000:]
+def image_lab(docker_lab: Lab) -> Lab:
+    fresh_lab = docker_lab
     result = fresh_lab.fab("registry")
     assert result.returncode == 0, result.stdout[-3000:]
     result = fresh_lab.fab("image")
@@ -38,11 +35,11 @@ def test_image_is_in_the_registry_with_both_tags(image_lab: Lab):
 
 
 def test_node2_pulls_it_over_the_private_network(image_lab: Lab):
-    pulled = image_lab.ssh("node2", "sudo podman pull -q node1:5000/gourmetgram-app:latest")
+    pulled = image_lab.ssh("node2", "sudo docker pull -q node1:5000/gourmetgram-app:latest")
     assert pulled.returncode == 0
     cmd = image_lab.out(
         "node2",
-        "sudo podman image inspect node1:5000/gourmetgram-app:latest --format '{{.Config.Cmd}}'",
+        "sudo docker image inspect node1:5000/gourmetgram-app:latest --format '{{.Config.Cmd}}'",
     )
     assert cmd == "[python3 /app/app.py]"
 
@@ -51,7 +48,7 @@ def test_unchanged_source_builds_nothing(image_lab: Lab):
     result = image_lab.fab("image")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "is in the registry already: nothing to build" in result.stdout
-    assert "podman build" not in result.stdout
+    assert "docker build" not in result.stdout
 
 
 def test_dry_run_with_a_changed_source_builds_nothing(image_lab: Lab, tmp_path):

@@ -1,7 +1,6 @@
-"""The registry stage on the lab: Debian's docker-registry (the distribution registry that
-registry:2 ships) on node1, and every node's trust in it. The lab has no Docker engine, so
-daemon.json is written and checked as a file; podman's registries.conf.d is what the image
-tests pull with."""
+"""The registry stage on the lab: the `registry` container (registry:2) under node1's
+dockerd, and every node's dockerd trusting it through daemon.json (tests/test_docker_path.py
+pulls with that trust and shows it missing)."""
 
 from __future__ import annotations
 
@@ -10,20 +9,22 @@ import json
 
 import pytest
 
+from gourmetops.settings import host_data
 from tests.labtools import Lab, results_total
 
 DAEMON_JSON = "/etc/docker/daemon.json"
+LAB_KEYS = host_data("lab").docker_daemon_settings  # the engine stand-in's own keys
 
 
 @pytest.fixture(scope="module")
-def registry_lab(fresh_lab: Lab) -> Lab:
-    # After the preliminaries, as in the tutorial: firewalld on node1 would reject the
-    # other nodes' connections to port 5000.
-    result = fresh_lab.fab("prepare")
+def registry_lab(docker_lab: Lab) -> Lab:
+    result = docker_lab.fab("registry")
     assert result.returncode == 0, result.stdout[-3000:]
-    result = fresh_lab.fab("registry")
-    assert result.returncode == 0, result.stdout[-3000:]
-    return fresh_lab
+    return docker_lab
+
+
+def running(lab: Lab, node: str) -> str:
+    return lab.out(node, "sudo docker ps --filter name=^registry$ --format '{{.Status}}'")
 
 
 def listeners(lab: Lab, node: str) -> list[str]:
@@ -32,13 +33,10 @@ def listeners(lab: Lab, node: str) -> list[str]:
 
 def test_registry_runs_on_node1_private_address_only(registry_lab: Lab):
     lab = registry_lab
-    assert lab.out("node1", "systemctl is-active docker-registry") == "active"
+    assert running(lab, "node1").startswith("Up")
     assert listeners(lab, "node1") == ["10.254.1.11:5000"]
     for node in ("node2", "node3"):
-        assert (
-            lab.ssh(node, "systemctl is-active docker-registry", check=False).stdout.strip()
-            != "active"
-        )
+        assert running(lab, node) == "", node
     # Reached from node2 over the private network by the name every node uses.
     status = lab.out(
         "node2",
@@ -51,11 +49,7 @@ def test_registry_runs_on_node1_private_address_only(registry_lab: Lab):
 def test_every_node_trusts_the_registry(registry_lab: Lab):
     for node in registry_lab.nodes:
         config = json.loads(registry_lab.out(node, f"cat {DAEMON_JSON}"))
-        assert config == {"insecure-registries": ["node1:5000"]}, node
-        conf = registry_lab.out(
-            node, "cat /etc/containers/registries.conf.d/50-gourmetops-registry.conf"
-        )
-        assert 'location = "node1:5000"' in conf and "insecure = true" in conf
+        assert config == {**LAB_KEYS, "insecure-registries": ["node1:5000"]}, node
 
 
 def test_second_run_changes_nothing(registry_lab: Lab):
@@ -66,25 +60,24 @@ def test_second_run_changes_nothing(registry_lab: Lab):
 
 
 def test_a_stopped_registry_is_started(registry_lab: Lab):
-    registry_lab.ssh("node1", "sudo systemctl stop docker-registry")
+    registry_lab.ssh("node1", "sudo docker stop registry")
+    assert running(registry_lab, "node1") == ""
     result = registry_lab.fab("registry")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert registry_lab.out("node1", "systemctl is-active docker-registry") == "active"
+    assert running(registry_lab, "node1").startswith("Up")
 
 
 def test_existing_daemon_json_is_merged_not_overwritten(registry_lab: Lab):
     lab = registry_lab
-    lab.ssh(
-        "node2",
-        f'echo \'{{"log-driver": "journald", "insecure-registries": '
-        f'["other:5000"]}}\' | sudo tee {DAEMON_JSON} >/dev/null',
-    )
+    mine = {**LAB_KEYS, "log-driver": "journald", "insecure-registries": ["other:5000"]}
+    lab.ssh("node2", f"sudo tee {DAEMON_JSON} >/dev/null", input=json.dumps(mine))
     result = lab.fab("registry")
     assert result.returncode == 0, result.stdout[-3000:]
     assert json.loads(lab.out("node2", f"cat {DAEMON_JSON}")) == {
-        "log-driver": "journald",
+        **mine,
         "insecure-registries": ["other:5000", "node1:5000"],
     }
+    assert lab.out("node2", "sudo docker info --format '{{.LoggingDriver}}'") == "journald"
     again = lab.pyinfra("registry")
     assert results_total(again.stdout)["success"] == "-", again.stdout[-3000:]
 
@@ -92,6 +85,7 @@ def test_existing_daemon_json_is_merged_not_overwritten(registry_lab: Lab):
 def test_invalid_daemon_json_is_refused_and_left_untouched(registry_lab: Lab):
     lab = registry_lab
     broken = '{"log-driver": "journald",, }\n'
+    good = lab.out("node3", f"cat {DAEMON_JSON}")
     lab.ssh("node3", f"printf '%s' '{broken}' | sudo tee {DAEMON_JSON} >/dev/null")
     before = lab.out("node3", f"sha256sum {DAEMON_JSON}")
     result = lab.fab("registry")
@@ -103,7 +97,7 @@ def test_invalid_daemon_json_is_refused_and_left_untouched(registry_lab: Lab):
     )
     assert lab.out("node3", f"sha256sum {DAEMON_JSON}") == before
     assert before.split()[0] == hashlib.sha256(broken.encode()).hexdigest()
-    lab.ssh("node3", f"sudo rm {DAEMON_JSON}")
+    lab.ssh("node3", f"sudo tee {DAEMON_JSON} >/dev/null", input=good + "\n")
 
 
 def test_catalog_lists_the_registry(registry_lab: Lab):
@@ -131,9 +125,9 @@ def test_htpasswd_turns_on_basic_auth(registry_lab: Lab, tmp_path):
     assert registry_lab.out("node2", probe) == "401"
     assert registry_lab.out("node2", probe + "gourmet:s3cret") == "200"
     assert registry_lab.out("node2", probe + "gourmet:wrong") == "401"
-    assert registry_lab.out("node1", "stat -c '%U:%G %a' /etc/docker/registry/htpasswd") == (
-        "root:docker-registry 640"
-    )
+    assert registry_lab.out(
+        "node1", "sudo stat -c '%U:%G %a' /etc/gourmetops/registry.htpasswd"
+    ) == ("root:root 640")
 
     off = registry_lab.fab("registry")
     assert off.returncode == 0, off.stdout[-3000:]

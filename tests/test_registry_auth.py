@@ -1,8 +1,8 @@
 """The registry with basic auth, end to end on the lab: an htpasswd (bcrypt) turns auth on,
-`fab image` logs podman in on node1 (password on stdin) and pushes, `fab catalog` and the
+`fab image` logs docker in on node1 (password on stdin) and pushes, `fab catalog` and the
 "already in the registry" check use the same login, node2 pulls after its own login, and
 the password is in no output, no file under .state/, no rendered file and no file on node1
-but podman's auth file (0600). Without a password the tasks stop, naming the setting."""
+but docker's config.json (0600). Without a password the tasks stop, naming the setting."""
 
 from __future__ import annotations
 
@@ -43,22 +43,21 @@ class AuthLab:
 
 
 @pytest.fixture(scope="module")
-def auth_lab(fresh_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthLab]:
+def auth_lab(docker_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthLab]:
     import bcrypt
 
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt()).decode()
     htpasswd = tmp_path_factory.mktemp("auth") / "htpasswd"
     htpasswd.write_text(f"{USER}:{hashed}\n")
-    auth = AuthLab(fresh_lab, htpasswd, hashed)
-    # After the preliminaries, as in the tutorial (firewalld would reject port 5000).
-    for stage in ("prepare", "registry", "image"):
+    auth = AuthLab(docker_lab, htpasswd, hashed)
+    for stage in ("registry", "image"):
         result = auth.fab(stage)
         assert result.returncode == 0, result.stdout[-3000:]
     assert "==> image: built" in result.stdout
-    assert f"podman login --username {USER} --password-stdin node1:5000" in result.stdout
+    assert f"docker login --username {USER} --password-stdin node1:5000" in result.stdout
     yield auth
     # Auth off again for whatever module uses the lab next.
-    off = fresh_lab.fab("registry")
+    off = docker_lab.fab("registry")
     assert off.returncode == 0, off.stdout[-3000:]
 
 
@@ -73,7 +72,7 @@ def test_unchanged_source_is_found_in_the_registry_with_the_login(auth_lab: Auth
     result = auth_lab.fab("image")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "is in the registry already: nothing to build" in result.stdout
-    assert "podman build" not in result.stdout
+    assert "docker build" not in result.stdout
 
 
 @pytest.mark.parametrize("task", ["image", "catalog"])
@@ -105,30 +104,33 @@ def test_a_wrong_password_is_refused_by_the_registry(auth_lab: AuthLab):
 def test_node2_pulls_only_after_logging_in(auth_lab: AuthLab):
     lab = auth_lab.lab
     image = "node1:5000/gourmetgram-app:latest"
-    denied = lab.ssh("node2", f"sudo podman pull -q {image}", check=False)
+    denied = lab.ssh("node2", f"sudo docker pull -q {image}", check=False)
     assert denied.returncode != 0
-    assert "unauthorized" in (denied.stdout + denied.stderr).lower()
+    assert "no basic auth credentials" in (denied.stdout + denied.stderr).lower()
     lab.ssh(
         "node2",
-        f"sudo podman login --username {USER} --password-stdin node1:5000",
+        f"sudo docker login --username {USER} --password-stdin node1:5000",
         input=PASSWORD + "\n",
     )
-    lab.ssh("node2", f"sudo podman pull -q {image}")
-    cmd = lab.out("node2", f"sudo podman image inspect {image} --format '{{{{.Config.Cmd}}}}'")
+    lab.ssh("node2", f"sudo docker pull -q {image}")
+    cmd = lab.out("node2", f"sudo docker image inspect {image} --format '{{{{.Config.Cmd}}}}'")
     assert cmd == "[python3 /app/app.py]"
 
 
-def test_password_only_in_podmans_auth_file_on_node1(auth_lab: AuthLab):
-    """The plain password is in no file on node1; its base64 form (how podman stores a
-    login) only in podman's auth file, root's and 0600."""
+def test_password_only_in_dockers_config_on_node1(auth_lab: AuthLab):
+    """The plain password is in no file on node1; its base64 form (how docker stores a
+    login) only in docker's config.json, root's and 0600."""
     lab = auth_lab.lab
     encoded = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    # podman's image storage is left out: layers hold the app, and scanning them is slow.
+    # dockerd's image storage is left out: layers hold the app, and scanning them is slow.
     # The secret goes to grep on stdin: in its argv, sudo's journal entry would hold it.
-    grep = "sudo grep -rlF --exclude-dir=storage -f - /etc /home /root /run /srv /tmp /var || true"
+    grep = (
+        "sudo grep -rlF --exclude-dir=vfs --exclude-dir=containerd -f - "
+        "/etc /home /root /run /srv /tmp /var || true"
+    )
     assert lab.ssh("node1", grep, input=PASSWORD + "\n").stdout.strip() == ""
     holders = lab.ssh("node1", grep, input=encoded + "\n").stdout.split()
-    assert len(holders) == 1 and holders[0].endswith("auth.json"), holders
+    assert holders == ["/root/.docker/config.json"], holders
     assert lab.out("node1", f"sudo stat -c '%U %a' {holders[0]}") == "root 600"
 
 

@@ -136,6 +136,8 @@ def test_registry_private_by_default_all_interfaces_only_when_asked_and_no_secre
     import bcrypt
 
     lab = prepared
+    engine = lab.pyinfra("lab_container_engine")  # dockerd, as the cluster stage leaves it
+    assert engine.returncode == 0, engine.stdout[-3000:]
     password = "gourmetops-s3cret-9f1"
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     htpasswd = tmp_path / "htpasswd"

@@ -17,7 +17,12 @@ SKIPPED = "skipped, lab's cluster stage installs no Kubernetes"
 STAGES = {
     "prepare": ["==> stage 1/7: prepare\n", "deploys/prepare.py -y"],
     "kubespray": ["==> stage 2/7: kubespray\n", "deploys/kubespray.py -y"],
-    "cluster": ["==> stage 3/7: cluster\n", "==> playbooks/facts.yml: "],
+    # the lab's cluster stage: kubespray's facts playbook, then its container-engine stand-in
+    "cluster": [
+        "==> stage 3/7: cluster\n",
+        "==> playbooks/facts.yml: ",
+        "deploys/lab_container_engine.py -y",
+    ],
     "kubeconfig": [f"==> stage 4/7: kubeconfig: {SKIPPED}\n"],
     "registry": ["==> stage 5/7: registry\n", "deploys/registry.py -y"],
     "image": ["==> stage 6/7: image\n", "==> image: "],
@@ -87,7 +92,8 @@ def test_every_stage_runs_in_order(first_up):
     assert positions == sorted(positions)
     assert TIMINGS.search(first_up.stdout), first_up.stdout[-1500:]
     assert "==> image: built" in first_up.stdout
-    assert len(pyinfra_totals(first_up.stdout)) == 3  # prepare, kubespray, registry
+    # prepare, kubespray, the container engine (cluster stage), registry
+    assert len(pyinfra_totals(first_up.stdout)) == 4
 
 
 def test_a_second_changing_run_is_refused_while_up_runs(first_up):
@@ -106,7 +112,10 @@ def test_every_stage_left_its_state_on_the_nodes(fresh_lab: Lab, first_up):
         assert "node1:5000" in fresh_lab.out(node, "cat /etc/docker/daemon.json"), node
     assert fresh_lab.out("node1", "stat -c %a ~/.ssh/id_rsa") == "600"
     fresh_lab.ssh("node1", "test -f kubespray/inventory/mycluster/hosts.yaml")  # raises if not
-    assert fresh_lab.out("node1", "systemctl is-active docker-registry") == "active"
+    for node in fresh_lab.nodes:
+        assert fresh_lab.out(node, "systemctl is-active docker") == "active", node
+    registry = "sudo docker ps --filter name=^registry$ --format '{{.Image}} {{.Status}}'"
+    assert fresh_lab.out("node1", registry).startswith("registry:2 Up")
     # The playbook reached all three nodes through node1.
     assert set(playbook_changes(first_up.stdout)) == set(fresh_lab.nodes)
     catalog = fresh_lab.fab("catalog")
@@ -118,8 +127,8 @@ def test_second_up_changes_nothing_and_builds_nothing(second_up):
     positions = stage_positions(out)
     assert positions == sorted(positions)
     totals = pyinfra_totals(out)
-    assert len(totals) == 3, out[-3000:]
+    assert len(totals) == 4, out[-3000:]
     for (hosts, success, error, no_change), table in totals:
         assert (success, error, no_change) == ("-", "-", hosts), table
     assert set(playbook_changes(out).values()) == {0}, out[-3000:]
-    assert "==> image: unchanged" in out and "podman build" not in out
+    assert "==> image: unchanged" in out and "docker build" not in out

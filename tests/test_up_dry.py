@@ -11,6 +11,7 @@ SNAPSHOT = (
     "ls -A ~; ls -la --time-style=full-iso ~/.ssh; cat ~/.ssh/* 2>/dev/null | sha256sum; "
     "systemctl is-active firewalld; systemctl is-enabled firewalld; "
     "systemctl is-active docker-registry; systemctl is-enabled docker-registry; "
+    "systemctl is-active docker; "
     "dpkg -l | sha256sum; ls /etc/apt/sources.list.d; "
     "sudo cat /etc/docker/daemon.json /etc/docker/registry/config.yml 2>&1 | sha256sum; "
     "ls -A /etc/containers/registries.conf.d 2>&1; "
@@ -35,7 +36,9 @@ def test_dry_up_plans_every_stage_and_changes_nothing(fresh_lab: Lab):
         "kubespray checked out at release-2.26",
         "would run on node1 (lab)",  # the cluster stage's playbook
         "deploys/registry.py --dry",
-        "docker-registry running and enabled",
+        "deploys/lab_container_engine.py --dry",
+        "Install docker.io, crun from the rootfs's .debs (offline)",
+        "would run registry:2 on 10.254.1.11:5000: no Docker engine on it yet",
         "no registry answers at http://10.254.1.11:5000",
         "would build and push node1:5000/gourmetgram-app:",
         "==> image: dry",

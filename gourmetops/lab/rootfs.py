@@ -33,8 +33,8 @@ BASE_PACKAGES = [
     "git",
     "virtualenv",
 ]
-# Installed after debootstrap with apt, as a user of the node would have. The registry
-# and podman stand in for Docker, which cannot run here (group_data/lab.py).
+# Installed after debootstrap with apt, as a user of the node would have. docker-registry
+# is what the lab's registry:2 image is made of; podman stays as the daemonless path.
 # python3-apt: Ansible's apt module needs it on the node (Ubuntu's cloud images ship it;
 # minbase does not) -- the benchmark runs the same host state through Ansible.
 EXTRA_PACKAGES = ["firewalld", "docker-registry", "podman", "runc", "siege", "python3-apt"]

@@ -1,0 +1,153 @@
+"""The tutorial's Docker path on the lab, with a real dockerd on every node (Debian's
+docker.io with crun and vfs, installed by the lab's stand-in for kubespray's
+container-engine role): the registry as `docker run -d -p 5000:5000 --restart always
+registry:2`, every dockerd trusting node1:5000 through daemon.json, the image built, tagged
+and pushed with docker on node1 and pulled by node2 and node3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gourmetops.context import connect
+from gourmetops.registry.image import AppSource, ImagePlan, publish
+from gourmetops.settings import host_data
+from tests.labtools import Lab, results_total
+
+APP = Path(__file__).parent / "fixtures" / "app"
+DAEMON_JSON = "/etc/docker/daemon.json"
+IMAGE = "node1:5000/gourmetgram-app:latest"
+HTTPS_REFUSED = "http: server gave HTTP response to HTTPS client"
+
+
+def docker(lab: Lab, node: str, args: str, check: bool = True):
+    return lab.ssh(node, f"sudo docker {args}", check=check)
+
+
+def started(lab: Lab, node: str) -> str:
+    """When dockerd last started: a restart changes it."""
+    return lab.out(node, "systemctl show -p ActiveEnterTimestampMonotonic docker.service")
+
+
+@pytest.fixture(scope="module")
+def docker_path(docker_lab: Lab) -> Lab:
+    for stage in ("registry", "image"):
+        result = docker_lab.fab(stage)
+        assert result.returncode == 0, result.stdout[-3000:]
+    assert "docker build" in result.stdout and "==> image: built" in result.stdout
+    return docker_lab
+
+
+def test_dockerd_runs_on_every_node_with_the_lab_settings(docker_path: Lab):
+    lab_keys = host_data("lab").docker_daemon_settings
+    for node in docker_path.nodes:
+        info = json.loads(docker(docker_path, node, "info --format '{{json .}}'").stdout)
+        assert (info["Driver"], info["DefaultRuntime"]) == ("vfs", "crun"), node
+        assert "node1:5000" in str(info["RegistryConfig"]["IndexConfigs"]), node
+        config = json.loads(docker_path.out(node, f"cat {DAEMON_JSON}"))
+        assert config == {**lab_keys, "insecure-registries": ["node1:5000"]}, node
+
+
+def test_registry_container_restarts_with_dockerd_and_a_rerun_changes_nothing(
+    docker_path: Lab,
+):
+    lab = docker_path
+    fmt = "{{.Id}} {{.HostConfig.RestartPolicy.Name}} {{.Config.Image}}"
+    before = docker(lab, "node1", f"inspect --format '{fmt}' registry").stdout.split()
+    assert before[1:] == ["always", "registry:2"]
+    ports = docker(lab, "node1", "port registry").stdout.strip()
+    assert ports == "5000/tcp -> 10.254.1.11:5000"
+    lab.ssh("node1", "sudo systemctl restart docker.service")
+    probe = (
+        'for i in $(seq 50); do python3 -c "import urllib.request as u; '
+        "u.urlopen('http://node1:5000/v2/')\" 2>/dev/null && exit 0; sleep 0.2; done; exit 1"
+    )
+    assert lab.ssh("node2", probe, check=False).returncode == 0  # back by itself
+    starts = {node: started(lab, node) for node in lab.nodes}
+    again = lab.pyinfra("registry")
+    assert again.returncode == 0, again.stdout[-3000:]
+    total = results_total(again.stdout)
+    assert total["success"] == "-" and total["error"] == "-", again.stdout[-3000:]
+    after = docker(lab, "node1", f"inspect --format '{fmt}' registry").stdout.split()
+    assert after[0] == before[0]  # the same container, not recreated
+    assert {node: started(lab, node) for node in lab.nodes} == starts  # no dockerd restart
+
+
+def test_node2_and_node3_pull_the_image(docker_path: Lab):
+    for node in ("node2", "node3"):
+        docker(docker_path, node, f"pull -q {IMAGE}")
+        cmd = docker(docker_path, node, f"image inspect {IMAGE} --format '{{{{.Config.Cmd}}}}'")
+        assert cmd.stdout.strip() == "[python3 /app/app.py]", node
+
+
+def test_the_pull_needs_the_daemon_json_trust(docker_path: Lab):
+    """Without node1:5000 in node3's daemon.json its dockerd speaks HTTPS to the registry
+    and fails with dockerd's own words; the registry stage puts the trust back."""
+    lab = docker_path
+    lab.ssh("node3", f"sudo rm {DAEMON_JSON} && sudo systemctl restart docker.service")
+    docker(lab, "node3", f"rmi -f {IMAGE}", check=False)
+    refused = docker(lab, "node3", f"pull -q {IMAGE}", check=False)
+    assert refused.returncode != 0 and HTTPS_REFUSED in refused.stderr, refused.stderr
+    result = lab.fab("registry")
+    assert result.returncode == 0, result.stdout[-3000:]
+    docker(lab, "node3", f"pull -q {IMAGE}")
+
+
+def test_dockerd_that_will_not_restart_gets_its_previous_daemon_json_back(docker_path: Lab):
+    """A drop-in passing --insecure-registry while daemon.json has the same setting: dockerd
+    refuses both. The stage names the node and dockerd's reason, puts the previous file back
+    and dockerd runs again."""
+    lab = docker_path
+    dropin = "/etc/systemd/system/docker.service.d/insecure.conf"
+    lab.ssh(
+        "node2",
+        f"sudo mkdir -p {dropin.rsplit('/', 1)[0]} && printf '%s\\n' '[Service]' 'ExecStart=' "
+        "'ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock "
+        f"--insecure-registry=node1:5000' | sudo tee {dropin} >/dev/null && "
+        f"sudo systemctl daemon-reload && sudo rm {DAEMON_JSON} && "
+        "sudo systemctl restart docker.service",
+    )
+    before = lab.out("node2", f"sudo cat {DAEMON_JSON} 2>&1 || true")
+    try:
+        result = lab.fab("registry")
+        assert result.returncode == 1, result.stdout[-3000:]
+        last = result.stdout.strip().splitlines()[-1]
+        assert last.startswith(
+            "registry failed on target lab: node2: dockerd did not restart with the new "
+            f"{DAEMON_JSON}: "
+        ), last
+        assert "insecure-registries" in last or "conflict" in last.lower(), last
+        assert last.endswith(f"the previous {DAEMON_JSON} is back and dockerd runs again with it")
+        assert lab.out("node2", f"sudo cat {DAEMON_JSON} 2>&1 || true") == before
+        assert lab.out("node2", "systemctl is-active docker.service") == "active"
+    finally:
+        lab.ssh("node2", f"sudo rm -f {dropin} && sudo systemctl daemon-reload")
+    assert lab.fab("registry").returncode == 0
+
+
+def test_podman_still_builds_pushes_and_pulls(docker_path: Lab, tmp_path):
+    """podman stays a supported container_tool: its trust in registries.conf.d, a build
+    (chroot isolation inside a lab node) from the same small python3 base, a push to the
+    same registry:2, and a pull on node2."""
+    lab = docker_path
+    trusted = lab.pyinfra("registry", "--data", "container_tool=podman")
+    assert trusted.returncode == 0, trusted.stdout[-3000:]
+    conf = lab.out("node2", "cat /etc/containers/registries.conf.d/50-gourmetops-registry.conf")
+    assert conf == '[[registry]]\nlocation = "node1:5000"\ninsecure = true'
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    (app / "VERSION").write_text("podman\n")
+    source = AppSource(str(app))
+    plan = ImagePlan("podman", "gourmetgram-app", "node1:5000", "", "", ("--isolation=chroot",))
+    data = host_data("lab")
+    conn = connect(lab.target, "node1")
+    url = f"http://{data.private_address}:{data.registry_port}"
+    done = publish(conn, source, plan, url, data.app_base_image_from_rootfs, echo=lambda _: None)
+    assert done == "built"
+    image = f"node1:5000/gourmetgram-app:{source.version()}"
+    lab.ssh("node2", f"sudo podman pull -q {image}")
+    cmd = lab.out("node2", f"sudo podman image inspect {image} --format '{{{{.Config.Cmd}}}}'")
+    assert cmd == "[python3 /app/app.py]"
