@@ -5,6 +5,8 @@ answers shaped like the real API's; it cannot show how a real cluster behaves.""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from kubernetes import client
 
@@ -17,11 +19,13 @@ from tests.kube_standin import serve
 
 @pytest.fixture
 def api():
-    server, cluster = serve()
+    server, cluster = serve(speed=100)  # controllers' 15 s / 300 s in 0.15 s / 3 s
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
     yield Kube.from_api_client(client.ApiClient(config)), cluster
     server.shutdown()
+    # Every answer the stand-in gave matched the v1.30 OpenAPI schema (strict).
+    assert cluster.invalid == []
 
 
 def objects(**changes):
@@ -105,9 +109,10 @@ def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
     assert "service/gourmetgram-kube-svc: ClusterIP 10.254.233.34 external 10.254.0.2" in echo.text
     assert "deployment/gourmetgram-kube-app: 2/2 ready" in echo.text
     assert "hpa/gourmetgram-kube-hpa: cpu 12%/50%, replicas 2 (min 2, max 6" in echo.text
-    assert echo.text.count("cpu 153m memory 211Mi") == 2
+    assert echo.text.count("cpu 37m memory 211Mi") == 2  # 36874532n, 216064Ki
 
-    cluster.metrics_ready = False
+    cluster.metrics = "starting"
+    time.sleep(0.2)  # the HPA notices at its next 15 s sync (0.15 s at speed 100)
     unready = Echo()
     app_stage.status(kube, objects(), unready)
     assert "cpu <unknown>/50%" in unready.text
