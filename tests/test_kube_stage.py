@@ -11,6 +11,7 @@ import pytest
 from kubernetes import client
 
 from gourmetops import app_stage
+from gourmetops import kube as kube_module
 from gourmetops.kube import METRICS_NOT_READY, Kube, KubeError
 from gourmetops.manifests import AppParams, render
 from tests.cli import fab
@@ -18,7 +19,9 @@ from tests.kube_standin import serve
 
 
 @pytest.fixture
-def api():
+def api(monkeypatch):
+    # Poll every 0.2 s instead of 2 s: the same waits, sooner over.
+    monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.2))
     server, cluster = serve(speed=100)  # controllers' 15 s / 300 s in 0.15 s / 3 s
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"

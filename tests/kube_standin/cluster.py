@@ -114,6 +114,8 @@ class Cluster:
         obj["status"] = copy.deepcopy((current or {}).get("status")) or _fresh_status(res)
         if dry:
             return obj
+        if current is None and res == "deployments":
+            self.progress[f"{ns}/{name}"] = ("", self.now(), 0)
         self.objects[key] = obj
         self.fields[key] = fields
         return obj
@@ -180,9 +182,9 @@ class Cluster:
                     p["deleting"] = model + TERMINATION_GRACE
         current = [p for p in pods if not p["deleting"]]
         available = len([p for p in current if self.pod_ready(p)])
-        seen_rs, started, seen_ready = self.progress.get(key, ("", model, -1))
-        if seen_rs != rs or seen_ready != len(ready):  # progress made: the deadline restarts
-            started = model
+        seen_rs, started, seen_ready = self.progress.get(key, ("", model, 0))
+        if (seen_rs and seen_rs != rs) or len(ready) > seen_ready:
+            started = model  # progress made: the deadline counts from here (progress.go)
         self.progress[key] = (rs, started, len(ready))
         if len(ready) == want and len(current) == want:
             prog = (

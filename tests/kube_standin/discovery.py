@@ -67,6 +67,7 @@ def _resource_list(group_version: str) -> dict[str, Any]:
 
 
 def answer(cluster: Cluster, path: str) -> tuple[int, dict[str, Any]] | None:
+    path = path.rstrip("/")
     groups = [gv for gv in RESOURCES if "/" in gv]
     if cluster.metrics == "absent":  # no v1beta1.metrics.k8s.io APIService
         groups.remove("metrics.k8s.io/v1beta1")

@@ -57,20 +57,22 @@ def drop(obj: dict, path: Path) -> None:
 
 class Conflict(Exception):
     def __init__(self, conflicts: list[tuple[str, str, Path]], api_version: str) -> None:
+        # apimachinery fieldmanager/internal/conflict.go: one cause per field.
+        whom = [
+            (f'conflict with "{m}"{f" with subresource {s!r}" if s else ""} using {api_version}', p)
+            for m, s, p in conflicts
+        ]
         self.causes = [
-            {
-                "type": "FieldManagerConflict",
-                "message": f'conflict with "{m}"{f" with subresource {s!r}" if s else ""}',
-                "field": "." + ".".join(p),
-            }
-            for m, s, p in conflicts
+            {"reason": "FieldManagerConflict", "message": w, "field": "." + ".".join(p)}
+            for w, p in whom
         ]
-        parts = [
-            f'conflict with "{m}"{f" with subresource {s!r}" if s else ""} using {api_version}: '
-            f".{'.'.join(p)}"
-            for m, s, p in conflicts
-        ]
-        super().__init__(f"Apply failed with {len(parts)} conflict(s): " + "\n".join(parts))
+        if len(whom) == 1:
+            message = f"Apply failed with 1 conflict: {whom[0][0]}: .{'.'.join(whom[0][1])}"
+        else:
+            message = f"Apply failed with {len(whom)} conflicts: " + "\n".join(
+                f"{w}: .{'.'.join(p)}" for w, p in whom
+            )
+        super().__init__(message)
 
 
 class Fields:
