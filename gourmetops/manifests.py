@@ -18,6 +18,7 @@ from gourmetops.errors import GourmetopsError
 MANIFESTS_DIR = PROJECT_ROOT / "manifests"
 # Apply order: the namespace first, the HPA after the Deployment it scales.
 ORDER = ("namespace", "service", "deployment", "hpa")
+PULL_SECRET = "gourmetgram-registry-login"
 
 
 class ManifestError(GourmetopsError, ValueError):
@@ -37,6 +38,7 @@ class AppParams:
     hpa_min: int = 2
     hpa_max: int = 6
     hpa_cpu: int = 50
+    pull_secret: str | None = None  # imagePullSecrets name, with registry auth on
 
     def check(self) -> None:
         # bool is an int to Python, and `replicas: true` is a typo, not one replica.
@@ -97,6 +99,8 @@ def render(params: AppParams) -> dict[str, dict[str, Any]]:
     container = deployment["template"]["spec"]["containers"][0]
     container["image"] = params.image
     container["resources"] = {"limits": dict(params.limits), "requests": dict(params.requests)}
+    if params.pull_secret:
+        deployment["template"]["spec"]["imagePullSecrets"] = [{"name": params.pull_secret}]
     hpa = objects["hpa"]["spec"]
     hpa["minReplicas"], hpa["maxReplicas"] = params.hpa_min, params.hpa_max
     hpa["metrics"][0]["resource"]["target"]["averageUtilization"] = params.hpa_cpu
@@ -138,12 +142,43 @@ def manifest_path(name: str) -> Path:
     return MANIFESTS_DIR / f"{name}.yaml"
 
 
+def pull_secret(namespace: str, registry: str, creds: Any) -> dict[str, Any]:
+    """The kubernetes.io/dockerconfigjson Secret the kubelet logs in to the registry with
+    (https://kubernetes.io/docs/tasks/configure-pod-container/pull-image-private-registry/).
+    It holds the password: applied to the API only, never rendered, echoed or written."""
+    import base64
+    import json
+
+    login = base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode()
+    config = {"auths": {registry: {"username": creds.user, "auth": login}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": PULL_SECRET, "namespace": namespace},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+
+
+def pull_secret_for(target_name: str) -> dict[str, Any] | None:
+    """The pull Secret for `target` when its registry has auth on (password from the
+    environment), else None."""
+    from gourmetops.registry import credentials
+    from gourmetops.settings import host_data
+
+    data = host_data(target_name)
+    creds = credentials(data)
+    return pull_secret(data.app_namespace, data.registry, creds) if creds else None
+
+
 def params_for(target_name: str, **overrides: Any) -> AppParams:
     """The parameters group_data and the cluster model give `target`, task flags on top."""
+    from gourmetops.registry import credentials
     from gourmetops.settings import host_data
     from gourmetops.targets import get_target
 
     data = host_data(target_name)
+    auth = bool(getattr(data, "registry_user", None) or getattr(data, "registry_htpasswd", None))
     values: dict[str, Any] = {
         "external_ips": (get_target(target_name).external_ip(),),
         "namespace": data.app_namespace,
@@ -154,6 +189,7 @@ def params_for(target_name: str, **overrides: Any) -> AppParams:
         "hpa_min": data.hpa_min,
         "hpa_max": data.hpa_max,
         "hpa_cpu": data.hpa_cpu,
+        "pull_secret": PULL_SECRET if auth and credentials(data) else None,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return AppParams(**values)

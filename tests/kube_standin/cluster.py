@@ -112,6 +112,8 @@ class Cluster:
             meta["generation"] = old_meta.get("generation", 0) + (0 if same else 1)
         meta["managedFields"] = fields.managed_fields(API[res][0], stamp())
         obj["status"] = copy.deepcopy((current or {}).get("status")) or _fresh_status(res)
+        if res == "secrets":
+            del obj["status"]  # a Secret has none
         if dry:
             return obj
         if current is None and res == "deployments":
