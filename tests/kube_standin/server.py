@@ -169,6 +169,7 @@ class Handler(BaseHTTPRequestHandler):
                 for k in c.objects
                 if k[0] == res and (k[1] == ns or not ns or res == "namespaces")
             ]
+        items.sort(key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"]))
         if field.startswith("metadata.name="):
             items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
         return items
@@ -219,9 +220,12 @@ class Handler(BaseHTTPRequestHandler):
                 if seen.get(n) != json.dumps(o, sort_keys=True)
             ]
             events += [("DELETED", json.loads(seen[n])) for n in seen if n not in now]
-            for kind, obj in events:
-                self.wfile.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
-                self.wfile.flush()
+            try:
+                for kind, obj in events:
+                    self.wfile.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client has what it wanted
+                break
             seen = {n: json.dumps(o, sort_keys=True) for n, o in now.items()}
             first = False
         self.close_connection = True
@@ -283,7 +287,7 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
-        kind = self.headers.get("Content-Type", "")
+        kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         with c.lock:
             c.requests.append(("PATCH", self.path))
             if not match or match["res"] not in API:
@@ -320,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
                         ),
                     )
                 return self._send(200, obj)
+            if kind == "application/json-patch+json":
+                return self._json_patch(res, ns, name, body, dry)
             if kind not in (
                 "application/strategic-merge-patch+json",
                 "application/merge-patch+json",
@@ -343,6 +349,30 @@ class Handler(BaseHTTPRequestHandler):
             fields = copy.deepcopy(c.fields[(res, ns, name)])
             fields.update(manager or "kubectl-patch", set(leaves(body)))
             return self._send(200, c.store(res, ns, name, obj, fields, dry))
+
+    def _json_patch(self, res: str, ns: str, name: str, ops: list, dry: bool) -> None:
+        """RFC 6902 JSON patch, as kubectl sends to migrate client-side-apply ownership to
+        server-side apply (k8s.io/client-go/util/csaupgrade): test, add, replace, remove."""
+        c = self.cluster
+        key = ("namespaces", "", name) if res == "namespaces" else (res, ns, name)
+        if key not in c.objects:
+            return self._not_found(res, name)
+        obj = copy.deepcopy(c.objects[key])
+        for op in ops:
+            *parents, last = [
+                p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]
+            ]
+            node = obj
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            if op["op"] == "test" and node.get(last) != op["value"]:
+                return self._send(422, status(422, "Invalid", f"the test at {op['path']} failed"))
+            if op["op"] in ("add", "replace"):
+                node[last] = op["value"]
+            elif op["op"] == "remove":
+                node.pop(last, None)
+        fields = Fields.from_managed(obj["metadata"].get("managedFields", []))
+        return self._send(200, c.store(res, ns, name, obj, fields, dry))
 
     def do_DELETE(self) -> None:
         if not self._authorised():

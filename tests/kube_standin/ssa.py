@@ -23,7 +23,8 @@ def leaves(obj: Any, prefix: Path = ()) -> dict[Path, Any]:
     if isinstance(obj, dict) and obj and prefix[:1] != ("status",):
         out: dict[Path, Any] = {}
         for k, v in obj.items():
-            out.update(leaves(v, (*prefix, k)))
+            if not k.startswith("$"):  # strategic merge patch directives
+                out.update(leaves(v, (*prefix, k)))
         return out
     return {} if prefix in _SKIP or prefix[:1] == ("status",) else {prefix: obj}
 
@@ -53,6 +54,29 @@ def drop(obj: dict, path: Path) -> None:
     for parent, part in reversed(parents):  # prune maps left empty
         if parent[part] == {}:
             del parent[part]
+
+
+def covers(live: Any, applied: Any) -> bool:
+    """Whether `live` holds what `applied` sets: fields the server defaulted beside it are no
+    conflict, nor is a quantity written another way ("0.5" stored as "500m")."""
+    if isinstance(applied, dict):
+        return isinstance(live, dict) and all(
+            k in live and covers(live[k], v) for k, v in applied.items()
+        )
+    if isinstance(applied, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(applied)
+            and all(covers(lv, av) for lv, av in zip(live, applied, strict=True))
+        )
+    if live != applied and isinstance(live, str) and isinstance(applied, str | int | float):
+        from tests.kube_standin.admission import canonical
+
+        try:
+            return canonical(live) == canonical(applied)
+        except ValueError:
+            return False
+    return live == applied
 
 
 class Conflict(Exception):
@@ -91,7 +115,7 @@ class Fields:
             (other, self.owned[other][1], path)
             for path, value in new.items()
             for other in self.owners(path)
-            if other != manager and get(obj, path) != value
+            if other != manager and not covers(get(obj, path), value)
         ]
         if conflicts and not force:
             raise Conflict(conflicts, api_version)
@@ -113,6 +137,23 @@ class Fields:
         mine = self.owned.get(manager, ("Update", subresource, set()))[2] | paths
         self.owned[manager] = ("Update", subresource, mine)
         self.owned = {m: v for m, v in self.owned.items() if v[2]}
+
+    @classmethod
+    def from_managed(cls, entries: list[dict[str, Any]]) -> Fields:
+        """Back from metadata.managedFields (as kubectl's migration to server-side apply
+        rewrites them with a JSON patch)."""
+        fields = cls()
+
+        def walk(node: dict, prefix: Path) -> set[Path]:
+            keys = [k for k in node if k.startswith("f:")]
+            if not keys:
+                return {prefix} if prefix else set()
+            return set().union(*(walk(node[k], (*prefix, k[2:])) for k in keys))
+
+        for e in entries:
+            paths = walk(e.get("fieldsV1", {}), ())
+            fields.owned[e["manager"]] = (e["operation"], e.get("subresource", ""), paths)
+        return fields
 
     def managed_fields(self, api_version: str, time: str) -> list[dict[str, Any]]:
         """metadata.managedFields as the API returns them (fieldsType FieldsV1)."""

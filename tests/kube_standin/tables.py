@@ -72,8 +72,20 @@ def age(timestamp: str | None) -> str:
     if not timestamp:
         return "<unknown>"
     seconds = int(time.time() - calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")))
-    seconds = max(seconds, 0)
-    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
+    # apimachinery pkg/util/duration HumanDuration, as kubectl's AGE column.
+    s = max(seconds, 0)
+    m, h, d = s // 60, s // 3600, s // 86400
+    for limit, text in (
+        (120, f"{s}s"),
+        (600, f"{m}m{s % 60}s" if s % 60 else f"{m}m"),
+        (3 * 3600, f"{m}m"),
+        (8 * 3600, f"{h}h{m % 60}m" if m % 60 else f"{h}h"),
+        (2 * 86400, f"{h}h"),
+        (8 * 86400, f"{d}d{h % 24}h" if h % 24 else f"{d}d"),
+    ):
+        if s < limit:
+            return text
+    return f"{d}d" if d < 730 else f"{d // 365}y"
 
 
 def _selector(labels: dict[str, str]) -> str:
