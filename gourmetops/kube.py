@@ -3,7 +3,7 @@ apply with a field manager of our own, rollout waits that show what the pods do,
 autoscale without fighting the HPA, status and teardown.
 
 Typed APIs only (no discovery round trips), so the same code runs through the SSH tunnel to
-a real API server and, in tests, against the recorded stand-in in tests/kube_standin.py.
+a real API server and, in tests, against the API stand-in in tests/kube_standin/.
 """
 
 from __future__ import annotations
