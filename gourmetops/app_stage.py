@@ -87,13 +87,21 @@ def scale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -
     rollout(kube, objects, timeout, dry, echo)
 
 
-def autoscale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+def autoscale(
+    kube: Kube,
+    objects: Objects,
+    timeout: float,
+    dry: bool,
+    echo: Echo,
+    secret: dict[str, Any] | None = None,
+) -> None:
     """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
     applied, and the replica count handed over to the HPA so that later applies of the
-    Deployment do not reset it (Kubernetes' documented server-side-apply handover)."""
+    Deployment do not reset it (Kubernetes' documented server-side-apply handover). The
+    registry pull Secret, with registry auth on, is applied before the Deployment."""
     hpa, deployment = objects["hpa"], objects["deployment"]
     had_hpa = kube.live(hpa) is not None
-    items = [objects["namespace"], objects["service"]]
+    items = [objects["namespace"], objects["service"], *([secret] if secret else [])]
     items.append(_without_replicas(deployment) if had_hpa else deployment)
     items.append(hpa)
     _apply_all(kube, items, dry, echo)

@@ -65,6 +65,8 @@ def test_auth_on_rollout_creates_the_secret_and_references_it(api, monkeypatch, 
     again: list[str] = []
     app_stage.rollout(kube, objects, 10, True, again.append, secret=secret)
     assert f"Secret/{PULL_SECRET}: no change (data not shown)" in again
+    app_stage.autoscale(kube, objects, 10, True, again.append, secret=secret)
+    assert again.count(f"Secret/{PULL_SECRET}: no change (data not shown)") == 2
 
     texts = {
         "rollout output": "\n".join(lines + again),
