@@ -222,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             events += [("DELETED", json.loads(seen[n])) for n in seen if n not in now]
             try:
                 for kind, obj in events:
+                    if c.validate:
+                        schema.check(c, obj)
                     self.wfile.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):  # the client has what it wanted
