@@ -23,12 +23,14 @@ from gourmetops.kube import (
     KubeError,
     diff,
     hpa_line,
+    pod_events,
     pod_lines,
     pod_metrics,
 )
 from gourmetops.manifests import AppParams, render
 from tests.kube_standin import serve
 from tests.kube_standin.admission import canonical
+from tests.kube_standin.cluster import micro, stamp
 
 NS, DEP, HPA = "kube-gourmetgram", "gourmetgram-kube-app", "gourmetgram-kube-hpa"
 
@@ -264,3 +266,29 @@ def test_progress_deadline_and_failed_scheduling(standin):
     event = kube.core.list_namespaced_event(NS).items[-1]
     assert event.reason == "FailedScheduling"
     assert event.event_time and event.last_timestamp is None
+
+
+def test_events_sort_by_series_event_time_or_last_timestamp(standin):
+    """A repeated scheduler event keeps its first eventTime and moves series.lastObservedTime
+    (events.k8s.io/v1 EventSeries); a kubelet event has lastTimestamp only."""
+    kube, cluster = standin()
+    big = objects(limits={"cpu": "3", "memory": "500Mi"}, requests={"cpu": "3", "memory": "300Mi"})
+    with pytest.raises(KubeError):
+        app_stage.rollout(kube, big, 0, False, quiet)
+    failed = next(e for e in cluster.events if e["reason"] == "FailedScheduling")
+    pod = failed["involvedObject"]["name"]
+    later = time.time() + 60
+    kubelet = {
+        **failed,
+        "metadata": {**failed["metadata"], "name": f"{pod}.kubelet"},
+        "eventTime": None,
+        "lastTimestamp": stamp(later),
+        "firstTimestamp": stamp(later),
+        "type": "Normal",
+        "reason": "Noted",
+        "message": "a kubelet event a minute later",
+    }
+    failed["series"] = {"count": 2, "lastObservedTime": micro(later + 60)}
+    cluster.events.append(kubelet)
+    lines = pod_events(kube, NS, "app=gourmetgram-kube-app")
+    assert [line.split(": ")[1].split()[-1] for line in lines] == ["Noted", "FailedScheduling"]
