@@ -24,6 +24,7 @@ def api(monkeypatch):
     monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.1))
     monkeypatch.setattr(kube_module.wait_gone, "__defaults__", (0.1,))
     server, cluster = serve(speed=100)  # controllers' 15 s / 300 s in 0.15 s / 3 s
+    cluster.ready_after = 0.3  # pods Ready 0.3 s after creation (a few polls)
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
     yield Kube.from_api_client(client.ApiClient(config)), cluster
