@@ -24,6 +24,7 @@ from gourmetops.errors import GourmetopsError
 from gourmetops.manifests import to_yaml
 
 FIELD_MANAGER = "gourmetops"
+_STUCK = "ProgressDeadlineExceeded"  # the deployment controller's verdict (progress.go)
 _VERBS = ("read", "patch", "delete")
 _KINDS = {
     "Namespace": ("core", "namespace"),
@@ -50,8 +51,7 @@ class Kube:
 
     @classmethod
     def from_kubeconfig(cls, path: str) -> Kube:
-        api = config.new_client_from_config(config_file=path)
-        return cls.from_api_client(api)
+        return cls.from_api_client(config.new_client_from_config(config_file=path))
 
     @classmethod
     def from_api_client(cls, api: client.ApiClient) -> Kube:
@@ -193,11 +193,9 @@ def wait_rollout(
     poll: float = 2.0,
 ) -> int:
     """Until the Deployment's updated, ready and available replicas all match what it
-    wants; returns that count. Shows pod changes as they happen; on timeout, raises with
-    the pods' last events (image pulls, readiness probes)."""
-    deadline = time.monotonic() + timeout
-    shown: list[str] = []
-    selector = None
+    wants; returns that count. Shows pod changes as they happen; on timeout or the
+    controller's ProgressDeadlineExceeded, raises with the pods' last events."""
+    deadline, shown, selector = time.monotonic() + timeout, [], None
     while True:
         dep = kube.apps.read_namespaced_deployment_status(name, namespace)
         selector = selector or ",".join(
@@ -214,8 +212,10 @@ def wait_rollout(
             for line in lines:
                 echo(f"    {line}")
             shown = lines
+        observed = (st.observed_generation or 0) >= (dep.metadata.generation or 0)
+        stuck = [c.message for c in st.conditions or [] if c.reason == _STUCK and observed]
         done = (
-            (st.observed_generation or 0) >= (dep.metadata.generation or 0)
+            observed
             and (st.updated_replicas or 0) == want
             and (st.ready_replicas or 0) == want
             and (st.available_replicas or 0) == want
@@ -223,10 +223,11 @@ def wait_rollout(
         )
         if done:
             return want
-        if time.monotonic() > deadline:
+        if stuck or time.monotonic() > deadline:
             events = pod_events(kube, namespace, selector) or ["(no events)"]
+            why = f"stuck: {stuck[0].rstrip('.')}" if stuck else f"not rolled out in {timeout:.0f}s"
             raise KubeError(
-                f"{name} not rolled out in {timeout:.0f}s ({st.ready_replicas or 0}/{want} ready); "
+                f"{name} {why} ({st.ready_replicas or 0}/{want} ready); "
                 "last pod events:\n  " + "\n  ".join(events)
             )
         time.sleep(poll)
@@ -256,8 +257,7 @@ def pod_metrics(kube: Kube, namespace: str) -> dict[str, dict[str, str]] | None:
         raise
     usage: dict[str, dict[str, str]] = {}
     for item in answer.get("items", []):
-        # Summed over the pod's containers and shown as `kubectl top pod` does (metricsutil
-        # metrics_printer.go: CPU MilliValue, rounded up; memory Value / 2^20 as Mi).
+        # Summed over containers, as `kubectl top pod` shows them (metrics_printer.go).
         cpu, mem = (
             sum(parse_quantity(c["usage"].get(r, "0")) for c in item.get("containers", []))
             for r in ("cpu", "memory")
