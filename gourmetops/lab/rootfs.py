@@ -77,10 +77,13 @@ events_logger = "file"
 EOF
 """
 
+
 def docker_standins() -> list[str]:
     """The old Docker packages `prepare` removes (group_data's docker_packages): the lab
     builds stand-ins of them so that removing them is real."""
     return list(check_target("lab").docker_packages)
+
+
 DOCKER_LIST = (
     "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] "
     "https://download.docker.com/linux/debian bookworm stable\n"
