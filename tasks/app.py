@@ -11,6 +11,7 @@ from gourmetops import flags
 from gourmetops.app import stage as app_stage
 from gourmetops.app.api import cluster_api, objects_for
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
+from gourmetops.app.manifests import pull_secret_for
 from gourmetops.context import RunContext
 from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
 
@@ -51,8 +52,9 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     replicas = _count("replicas", replicas)
     with changing(target, "rollout", dry) as ctx:
         objects = objects_for(ctx, dry, replicas=replicas)
+        secret = pull_secret_for(ctx.settings)
         with cluster_api(ctx, port) as kube:
-            app_stage.rollout(kube, objects, timeout, dry, print)
+            app_stage.rollout(kube, objects, timeout, dry, print, secret=secret)
 
 
 @task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
@@ -86,11 +88,12 @@ def autoscale(
     hpa["hpa_cpu"] = _count("cpu", cpu)
     with changing(target, "autoscale", dry) as ctx:
         objects = objects_for(ctx, dry, **hpa)
+        secret = pull_secret_for(ctx.settings)
         with cluster_api(ctx, port) as kube:
             if off:
                 app_stage.autoscale_off(kube, objects, dry, print)
             else:
-                app_stage.autoscale(kube, objects, timeout, dry, print)
+                app_stage.autoscale(kube, objects, timeout, dry, print, secret=secret)
 
 
 @task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})

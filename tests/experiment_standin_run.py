@@ -1,7 +1,12 @@
 """Runs gourmetops.experiment with real siege on the lab's node1 and the kubernetes client
-against tests/kube_standin.py (the API STAND-IN), in a process of its own: the pytest process
+against tests/kube_standin/ (the API STAND-IN), in a process of its own: the pytest process
 has pyinfra_cli imported (tests/test_inventories.py), whose gevent monkey-patching stalls
 Fabric's threads. Used by tests/test_experiment.py.
+
+The stand-in's controllers run 100 times the wall clock (HPA sync 15 s -> 0.15 s, scale-down
+window 300 s -> 3 s). Its HPA reacts to modelled CPU: while a siege run is going, the
+Deployment's pods carry CPU_PER_USER millicores per concurrent siege user (the stand-in app
+on node1 serves the real requests; the stand-in API cannot see them).
 
     python tests/experiment_standin_run.py OUT_DIR
 """
@@ -18,13 +23,26 @@ from kubernetes import client  # noqa: E402
 from gourmetops.app.kube import Kube  # noqa: E402
 from gourmetops.app.manifests import AppParams, render  # noqa: E402
 from gourmetops.context import connect  # noqa: E402
+from gourmetops.load import experiment  # noqa: E402
 from gourmetops.load.experiment import Plan, run  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
 from tests.kube_standin import serve  # noqa: E402
 
+CPU_PER_USER = 300.0  # millicores the stand-in's pods carry per concurrent siege user
+
 
 def main(out_dir: Path) -> None:
-    server, _cluster = serve()
+    server, cluster = serve(speed=100)
+    real_load = experiment.run_load
+
+    def modelled_load(conn, load, *args, **kwargs):
+        cluster.load_m = load.concurrency * CPU_PER_USER
+        try:
+            return real_load(conn, load, *args, **kwargs)
+        finally:
+            cluster.load_m = 0.0
+
+    experiment.run_load = modelled_load
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
     kube = Kube.from_api_client(client.ApiClient(config))
@@ -35,7 +53,7 @@ def main(out_dir: Path) -> None:
         pause=0.5,
         sample_every=0.5,
         rollout_timeout=20,
-        scale_down_timeout=5,
+        scale_down_timeout=10,  # the 300 s window is 3 s here
     )
     try:
         report = run(
@@ -47,6 +65,7 @@ def main(out_dir: Path) -> None:
         )
     finally:
         server.shutdown()
+    assert cluster.invalid == [], cluster.invalid  # every answer matched the v1.30 schema
     print(f"report: {report}")
 
 

@@ -71,5 +71,6 @@ def cluster_api(ctx: RunContext, port: int = DEFAULT_LOCAL_PORT) -> Iterator[Kub
 def rollout(ctx: RunContext, dry: bool) -> None:
     """The rollout stage with the settings' replicas (as `fab up` runs it)."""
     objects = objects_for(ctx, dry)
+    secret = manifests.pull_secret_for(ctx.settings)
     with cluster_api(ctx) as kube:
-        app_stage.rollout(kube, objects, ROLLOUT_TIMEOUT, dry, print)
+        app_stage.rollout(kube, objects, ROLLOUT_TIMEOUT, dry, print, secret=secret)

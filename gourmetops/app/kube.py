@@ -3,24 +3,36 @@ apply with a field manager of our own, rollout waits that show what the pods do,
 autoscale without fighting the HPA, status and teardown.
 
 Typed APIs only (no discovery round trips), so the same code runs through the SSH tunnel to
-a real API server and, in tests, against the recorded stand-in in tests/kube_standin.py.
+a real API server and, in tests, against the API stand-in in tests/kube_standin/.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.utils.quantity import parse_quantity
 
 from gourmetops.app.manifests import to_yaml
 from gourmetops.errors import GourmetopsError
 
 FIELD_MANAGER = "gourmetops"
+_STUCK = "ProgressDeadlineExceeded"  # the deployment controller's verdict (progress.go)
+_VERBS = ("read", "patch", "delete")
+_KINDS = {
+    "Namespace": ("core", "namespace"),
+    "Service": ("core", "namespaced_service"),
+    "Secret": ("core", "namespaced_secret"),
+    "Deployment": ("apps", "namespaced_deployment"),
+    "HorizontalPodAutoscaler": ("autoscaling", "namespaced_horizontal_pod_autoscaler"),
+}
 APPLY = "application/apply-patch+yaml"
 
 Echo = Callable[[str], None]
@@ -39,8 +51,7 @@ class Kube:
 
     @classmethod
     def from_kubeconfig(cls, path: str) -> Kube:
-        api = config.new_client_from_config(config_file=path)
-        return cls.from_api_client(api)
+        return cls.from_api_client(config.new_client_from_config(config_file=path))
 
     @classmethod
     def from_api_client(cls, api: client.ApiClient) -> Kube:
@@ -53,37 +64,14 @@ class Kube:
 
     # --- reading and applying single objects -------------------------------------------
     def _calls(self, obj: dict[str, Any]) -> tuple[Callable, Callable, Callable, tuple]:
+        """read, patch and delete for the object's kind, and their name/namespace args."""
         kind, meta = obj["kind"], obj["metadata"]
-        name, ns = meta["name"], meta.get("namespace")
-        table = {
-            "Namespace": (
-                self.core.read_namespace,
-                self.core.patch_namespace,
-                self.core.delete_namespace,
-                (name,),
-            ),
-            "Service": (
-                self.core.read_namespaced_service,
-                self.core.patch_namespaced_service,
-                self.core.delete_namespaced_service,
-                (name, ns),
-            ),
-            "Deployment": (
-                self.apps.read_namespaced_deployment,
-                self.apps.patch_namespaced_deployment,
-                self.apps.delete_namespaced_deployment,
-                (name, ns),
-            ),
-            "HorizontalPodAutoscaler": (
-                self.autoscaling.read_namespaced_horizontal_pod_autoscaler,
-                self.autoscaling.patch_namespaced_horizontal_pod_autoscaler,
-                self.autoscaling.delete_namespaced_horizontal_pod_autoscaler,
-                (name, ns),
-            ),
-        }
-        if kind not in table:
+        if kind not in _KINDS:
             raise KubeError(f"cannot handle kind {kind}")
-        return table[kind]
+        api, suffix = _KINDS[kind]
+        calls = [getattr(getattr(self, api), f"{verb}_{suffix}") for verb in _VERBS]
+        args = (meta["name"],) if kind == "Namespace" else (meta["name"], meta.get("namespace"))
+        return calls[0], calls[1], calls[2], args
 
     def live(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """The object as the cluster has it (as plain JSON-style data), None if absent."""
@@ -130,13 +118,27 @@ def diff(obj: dict[str, Any], live: dict[str, Any] | None) -> str:
     return "\n".join(lines) or f"{name}: no change"
 
 
-def _project(live: Any, shape: Any) -> Any:
-    """The parts of `live` that `shape` sets (lists element by element)."""
+def _project(live: Any, shape: Any, quantities: bool = False) -> Any:
+    """The parts of `live` that `shape` sets (lists element by element). Resource
+    quantities compare by value: the API server stores "0.5" CPU as "500m"."""
     if isinstance(shape, dict) and isinstance(live, dict):
-        return {k: _project(live[k], v) for k, v in shape.items() if k in live}
+        return {
+            k: _project(live[k], v, quantities or k in ("limits", "requests"))
+            for k, v in shape.items()
+            if k in live
+        }
     if isinstance(shape, list) and isinstance(live, list):
         return [_project(lv, sv) for lv, sv in zip(live, shape, strict=False)]
+    if quantities and _quantity(live) is not None and _quantity(live) == _quantity(shape):
+        return shape
     return live
+
+
+def _quantity(value: Any) -> Decimal | None:
+    try:
+        return parse_quantity(value)
+    except (ValueError, TypeError):
+        return None
 
 
 # --- pods, events, readiness ---------------------------------------------------------
@@ -153,6 +155,7 @@ def pod_lines(kube: Kube, namespace: str, selector: str) -> list[str]:
             if s.state and s.state.waiting and s.state.waiting.reason
         ]
         phase = pod.status.phase + (f" ({', '.join(waiting)})" if waiting else "")
+        phase = "Terminating" if pod.metadata.deletion_timestamp else phase
         node = pod.spec.node_name or "-"
         lines.append(
             f"{pod.metadata.name} {phase} ready {ready}/{len(pod.spec.containers)} on {node}"
@@ -166,7 +169,16 @@ def pod_events(kube: Kube, namespace: str, selector: str, last: int = 5) -> list
         events = kube.core.list_namespaced_event(
             namespace, field_selector=f"involvedObject.name={pod.metadata.name}"
         ).items
-        events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
+        # v1.30 writers set either lastTimestamp (core/v1 recorders, the kubelet) or only
+        # eventTime and series (events.k8s.io/v1 recorders, the scheduler).
+        events.sort(
+            key=lambda e: (
+                (e.series and e.series.last_observed_time)
+                or e.last_timestamp
+                or e.event_time
+                or e.metadata.creation_timestamp
+            )
+        )
         for e in events[-last:]:
             lines.append(f"{pod.metadata.name}: {e.type} {e.reason}: {e.message}")
     return lines
@@ -181,11 +193,9 @@ def wait_rollout(
     poll: float = 2.0,
 ) -> int:
     """Until the Deployment's updated, ready and available replicas all match what it
-    wants; returns that count. Shows pod changes as they happen; on timeout, raises with
-    the pods' last events (image pulls, readiness probes)."""
-    deadline = time.monotonic() + timeout
-    shown: list[str] = []
-    selector = None
+    wants; returns that count. Shows pod changes as they happen; on timeout or the
+    controller's ProgressDeadlineExceeded, raises with the pods' last events."""
+    deadline, shown, selector = time.monotonic() + timeout, [], None
     while True:
         dep = kube.apps.read_namespaced_deployment_status(name, namespace)
         selector = selector or ",".join(
@@ -202,8 +212,10 @@ def wait_rollout(
             for line in lines:
                 echo(f"    {line}")
             shown = lines
+        observed = (st.observed_generation or 0) >= (dep.metadata.generation or 0)
+        stuck = [c.message for c in st.conditions or [] if c.reason == _STUCK and observed]
         done = (
-            (st.observed_generation or 0) >= (dep.metadata.generation or 0)
+            observed
             and (st.updated_replicas or 0) == want
             and (st.ready_replicas or 0) == want
             and (st.available_replicas or 0) == want
@@ -211,10 +223,11 @@ def wait_rollout(
         )
         if done:
             return want
-        if time.monotonic() > deadline:
+        if stuck or time.monotonic() > deadline:
             events = pod_events(kube, namespace, selector) or ["(no events)"]
+            why = f"stuck: {stuck[0].rstrip('.')}" if stuck else f"not rolled out in {timeout:.0f}s"
             raise KubeError(
-                f"{name} not rolled out in {timeout:.0f}s ({st.ready_replicas or 0}/{want} ready); "
+                f"{name} {why} ({st.ready_replicas or 0}/{want} ready); "
                 "last pod events:\n  " + "\n  ".join(events)
             )
         time.sleep(poll)
@@ -244,11 +257,15 @@ def pod_metrics(kube: Kube, namespace: str) -> dict[str, dict[str, str]] | None:
         raise
     usage: dict[str, dict[str, str]] = {}
     for item in answer.get("items", []):
-        cpu = mem = None
-        for container in item.get("containers", []):
-            cpu = container["usage"].get("cpu")
-            mem = container["usage"].get("memory")
-        usage[item["metadata"]["name"]] = {"cpu": cpu or "0", "memory": mem or "0"}
+        # Summed over containers, as `kubectl top pod` shows them (metrics_printer.go).
+        cpu, mem = (
+            sum(parse_quantity(c["usage"].get(r, "0")) for c in item.get("containers", []))
+            for r in ("cpu", "memory")
+        )
+        usage[item["metadata"]["name"]] = {
+            "cpu": f"{math.ceil(cpu * 1000)}m",
+            "memory": f"{int(mem) // 2**20}Mi",
+        }
     return usage
 
 
@@ -267,14 +284,17 @@ def hpa_line(kube: Kube, name: str, namespace: str) -> str | None:
         if exc.status == 404:
             return None
         raise
-    target = hpa.spec.metrics[0].resource.target.average_utilization
+    target = hpa.spec.metrics[0].resource.target.average_utilization if hpa.spec.metrics else 80
     current = None
-    for metric in hpa.status.current_metrics or []:
+    # v1.30 omits empty status fields: no currentMetrics without metrics, no currentReplicas
+    # while 0 (a fresh HPA before its first sync).
+    st = hpa.status or client.V2HorizontalPodAutoscalerStatus(desired_replicas=0)
+    for metric in st.current_metrics or []:
         if metric.resource and metric.resource.name == "cpu":
             current = metric.resource.current.average_utilization
     shown = f"{current}%" if current is not None else "<unknown>"
     return (
-        f"hpa/{name}: cpu {shown}/{target}%, replicas {hpa.status.current_replicas} "
-        f"(min {hpa.spec.min_replicas}, max {hpa.spec.max_replicas}, "
-        f"desired {hpa.status.desired_replicas})"
+        f"hpa/{name}: cpu {shown}/{target}%, replicas {st.current_replicas or 0} "
+        f"(min {hpa.spec.min_replicas or 1}, max {hpa.spec.max_replicas}, "
+        f"desired {st.desired_replicas or 0})"
     )

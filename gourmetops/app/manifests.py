@@ -3,8 +3,10 @@ its default values) with our parameters set, checked before anything is sent."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import ipaddress
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,7 @@ from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import GourmetopsError
+from gourmetops.registry.service import credentials
 from gourmetops.yamlio import dump
 
 if TYPE_CHECKING:
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 MANIFESTS_DIR = PROJECT_ROOT / "manifests"
 # Apply order: the namespace first, the HPA after the Deployment it scales.
 ORDER = ("namespace", "service", "deployment", "hpa")
+PULL_SECRET = "gourmetgram-registry-login"
 
 
 class ManifestError(GourmetopsError, ValueError):
@@ -41,6 +45,7 @@ class AppParams:
     hpa_min: int = 2
     hpa_max: int = 6
     hpa_cpu: int = 50
+    pull_secret: str | None = None  # imagePullSecrets name, with registry auth on
 
     def check(self) -> None:
         # bool is an int to Python, and `replicas: true` is a typo, not one replica.
@@ -101,6 +106,8 @@ def render(params: AppParams) -> dict[str, dict[str, Any]]:
     container = deployment["template"]["spec"]["containers"][0]
     container["image"] = params.image
     container["resources"] = {"limits": dict(params.limits), "requests": dict(params.requests)}
+    if params.pull_secret:
+        deployment["template"]["spec"]["imagePullSecrets"] = [{"name": params.pull_secret}]
     hpa = objects["hpa"]["spec"]
     hpa["minReplicas"], hpa["maxReplicas"] = params.hpa_min, params.hpa_max
     hpa["metrics"][0]["resource"]["target"]["averageUtilization"] = params.hpa_cpu
@@ -136,9 +143,32 @@ def manifest_path(name: str) -> Path:
     return MANIFESTS_DIR / f"{name}.yaml"
 
 
+def pull_secret(namespace: str, registry: str, creds: Any) -> dict[str, Any]:
+    """The kubernetes.io/dockerconfigjson Secret the kubelet logs in to the registry with
+    (https://kubernetes.io/docs/tasks/configure-pod-container/pull-image-private-registry/).
+    It holds the password: applied to the API only, never rendered, echoed or written."""
+    login = base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode()
+    config = {"auths": {registry: {"username": creds.user, "auth": login}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": PULL_SECRET, "namespace": namespace},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+
+
+def pull_secret_for(data: Any) -> dict[str, Any] | None:
+    """The pull Secret for a target's settings when its registry has auth on (password
+    from the environment), else None."""
+    creds = credentials(data)
+    return pull_secret(data.app_namespace, data.registry, creds) if creds else None
+
+
 def params_for(target: Target, data: Any, **overrides: Any) -> AppParams:
     """The parameters the target's settings (`data`) and cluster model give, task flags
     (`overrides`, None keeps the setting) on top."""
+    auth = bool(getattr(data, "registry_user", None) or getattr(data, "registry_htpasswd", None))
     values: dict[str, Any] = {
         "external_ips": (target.external_ip(),),
         "namespace": data.app_namespace,
@@ -149,6 +179,7 @@ def params_for(target: Target, data: Any, **overrides: Any) -> AppParams:
         "hpa_min": data.hpa_min,
         "hpa_max": data.hpa_max,
         "hpa_cpu": data.hpa_cpu,
+        "pull_secret": PULL_SECRET if auth and credentials(data) else None,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return AppParams(**values)

@@ -37,21 +37,39 @@ def _selector(objects: Objects) -> str:
 
 def _apply_all(kube: Kube, items: list[dict[str, Any]], dry: bool, echo: Echo) -> None:
     for obj in items:
-        if dry:
+        if obj["kind"] == "Secret":  # its data is never shown, diffed or logged
+            label = f"Secret/{obj['metadata']['name']}"
+            live = kube.live(obj)
+            same = live is not None and live.get("data") == obj["data"]
+            if dry:
+                echo(f"{label}: {'no change' if same else 'would apply'} (data not shown)")
+            else:
+                kube.apply(obj)
+                echo(f"applied {label} (data not shown)")
+        elif dry:
             echo(diff(obj, kube.live(obj)))
         else:
             kube.apply(obj)
             echo(f"applied {obj['kind']}/{obj['metadata']['name']}")
 
 
-def rollout(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
-    """Namespace, Service and Deployment applied; waits until the Deployment is rolled out.
-    While the HPA exists it owns the replica count, so replicas are not applied."""
+def rollout(
+    kube: Kube,
+    objects: Objects,
+    timeout: float,
+    dry: bool,
+    echo: Echo,
+    secret: dict[str, Any] | None = None,
+) -> None:
+    """Namespace, Service, the registry pull Secret (with registry auth on) and Deployment
+    applied; waits until the Deployment is rolled out. While the HPA exists it owns the
+    replica count, so replicas are not applied."""
     deployment = objects["deployment"]
     if kube.live(objects["hpa"]) is not None:
         echo(f"{objects['hpa']['metadata']['name']} owns the replica count: not applying replicas")
         deployment = _without_replicas(deployment)
-    _apply_all(kube, [objects["namespace"], objects["service"], deployment], dry, echo)
+    secrets = [secret] if secret else []
+    _apply_all(kube, [objects["namespace"], objects["service"], *secrets, deployment], dry, echo)
     if not dry:
         name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
         ready = wait_rollout(kube, name, ns, timeout, echo)
@@ -69,13 +87,21 @@ def scale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -
     rollout(kube, objects, timeout, dry, echo)
 
 
-def autoscale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
+def autoscale(
+    kube: Kube,
+    objects: Objects,
+    timeout: float,
+    dry: bool,
+    echo: Echo,
+    secret: dict[str, Any] | None = None,
+) -> None:
     """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
     applied, and the replica count handed over to the HPA so that later applies of the
-    Deployment do not reset it (Kubernetes' documented server-side-apply handover)."""
+    Deployment do not reset it (Kubernetes' documented server-side-apply handover). The
+    registry pull Secret, with registry auth on, is applied before the Deployment."""
     hpa, deployment = objects["hpa"], objects["deployment"]
     had_hpa = kube.live(hpa) is not None
-    items = [objects["namespace"], objects["service"]]
+    items = [objects["namespace"], objects["service"], *([secret] if secret else [])]
     items.append(_without_replicas(deployment) if had_hpa else deployment)
     items.append(hpa)
     _apply_all(kube, items, dry, echo)

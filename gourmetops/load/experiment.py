@@ -131,8 +131,10 @@ def run(
     out_dir: Path,
     echo: Callable[[str], None] = print,
     stop_remote: Callable[[], None] | None = None,
+    secret: dict[str, Any] | None = None,
 ) -> Path:
-    """Run every scenario; returns the report's path (experiment.json beside it)."""
+    """Run every scenario; returns the report's path (experiment.json beside it). `secret`
+    is the registry pull Secret when the registry has auth on."""
     out_dir.mkdir(parents=True, exist_ok=True)
     base = objects_for()
     data: dict[str, Any] = {
@@ -172,7 +174,7 @@ def run(
 
     if kube.live(base["hpa"]) is not None:
         app_stage.autoscale_off(kube, base, False, echo)
-    app_stage.rollout(kube, objects_for(replicas=1), plan.rollout_timeout, False, echo)
+    app_stage.rollout(kube, objects_for(replicas=1), plan.rollout_timeout, False, echo, secret)
     load("1 replica")
     app_stage.scale(kube, objects_for(replicas=6), plan.rollout_timeout, False, echo)
     load("6 replicas")

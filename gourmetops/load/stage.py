@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gourmetops.app.api import cluster_api, objects_for
+from gourmetops.app.manifests import pull_secret_for
 from gourmetops.context import RunContext
 from gourmetops.errors import StageFailed
 from gourmetops.load import experiment as experiment_mod
@@ -127,5 +128,8 @@ def experiment(ctx: RunContext, plan: experiment_mod.Plan, port: int, dry: bool)
     ensure_siege(conn)
     out = _stamped(ctx, "experiment")
     with cluster_api(ctx, port) as kube, _interruptible():
-        path = experiment_mod.run(kube, conn, objects, plan, out, stop_remote=_stopper(ctx))
+        secret = pull_secret_for(ctx.settings)
+        path = experiment_mod.run(
+            kube, conn, objects, plan, out, stop_remote=_stopper(ctx), secret=secret
+        )
     print(f"report: {path}")

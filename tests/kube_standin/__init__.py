@@ -1,0 +1,57 @@
+"""A STAND-IN for the Kubernetes v1.30 API server, for testing our client code (and kubectl
+against it) only.
+
+No kube-apiserver can run on this machine (none is packaged in the registries it reaches;
+see ../shared/fixtures/README.md), and the lab has no kubelet. This small HTTP(S) server
+answers the requests gourmetops.kube and kubectl make with the real API's shapes, each
+answer checked against the v1.30 OpenAPI schema (schema.py), and imitates the control plane
+where the project reads or writes, each behaviour naming the source it follows:
+
+- admission.py: quantity canonicalisation and the defaults the API server fills in;
+- ssa.py: server-side apply field ownership, 409 Conflict unless force=true;
+- cluster.py: generation/observedGeneration, the deployment controller (ReplicaSets by
+  template hash, old pods terminating, Available/Progressing/ProgressDeadlineExceeded), a
+  scheduler (FailedScheduling), kubelet events, metrics-server (nanocores, Ki, a container
+  each, 503 while starting, 404 when absent) and modelled CPU from `load_m`;
+- hpa.py: the HPA controller (15 s sync, 0.1 tolerance, 300 s scale-down stabilisation);
+- discovery.py, tables.py: what kubectl needs (discovery, nodes, ReplicaSets, Table output);
+- server.py: REST paths, Status errors, watch streams, optional bearer token.
+
+Controller time runs `speed` times the wall clock (serve(speed=...)), so tests see minutes
+of HPA behaviour in seconds. What it cannot tell us: anything about a real cluster beyond
+this; README.md lists the differences that remain.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from http.server import ThreadingHTTPServer
+
+from tests.kube_standin.cluster import Cluster
+from tests.kube_standin.server import Handler
+
+__all__ = ["Cluster", "serve"]
+
+
+def serve(
+    speed: float = 1.0,
+    validate: bool = True,
+    token: str | None = None,
+    tls: tuple[str, str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> tuple[ThreadingHTTPServer, Cluster]:
+    """Start on a free loopback port; returns the server (its .server_address) and state.
+    `tls` is (certificate, key) files; `token` a bearer token every request must carry."""
+    cluster = Cluster(speed)
+    cluster.validate = validate
+    handler = type("BoundHandler", (Handler,), {"cluster": cluster, "token": token})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server, cluster

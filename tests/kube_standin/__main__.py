@@ -1,0 +1,33 @@
+"""Serve the stand-in on its own, e.g. with TLS and a bearer token as an API server on :6443:
+
+    python -m tests.kube_standin --host 127.0.0.1 --port 6443 --cert apiserver.crt \\
+        --key apiserver.key --token TOKEN --speed 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tests.kube_standin import serve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.kube_standin")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--token")
+    parser.add_argument("--speed", type=float, default=1.0)
+    args = parser.parse_args()
+    tls = (args.cert, args.key) if args.cert and args.key else None
+    server, _ = serve(args.speed, True, args.token, tls, args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"{'https' if tls else 'http'}://{host}:{port}", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,532 @@
+"""The stand-in's state and its control plane: the apply path (admission + field ownership),
+the deployment controller, the scheduler and kubelet (pods, events), metrics-server and the
+HPA controller. Time for the controllers runs `speed` times faster than the wall clock so
+tests see 15 s HPA syncs and a 300 s stabilisation window in a fraction of that."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import threading
+import time
+import uuid
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from tests.kube_standin import admission, hpa
+from tests.kube_standin.ssa import Fields
+
+API = {
+    "namespaces": ("v1", "Namespace"),
+    "services": ("v1", "Service"),
+    "secrets": ("v1", "Secret"),
+    "deployments": ("apps/v1", "Deployment"),
+    "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler"),
+}
+NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for our pods;
+# node1 is the control plane, tainted NoSchedule as kubespray leaves it.
+TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
+
+
+def stamp(seconds: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def micro(seconds: float | None = None) -> str:
+    """A MicroTime (events.k8s.io eventTime)."""
+    now = time.time() if seconds is None else seconds
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+
+
+class Cluster:
+    """The stand-in's state; tests can reach in (`metrics`, `load_m`, `speed`, ...)."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.lock = threading.RLock()
+        self.speed = speed  # modelled seconds per real second
+        self.t0 = time.monotonic()
+        self.ready_after = 0.6  # real seconds from pod creation to Ready
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (res, ns, name)
+        self.fields: dict[tuple[str, str, str], Fields] = {}
+        self.pods: dict[str, list[dict[str, Any]]] = {}  # deployment key -> pods
+        self.events: list[dict[str, Any]] = []
+        self.terminating: dict[str, int] = {}  # namespace -> polls left
+        self.metrics = "ready"  # or "starting" (503, as while it starts) or "absent" (404)
+        self.sidecar = False  # a second container in each pod, as a mesh injects
+        self.load_m = 0.0  # CPU demand (millicores) the traffic puts on the Deployment
+        self.idle_m = 36.0  # each pod's CPU with no traffic
+        self.requests: list[tuple[str, str]] = []
+        self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
+        self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
+        self.progress: dict[str, tuple[str, float, int]] = {}
+        self.validated: list[str] = []  # kinds checked against the OpenAPI schema
+        self.invalid: list[str] = []
+        self.validate = False  # check every answer against the v1.30 OpenAPI schema
+
+    def now(self) -> float:
+        """Modelled seconds since start."""
+        return (time.monotonic() - self.t0) * self.speed
+
+    # --- writes ---------------------------------------------------------------------------
+    def apply(
+        self, res: str, ns: str, name: str, body: dict, manager: str, dry: bool, force: bool
+    ) -> dict:
+        """Server-side apply (raises ssa.Conflict); returns the object as stored."""
+        key = (res, ns, name)
+        current = self.objects.get(key)
+        fields = copy.deepcopy(self.fields.get(key, Fields()))
+        obj = copy.deepcopy(current) if current else {"metadata": {}}
+        obj.pop("status", None)
+        fields.apply(obj, body, manager, force, API[res][0])
+        return self.store(res, ns, name, obj, fields, dry)
+
+    def store(self, res: str, ns: str, name: str, obj: dict, fields: Fields, dry: bool) -> dict:
+        key = (res, ns, name)
+        current = self.objects.get(key)
+        obj["apiVersion"], obj["kind"] = API[res]
+        meta = obj["metadata"]
+        meta["name"] = name
+        if ns:
+            meta["namespace"] = ns
+        admission.default(res, obj, name)
+        if res == "secrets" and "stringData" in obj:  # core/v1 Secret: stringData is write-only
+            import base64
+
+            data = obj.setdefault("data", {})
+            for k, v in obj.pop("stringData").items():
+                data[k] = base64.b64encode(v.encode()).decode()
+        old_meta = (current or {}).get("metadata", {})
+        meta["uid"] = old_meta.get("uid", str(uuid.uuid4()))
+        meta["creationTimestamp"] = old_meta.get("creationTimestamp", stamp())
+        changed = current is None or _body(current) != _body(obj)
+        meta["resourceVersion"] = (
+            str(time.time_ns() // 1000) if changed else old_meta["resourceVersion"]
+        )
+        if res in ("deployments", "horizontalpodautoscalers"):
+            # metadata.generation: bumped on spec changes only (apps/v1 and autoscaling
+            # strategies' PrepareForUpdate).
+            same = current is not None and current.get("spec") == obj.get("spec")
+            meta["generation"] = old_meta.get("generation", 0) + (0 if same else 1)
+        meta["managedFields"] = fields.managed_fields(API[res][0], stamp())
+        obj["status"] = copy.deepcopy((current or {}).get("status")) or _fresh_status(res)
+        if res == "secrets":
+            del obj["status"]  # a Secret has none
+        if dry:
+            return obj
+        if current is None and res == "deployments":
+            self.progress[f"{ns}/{name}"] = ("", self.now(), 0)
+        self.objects[key] = obj
+        self.fields[key] = fields
+        return obj
+
+    def scale(self, ns: str, name: str, replicas: int, manager: str) -> None:
+        """A write through the deployments/scale subresource (the HPA controller's way)."""
+        key = ("deployments", ns, name)
+        dep = self.objects[key]
+        fields = self.fields[key]
+        fields.update(manager, {("spec", "replicas")}, subresource="scale")
+        obj = copy.deepcopy(dep)
+        obj["spec"]["replicas"] = replicas
+        self.store("deployments", ns, name, obj, fields, False)
+
+    # --- the controllers, run on every request --------------------------------------------
+    def reconcile(self) -> None:
+        for (res, ns, name), obj in list(self.objects.items()):
+            if res == "horizontalpodautoscalers":
+                auto = self.autoscalers.setdefault((ns, name), hpa.Autoscaler(self.now()))
+                auto.sync(self, obj)
+        for (res, ns, name), dep in list(self.objects.items()):
+            if res == "deployments":
+                self._deployment(ns, name, dep)
+        for ns, left in list(self.terminating.items()):
+            if left <= 0:
+                del self.terminating[ns]
+                for key in [k for k in self.objects if k[1] == ns or k == ("namespaces", "", ns)]:
+                    self.objects.pop(key)
+                    self.fields.pop(key, None)
+                self.pods = {k: v for k, v in self.pods.items() if not k.startswith(f"{ns}/")}
+                self.autoscalers = {k: v for k, v in self.autoscalers.items() if k[0] != ns}
+                self.events = [e for e in self.events if e["metadata"]["namespace"] != ns]
+            else:
+                self.terminating[ns] = left - 1
+
+    def _deployment(self, ns: str, name: str, dep: dict[str, Any]) -> None:
+        """pkg/controller/deployment: a ReplicaSet per pod template (named by its hash),
+        old pods kept until the new ones are ready, then terminated (graceful, not at
+        once); status and conditions as sync.go and progress.go set them."""
+        spec = dep["spec"]
+        template = spec["template"]
+        h = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+        rs = f"{name}-{h}"
+        key = f"{ns}/{name}"
+        real, model = time.monotonic(), self.now()
+        pods = self.pods.setdefault(key, [])
+        pods[:] = [p for p in pods if not p["deleting"] or model < p["deleting"]]
+        live = [p for p in pods if not p["deleting"]]
+        new = [p for p in live if p["rs"] == rs]
+        want = spec["replicas"]
+        for _ in range(want - len(new)):
+            pod = {"name": f"{rs}-{uuid.uuid4().hex[:5]}", "rs": rs, "born": real}
+            pod.update(template=template, deleting=None, node=self._schedule(ns, template))
+            pods.append(pod)
+            new.append(pod)
+            self._pod_events(ns, pod)
+        for extra in new[want:]:
+            extra["deleting"] = model + TERMINATION_GRACE
+        new = new[:want]
+        ready = [p for p in new if self.pod_ready(p)]
+        if len(ready) == want:  # the new ReplicaSet is available: old pods go
+            for p in live:
+                if p["rs"] != rs and not p["deleting"]:
+                    p["deleting"] = model + TERMINATION_GRACE
+        current = [p for p in pods if not p["deleting"]]
+        available = len([p for p in current if self.pod_ready(p)])
+        seen_rs, started, seen_ready = self.progress.get(key, ("", model, 0))
+        if (seen_rs and seen_rs != rs) or len(ready) > seen_ready:
+            started = model  # progress made: the deadline counts from here (progress.go)
+        self.progress[key] = (rs, started, len(ready))
+        if len(ready) == want and len(current) == want:
+            prog = (
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs}" has successfully progressed.',
+            )
+        elif model - started >= spec["progressDeadlineSeconds"]:
+            prog = (
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{rs}" has timed out progressing.',
+            )
+        elif seen_rs != rs:
+            prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs}"')
+        else:
+            prog = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs}" is progressing.')
+        # Available: at least replicas - maxUnavailable (25%, rounded down) pods available.
+        if available >= want - math.floor(want * 0.25):
+            avail = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        else:
+            avail = (
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            )
+        old = {c["type"]: c for c in (dep.get("status") or {}).get("conditions", [])}
+        conditions = []
+        for kind, (st, reason, message) in (("Available", avail), ("Progressing", prog)):
+            was = old.get(kind, {})
+            conditions.append(
+                {
+                    "type": kind,
+                    "status": st,
+                    "lastUpdateTime": was["lastUpdateTime"]
+                    if was.get("reason") == reason
+                    else stamp(),
+                    "lastTransitionTime": was["lastTransitionTime"]
+                    if was.get("status") == st
+                    else stamp(),
+                    "reason": reason,
+                    "message": message,
+                }
+            )
+        dep["status"] = _omitempty(
+            {
+                "observedGeneration": dep["metadata"]["generation"],
+                "replicas": len(current),
+                "updatedReplicas": len(new),
+                "readyReplicas": available,
+                "availableReplicas": available,
+                "unavailableReplicas": max(want - available, 0),
+                "conditions": conditions,
+            }
+        )
+
+    # --- scheduler, kubelet ---------------------------------------------------------------
+    def _schedule(self, ns: str, template: dict[str, Any]) -> str | None:
+        """pkg/scheduler NodeResourcesFit: the first worker with room for the pod's CPU
+        request, or None (Pending, a FailedScheduling event)."""
+        want = _cpu_request(template)
+        used = {n: 0.0 for n in NODES}
+        for pods in self.pods.values():
+            for p in pods:
+                if p["node"]:
+                    used[p["node"]] += _cpu_request(p["template"])
+        for node in sorted(NODES, key=lambda n: used[n]):
+            if NODES[node] - used[node] >= want:
+                return node
+        return None
+
+    def pod_ready(self, pod: dict[str, Any]) -> bool:
+        return (
+            pod["node"] is not None
+            and not _unpullable(pod)
+            and time.monotonic() - pod["born"] >= self.ready_after
+        )
+
+    def _pod_events(self, ns: str, pod: dict[str, Any]) -> None:
+        """Events in v1.30's shapes, as read through core/v1: the scheduler writes
+        events.k8s.io/v1 events (eventTime set, firstTimestamp/lastTimestamp null:
+        staging/src/k8s.io/client-go/tools/events), the kubelet still writes core/v1 ones
+        (firstTimestamp/lastTimestamp and count, eventTime null: tools/record)."""
+        name = pod["name"]
+        image = pod["template"]["spec"]["containers"][0]["image"]
+        if pod["node"] is None:
+            room = ", ".join(f"{n}" for n in NODES if NODES[n])
+            message = (
+                f"0/{len(NODES)} nodes are available: 1 node(s) had untolerated taint "
+                "{node-role.kubernetes.io/control-plane: }, "
+                f"{len(NODES) - 1} Insufficient cpu ({room}). preemption: 0/{len(NODES)} nodes "
+                "are available: 1 Preemption is not helpful for scheduling, "
+                f"{len(NODES) - 1} No preemption victims found for incoming pod."
+            )
+            self._event(ns, name, "Warning", "FailedScheduling", message, scheduler=True)
+            return
+        self._event(
+            ns,
+            name,
+            "Normal",
+            "Scheduled",
+            f"Successfully assigned {ns}/{name} to {pod['node']}",
+            scheduler=True,
+        )
+        self._event(ns, name, "Normal", "Pulling", f'Pulling image "{image}"', node=pod["node"])
+        if _unpullable(pod):
+            self._event(
+                ns,
+                name,
+                "Warning",
+                "Failed",
+                f'Failed to pull image "{image}": manifest unknown',
+                node=pod["node"],
+            )
+
+    def _event(self, ns, pod, type_, reason, message, scheduler=False, node=None) -> None:
+        now = time.time() + len(self.events) * 1e-3  # distinct, ordered times
+        event: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{pod}.{uuid.uuid4().hex[:16]}",
+                "namespace": ns,
+                "creationTimestamp": stamp(now),
+                "resourceVersion": str(time.time_ns() // 1000),
+            },
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": ns},
+            "type": type_,
+            "reason": reason,
+            "message": message,
+        }
+        if scheduler:
+            event.update(
+                eventTime=micro(now),
+                firstTimestamp=None,
+                lastTimestamp=None,
+                action="Scheduling" if type_ == "Warning" else "Binding",
+                reportingComponent="default-scheduler",
+                reportingInstance="default-scheduler-node1",
+                source={},
+            )
+        else:
+            event.update(
+                eventTime=None,
+                firstTimestamp=stamp(now),
+                lastTimestamp=stamp(now),
+                count=1,
+                reportingComponent="kubelet",
+                reportingInstance=node,
+                source={"component": "kubelet", "host": node},
+            )
+        self.events.append(event)
+
+    def pod_objects(self, ns: str, selector: dict[str, str]) -> list[dict[str, Any]]:
+        """core/v1 Pods as the kubelet reports them."""
+        out = []
+        for key, pods in self.pods.items():
+            if key.split("/")[0] != ns:
+                continue
+            for pod in pods:
+                out.extend(self._pod(ns, pod, selector))
+        return out
+
+    def _pod(self, ns: str, pod: dict[str, Any], selector: dict[str, str]) -> list[dict]:
+        template = copy.deepcopy(pod["template"])
+        labels = {**template["metadata"]["labels"], "pod-template-hash": pod["rs"][-10:]}
+        if any(labels.get(k) != v for k, v in selector.items()):
+            return []
+        spec = template["spec"]
+        if self.sidecar:
+            spec["containers"].append(
+                admission_container("log-shipper", "node1:5000/log-shipper:1.0")
+            )
+        age = time.monotonic() - pod["born"]
+        ready = self.pod_ready(pod)
+        running = pod["node"] is not None and not _unpullable(pod) and age >= self.ready_after / 3
+        waiting = "ErrImagePull" if _unpullable(pod) else "ContainerCreating"
+        started = stamp(time.time() - age)
+        statuses = [
+            {
+                "name": c["name"],
+                "image": c["image"],
+                "imageID": f"{c['image'].split(':')[0]}@sha256:{'0' * 64}" if running else "",
+                "ready": ready,
+                "started": running,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": started}}
+                if running
+                else {"waiting": {"reason": waiting}},
+            }
+            for c in spec["containers"]
+        ]
+        meta: dict[str, Any] = {
+            "name": pod["name"],
+            "namespace": ns,
+            "labels": labels,
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, pod["name"])),
+            "creationTimestamp": started,
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": pod["rs"],
+                    "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, pod["rs"])),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        }
+        if pod["deleting"]:
+            meta["deletionTimestamp"] = stamp()
+            meta["deletionGracePeriodSeconds"] = int(TERMINATION_GRACE)
+        if pod["node"]:
+            spec["nodeName"] = pod["node"]
+            scheduled = {"type": "PodScheduled", "status": "True", "lastTransitionTime": started}
+            conditions = [scheduled] + [
+                {"type": t, "status": str(ready), "lastTransitionTime": started}
+                for t in ("Initialized", "ContainersReady", "Ready")
+            ]
+            status = {
+                "phase": "Running" if running else "Pending",
+                "hostIP": "10.254.1.12" if pod["node"] == "node2" else "10.254.1.13",
+                "podIP": f"10.254.{64 + len(pod['name']) % 8}.{int(pod['born'] * 1000) % 250 + 2}",
+                "startTime": started,
+                "qosClass": "Burstable",
+                "conditions": conditions,
+                "containerStatuses": statuses,
+            }
+        else:
+            status = {
+                "phase": "Pending",
+                "qosClass": "Burstable",
+                "conditions": [
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": "0/3 nodes are available: 2 Insufficient cpu.",
+                        "lastTransitionTime": started,
+                    }
+                ],
+            }
+        return [
+            {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+        ]
+
+    # --- metrics-server --------------------------------------------------------------------
+    def cpu_per_pod_m(self, ns: str, deployment: str) -> float:
+        """Modelled CPU of each ready pod: idle plus an equal share of the traffic's demand,
+        capped at the CPU limit (CFS throttling)."""
+        dep = self.objects.get(("deployments", ns, deployment))
+        pods = [p for p in self.pods.get(f"{ns}/{deployment}", []) if self.pod_ready(p)]
+        if dep is None or not pods:
+            return 0.0
+        limit = (
+            dep["spec"]["template"]["spec"]["containers"][0]["resources"]
+            .get("limits", {})
+            .get("cpu")
+        )
+        cap = float(parse_quantity(limit)) * 1000 if limit else math.inf
+        return min(self.idle_m + self.load_m / len(pods), cap)
+
+    def pod_metrics(self, ns: str) -> list[dict[str, Any]]:
+        """metrics.k8s.io/v1beta1 PodMetrics as metrics-server reports them: CPU in
+        nanocores, memory in Ki, one entry per container (metrics-server pkg/api/pod.go)."""
+        items = []
+        for key, pods in self.pods.items():
+            dns, name = key.split("/")
+            if dns != ns:
+                continue
+            cpu_m = self.cpu_per_pod_m(ns, name)
+            for pod in pods:
+                if not self.pod_ready(pod):
+                    continue
+                container = pod["template"]["spec"]["containers"][0]["name"]
+                containers = [
+                    {
+                        "name": container,
+                        "usage": {"cpu": f"{int(cpu_m * 1e6) + 874532}n", "memory": "216064Ki"},
+                    }
+                ]
+                if self.sidecar:
+                    containers.append(
+                        {"name": "log-shipper", "usage": {"cpu": "2467118n", "memory": "8192Ki"}}
+                    )
+                items.append(
+                    {
+                        "metadata": {
+                            "name": pod["name"],
+                            "namespace": ns,
+                            "creationTimestamp": stamp(),
+                            "labels": pod["template"]["metadata"]["labels"],
+                        },
+                        "timestamp": stamp(),
+                        "window": "15.006s",
+                        "containers": containers,
+                    }
+                )
+        return items
+
+
+def admission_container(name: str, image: str) -> dict[str, Any]:
+    spec = {"containers": [{"name": name, "image": image}]}
+    admission.pod_spec(spec)
+    return spec["containers"][0]
+
+
+def _cpu_request(template: dict[str, Any]) -> float:
+    total = 0.0
+    for c in template["spec"]["containers"]:
+        cpu = c.get("resources", {}).get("requests", {}).get("cpu")
+        total += float(parse_quantity(cpu)) * 1000 if cpu else 0
+    return total
+
+
+def _unpullable(pod: dict[str, Any]) -> bool:
+    return "unpullable" in pod["template"]["spec"]["containers"][0]["image"]
+
+
+def _body(obj: dict[str, Any]) -> str:
+    rest = {k: v for k, v in obj.items() if k != "status"}
+    meta = {
+        k: v
+        for k, v in obj["metadata"].items()
+        if k not in ("resourceVersion", "managedFields", "generation")
+    }
+    return json.dumps({**rest, "metadata": meta}, sort_keys=True)
+
+
+def _omitempty(d: dict[str, Any]) -> dict[str, Any]:
+    """Go's `json:",omitempty"`: zero values left out."""
+    return {k: v for k, v in d.items() if v not in (0, None, "", [], {})}
+
+
+def _fresh_status(res: str) -> dict[str, Any]:
+    if res == "namespaces":
+        return {"phase": "Active"}
+    if res == "services":
+        return {"loadBalancer": {}}
+    if res == "horizontalpodautoscalers":
+        # HorizontalPodAutoscalerStatus: currentReplicas is omitempty, desiredReplicas not.
+        return {"desiredReplicas": 0}
+    return {}

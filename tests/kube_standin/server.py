@@ -1,0 +1,422 @@
+"""The stand-in's HTTP side: the REST paths gourmetops and kubectl use, `Status` errors, watch
+streams, Table output, and every answer checked against the v1.30 OpenAPI schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ruamel.yaml import YAML
+
+from tests.kube_standin import discovery, schema, tables
+from tests.kube_standin.cluster import API, Cluster
+from tests.kube_standin.ssa import Conflict, Fields, leaves
+
+_PATH = re.compile(
+    r"^/(?:api/v1|apis/(?P<group>[a-z0-9.]+)/(?P<ver>v[0-9a-z]+))"
+    r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<res>[a-z]+)(?:/(?P<name>[^/]+))?"
+    r"(?:/(?P<sub>status|scale))?$"
+)
+LISTS = {
+    "pods": ("v1", "PodList"),
+    "events": ("v1", "EventList"),
+    "nodes": ("v1", "NodeList"),
+    "replicasets": ("apps/v1", "ReplicaSetList"),
+}
+
+
+def status(code: int, reason: str, message: str, **extra: Any) -> dict[str, Any]:
+    """A meta/v1 Status, as every API error is (apimachinery pkg/api/errors)."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+        **extra,
+    }
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge patch, with lists of named maps merged by name as a strategic merge
+    patch does for containers and ports (its `$` directives dropped)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if k.startswith("$"):
+            continue
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, list) and v and all(isinstance(i, dict) and "name" in i for i in v):
+            by_name = {i.get("name"): i for i in out.get(k, []) if isinstance(i, dict)}
+            out[k] = [merge_patch(by_name.get(i["name"], {}), i) for i in v]
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+class Handler(BaseHTTPRequestHandler):
+    cluster: Cluster
+    token: str | None = None
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _send(self, code: int, body: dict[str, Any]) -> None:
+        if self.cluster.validate:
+            schema.check(self.cluster, body)
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _authorised(self) -> bool:
+        if self.token and self.headers.get("Authorization") != f"Bearer {self.token}":
+            self._send(401, status(401, "Unauthorized", "Unauthorized"))
+            return False
+        return True
+
+    def _body(self) -> dict[str, Any]:
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return YAML(typ="safe", pure=True).load(raw.decode())
+
+    def _route(self):
+        url = urlsplit(self.path)
+        return url.path, _PATH.match(url.path), {k: v[0] for k, v in parse_qs(url.query).items()}
+
+    # --- GET --------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, query = self._route()
+        with c.lock:
+            c.requests.append(("GET", path))
+            c.reconcile()
+            found = discovery.answer(c, path)
+            if found is not None:
+                return self._send(*found)
+            if match and match["group"] == "metrics.k8s.io":
+                return self._metrics(match)
+            if not match or (match["res"] not in API and match["res"] not in LISTS):
+                return self._send(
+                    404, status(404, "NotFound", "the server could not find the requested resource")
+                )
+            res, ns, name = match["res"], match["ns"] or "", match["name"]
+            if query.get("watch") in ("true", "1"):
+                return self._watch(res, ns, query)
+            if name:
+                obj = self._get(res, ns, name)
+                if obj is None:
+                    return self._not_found(res, name)
+                return self._send(200, obj)
+            items = self._list(res, ns, query)
+            kind = LISTS.get(res) or (API[res][0], API[res][1] + "List")
+            if "as=Table" in self.headers.get("Accept", ""):
+                return self._send(200, tables.table(res, items, query))
+            rv = str(time.time_ns() // 1000)
+            body = {"kind": kind[1], "apiVersion": kind[0], "metadata": {"resourceVersion": rv}}
+            return self._send(200, {**body, "items": items})
+
+    def _get(self, res: str, ns: str, name: str) -> dict[str, Any] | None:
+        c = self.cluster
+        if res in LISTS:
+            return next((o for o in self._list(res, ns, {}) if o["metadata"]["name"] == name), None)
+        key = ("namespaces", "", name) if res == "namespaces" else (res, ns, name)
+        obj = c.objects.get(key)
+        if obj is not None and res == "namespaces" and name in c.terminating:
+            obj = {**obj, "status": {"phase": "Terminating"}}
+            obj["metadata"] = {
+                **obj["metadata"],
+                "deletionTimestamp": obj["metadata"]["creationTimestamp"],
+            }
+        return obj
+
+    def _list(self, res: str, ns: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        c = self.cluster
+        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
+        field = query.get("fieldSelector", "")
+        if res == "pods":
+            items = c.pod_objects(ns, selector)
+        elif res == "events":
+            involved = field.removeprefix("involvedObject.name=") if field else None
+            return [
+                e
+                for e in c.events
+                if e["metadata"]["namespace"] == ns
+                and (involved is None or e["involvedObject"]["name"] == involved)
+            ]
+        elif res == "nodes":
+            items = discovery.nodes()
+        elif res == "replicasets":
+            items = discovery.replicasets(c, ns)
+        else:
+            items = [
+                self._get(res, ns, k[2])
+                for k in c.objects
+                if k[0] == res and (k[1] == ns or not ns or res == "namespaces")
+            ]
+        items.sort(key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"]))
+        if field.startswith("metadata.name="):
+            items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
+        return items
+
+    def _metrics(self, match) -> None:
+        c = self.cluster
+        if c.metrics == "absent":  # no APIService registered: the aggregator has no route
+            return self._send(
+                404, status(404, "NotFound", "the server could not find the requested resource")
+            )
+        if c.metrics == "starting":  # APIService registered, metrics-server not ready
+            return self._send(
+                503,
+                status(
+                    503,
+                    "ServiceUnavailable",
+                    "the server is currently unable to handle the request "
+                    "(get pods.metrics.k8s.io)",
+                ),
+            )
+        items = c.pod_metrics(match["ns"] or "")
+        if match["name"]:
+            items = [i for i in items if i["metadata"]["name"] == match["name"]]
+        body = {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
+        return self._send(200, {**body, "items": items})
+
+    def _watch(self, res: str, ns: str, query: dict[str, str]) -> None:
+        """A watch stream (apimachinery pkg/watch): one JSON event per change, ended after
+        timeoutSeconds (or 5 s here), as the API server ends watches; clients re-list."""
+        c = self.cluster
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        seen: dict[str, str] = {}
+        first = True
+        end = time.monotonic() + min(float(query.get("timeoutSeconds", 5)), 5)
+        while time.monotonic() < end:
+            if not first:
+                c.lock.release()
+                time.sleep(0.05)
+                c.lock.acquire()
+                c.reconcile()
+            now = {o["metadata"]["name"]: o for o in self._list(res, ns, query)}
+            events = [
+                ("ADDED" if n not in seen else "MODIFIED", o)
+                for n, o in now.items()
+                if seen.get(n) != json.dumps(o, sort_keys=True)
+            ]
+            events += [("DELETED", json.loads(seen[n])) for n in seen if n not in now]
+            try:
+                for kind, obj in events:
+                    if c.validate:
+                        schema.check(c, obj)
+                    self.wfile.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client has what it wanted
+                break
+            seen = {n: json.dumps(o, sort_keys=True) for n, o in now.items()}
+            first = False
+        self.close_connection = True
+
+    def _not_found(self, res: str, name: str) -> None:
+        self._send(
+            404,
+            status(
+                404, "NotFound", f'{res} "{name}" not found', details={"name": name, "kind": res}
+            ),
+        )
+
+    # --- writes -----------------------------------------------------------------------
+    def _target(self, match, body_ns: str | None = None):
+        res, ns, name = match["res"], match["ns"] or body_ns or "", match["name"]
+        c = self.cluster
+        if res == "namespaces":
+            ns = ""
+        elif ns and ("namespaces", "", ns) not in c.objects:
+            self._send(404, status(404, "NotFound", f'namespaces "{ns}" not found'))
+            return None
+        elif ns in c.terminating:
+            message = (
+                f'{res} "{name}" is forbidden: unable to create new content in namespace {ns} '
+                "because it is being terminated"
+            )
+            self._send(403, status(403, "Forbidden", message))
+            return None
+        return res, ns, name
+
+    def do_POST(self) -> None:
+        """Create (kubectl's client-side apply of a new object): an Update by its manager."""
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, query = self._route()
+        body = self._body()
+        with c.lock:
+            c.requests.append(("POST", path))
+            if not match or match["res"] not in API:
+                return self._send(404, status(404, "NotFound", "no such resource"))
+            target = self._target(match)
+            if target is None:
+                return
+            res, ns, _ = target
+            name = body["metadata"]["name"]
+            if (res, ns, name) in c.objects:
+                return self._send(
+                    409, status(409, "AlreadyExists", f'{res} "{name}" already exists')
+                )
+            fields = Fields()
+            fields.update(query.get("fieldManager", "kubectl-create"), set(leaves(body)))
+            obj = c.store(res, ns, name, copy.deepcopy(body), fields, query.get("dryRun") == "All")
+            return self._send(201, obj)
+
+    def do_PATCH(self) -> None:
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, query = self._route()
+        body = self._body()
+        kind = self.headers.get("Content-Type", "").split(";")[0].strip()
+        with c.lock:
+            c.requests.append(("PATCH", self.path))
+            if not match or match["res"] not in API:
+                return self._send(404, status(404, "NotFound", "no such resource"))
+            target = self._target(match)
+            if target is None:
+                return
+            res, ns, name = target
+            manager = query.get("fieldManager", "")
+            dry = query.get("dryRun") == "All"
+            if kind == "application/apply-patch+yaml":
+                if not manager:
+                    return self._send(
+                        400,
+                        status(
+                            400,
+                            "BadRequest",
+                            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
+                            "value: is required for apply patch",
+                        ),
+                    )
+                if not dry:
+                    c.applies.append((manager, path, body))
+                try:
+                    obj = c.apply(res, ns, name, body, manager, dry, query.get("force") == "true")
+                except Conflict as exc:
+                    return self._send(
+                        409,
+                        status(
+                            409,
+                            "Conflict",
+                            str(exc),
+                            details={"name": name, "kind": res, "causes": exc.causes},
+                        ),
+                    )
+                return self._send(200, obj)
+            if kind == "application/json-patch+json":
+                return self._json_patch(res, ns, name, body, dry)
+            if kind not in (
+                "application/strategic-merge-patch+json",
+                "application/merge-patch+json",
+            ):
+                return self._send(
+                    415,
+                    status(
+                        415,
+                        "UnsupportedMediaType",
+                        "the body of the request was in an unknown format - accepted media "
+                        "types include: application/merge-patch+json, "
+                        "application/apply-patch+yaml, application/strategic-merge-patch+json",
+                    ),
+                )
+            current = c.objects.get(
+                ("namespaces", "", name) if res == "namespaces" else (res, ns, name)
+            )
+            if current is None:
+                return self._not_found(res, name)
+            obj = merge_patch(current, body)
+            fields = copy.deepcopy(c.fields[(res, ns, name)])
+            fields.update(manager or "kubectl-patch", set(leaves(body)))
+            return self._send(200, c.store(res, ns, name, obj, fields, dry))
+
+    def _json_patch(self, res: str, ns: str, name: str, ops: list, dry: bool) -> None:
+        """RFC 6902 JSON patch, as kubectl sends to migrate client-side-apply ownership to
+        server-side apply (k8s.io/client-go/util/csaupgrade): test, add, replace, remove."""
+        c = self.cluster
+        key = ("namespaces", "", name) if res == "namespaces" else (res, ns, name)
+        if key not in c.objects:
+            return self._not_found(res, name)
+        obj = copy.deepcopy(c.objects[key])
+        for op in ops:
+            *parents, last = [
+                p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]
+            ]
+            node = obj
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            if op["op"] == "test" and node.get(last) != op["value"]:
+                return self._send(422, status(422, "Invalid", f"the test at {op['path']} failed"))
+            if op["op"] in ("add", "replace"):
+                node[last] = op["value"]
+            elif op["op"] == "remove":
+                node.pop(last, None)
+        fields = Fields.from_managed(obj["metadata"].get("managedFields", []))
+        return self._send(200, c.store(res, ns, name, obj, fields, dry))
+
+    def do_DELETE(self) -> None:
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, _ = self._route()
+        with c.lock:
+            c.requests.append(("DELETE", path))
+            if not match:
+                return self._send(404, status(404, "NotFound", "no such resource"))
+            res, ns, name = match["res"], match["ns"] or "", match["name"]
+            key = ("namespaces", "", name) if res == "namespaces" else (res, ns, name)
+            if key not in c.objects or (res == "namespaces" and name in c.terminating):
+                return self._not_found(res, name)
+            deleted = c.objects[key]
+            if res == "namespaces":
+                # The namespace controller deletes the content, then the namespace
+                # (pkg/controller/namespace); here both after two more requests.
+                c.terminating[name] = 2
+                return self._send(200, self._get(res, "", name))
+            c.objects.pop(key)
+            c.fields.pop(key, None)
+            if res == "horizontalpodautoscalers":
+                c.autoscalers.pop((ns, name), None)
+            if res == "deployments":
+                c.pods.pop(f"{ns}/{name}", None)
+            # As the real API: services and the others answer with a Success Status
+            # (registry/core/service/storage returns the object; apps returns Status).
+            if res in ("services", "secrets"):
+                return self._send(200, deleted)
+            return self._send(
+                200,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": {
+                        "name": name,
+                        "group": API[res][0].rpartition("/")[0],
+                        "kind": res,
+                        "uid": deleted["metadata"]["uid"],
+                    },
+                },
+            )

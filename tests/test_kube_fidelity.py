@@ -1,0 +1,296 @@
+"""The API stand-in (tests/kube_standin) behaving like a v1.30 API server where gourmetops
+reads or writes, and the project code that depends on it: canonical quantities, metrics-server
+units, HPA status and its scale-up / stabilised scale-down, server-side apply conflicts,
+Deployment conditions, events. Every answer is checked against the v1.30 OpenAPI schema
+(the fixture's last assertion). Still a STAND-IN: see tests/kube_standin/__init__.py."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from gourmetops.app import kube as kube_module
+from gourmetops.app import stage as app_stage
+from gourmetops.app.kube import (
+    APPLY,
+    METRICS_NOT_READY,
+    Kube,
+    KubeError,
+    diff,
+    hpa_line,
+    pod_events,
+    pod_lines,
+    pod_metrics,
+)
+from gourmetops.app.manifests import AppParams, render
+from gourmetops.load.experiment import ScaleDownWatch
+from tests.kube_standin import serve
+from tests.kube_standin.admission import canonical
+from tests.kube_standin.cluster import micro, stamp
+
+NS, DEP, HPA = "kube-gourmetgram", "gourmetgram-kube-app", "gourmetgram-kube-hpa"
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    """serve(speed) -> (Kube, Cluster); every server stopped and schema-checked at the end."""
+    started = []
+    # Poll every 50 ms instead of 2 s: the same waits, sooner over.
+    monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.05))
+
+    def start(speed: float = 100.0, ready_after: float = 0.05):
+        server, cluster = serve(speed=speed)
+        cluster.ready_after = ready_after
+        started.append((server, cluster))
+        config = client.Configuration()
+        config.host = f"http://127.0.0.1:{server.server_address[1]}"
+        return Kube.from_api_client(client.ApiClient(config)), cluster
+
+    yield start
+    for server, cluster in started:
+        server.shutdown()
+        assert cluster.validated and cluster.invalid == []
+
+
+def objects(**changes):
+    return render(AppParams(external_ips=("10.254.0.2",), **changes))
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+def until(check, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return value
+
+
+def test_quantities_are_canonicalised_as_the_api_server_does():
+    assert [canonical(q) for q in ("0.5", "0.3", "1000m", "1.5", "0.1", "2")] == [
+        "500m",
+        "300m",
+        "1",
+        "1500m",
+        "100m",
+        "2",
+    ]
+    assert [canonical(q) for q in ("500Mi", "1.5Gi", "2048Ki", "512", "1e3", "0")] == [
+        "500Mi",
+        "1536Mi",
+        "2Mi",
+        "512",
+        "1e3",
+        "0",
+    ]
+    assert canonical("0.0000000001") == "1n"  # precision capped at nano, rounded up
+
+
+def test_dry_rollout_compares_quantities_by_value(standin):
+    kube, _ = standin()
+    app_stage.rollout(kube, objects(), 10, False, quiet)
+    live = kube.live(objects()["deployment"])
+    resources = live["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources == {
+        "limits": {"cpu": "500m", "memory": "500Mi"},
+        "requests": {"cpu": "300m", "memory": "300Mi"},
+    }
+    assert diff(objects()["deployment"], live) == f"Deployment/{DEP}: no change"
+    changed = diff(objects(limits={"cpu": "0.6", "memory": "500Mi"})["deployment"], live)
+    assert "-            cpu: 500m\n+            cpu: '0.6'" in changed
+    assert "300m" not in changed  # unchanged quantities stay out of the diff
+
+
+def test_metrics_are_summed_over_containers_in_kubectl_top_units(standin):
+    kube, cluster = standin()
+    cluster.sidecar = True
+    app_stage.rollout(kube, objects(replicas=2), 10, False, quiet)
+    raw = kube.custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", NS, "pods")
+    usage = [c["usage"] for c in raw["items"][0]["containers"]]
+    assert usage == [
+        {"cpu": "36874532n", "memory": "216064Ki"},
+        {"cpu": "2467118n", "memory": "8192Ki"},
+    ]
+    # 39341650n rounds up to 40m; 224256Ki is 219Mi.
+    assert list(pod_metrics(kube, NS).values()) == [{"cpu": "40m", "memory": "219Mi"}] * 2
+
+    cluster.metrics = "absent"  # no metrics-server: 404, and no metrics.k8s.io group
+    assert pod_metrics(kube, NS) is None
+    groups = client.ApisApi(kube.core.api_client).get_api_versions().groups
+    assert "metrics.k8s.io" not in [g.name for g in groups]
+    lines: list[str] = []
+    app_stage.status(kube, objects(), lines.append)
+    assert METRICS_NOT_READY in lines
+
+
+def test_a_fresh_hpa_has_no_current_replicas_and_status_copes(standin):
+    kube, cluster = standin(speed=0.001)  # its first sync never comes in this test
+    app_stage.rollout(kube, objects(), 10, False, quiet)
+    kube.apply(objects()["hpa"])
+    answer = kube.autoscaling.read_namespaced_horizontal_pod_autoscaler(
+        HPA, NS, _preload_content=False
+    )
+    raw = json.loads(answer.data)
+    assert raw["status"] == {"desiredReplicas": 0}  # currentReplicas: omitempty
+    assert raw["spec"]["behavior"]["scaleUp"]["policies"][0] == {
+        "type": "Pods",
+        "value": 4,
+        "periodSeconds": 15,
+    }
+    line = hpa_line(kube, HPA, NS)
+    assert line == (f"hpa/{HPA}: cpu <unknown>/50%, replicas 0 (min 2, max 6, desired 0)")
+
+
+def test_hpa_scales_up_under_load_and_down_only_after_the_window(standin):
+    kube, cluster = standin(speed=1000)  # 15 s sync = 15 ms, 300 s window = 0.3 s
+    app_stage.autoscale(kube, objects(), 10, False, quiet)
+    dep = objects()["deployment"]
+    until(lambda: kube.live(dep)["status"].get("readyReplicas") == 2)
+    watch = ScaleDownWatch(minimum=2, timeout=10)
+    started = time.monotonic()
+
+    def sample() -> bool:
+        live = kube.live(dep)
+        return watch.observe(
+            {"t": time.monotonic() - started, "replicas": live["status"].get("readyReplicas")}
+        )
+
+    cluster.load_m = 1200  # siege's demand: 600m a pod at 2 pods, above the 500m limit
+    until(lambda: sample() or watch.peak == 6)
+    hpa = kube.live(objects()["hpa"])["status"]
+    assert hpa["currentMetrics"][0]["resource"]["current"]["averageUtilization"] > 50
+    reasons = {c["type"]: c["reason"] for c in hpa["conditions"]}
+    assert reasons["ScalingActive"] == "ValidMetricFound"
+    assert reasons["ScalingLimited"] == "TooManyReplicas"
+
+    cluster.load_m = 0
+    load_stopped = cluster.now()
+    until(lambda: sample())
+    # Not before the window: 300 s from the last sync that saw the load (<= 15 s before).
+    assert cluster.now() - load_stopped >= 300 - 15
+    assert watch.outcome() == "scaled_down" and watch.peak == 6
+    last = kube.live(objects()["hpa"])["status"]
+    assert last["currentReplicas"] == 2 and "lastScaleTime" in last
+
+
+def test_stabilised_scale_down_is_reported_while_the_window_lasts(standin):
+    kube, cluster = standin(speed=100)  # the window lasts 3 s here
+    app_stage.autoscale(kube, objects(), 10, False, quiet)
+    cluster.load_m = 1200
+    until(lambda: kube.live(objects()["deployment"])["spec"]["replicas"] == 6)
+    cluster.load_m = 0
+    time.sleep(0.5)  # 50 modelled seconds: several syncs, all inside the window
+    hpa = kube.live(objects()["hpa"])["status"]
+    assert hpa["desiredReplicas"] == 6
+    assert {c["type"]: c["reason"] for c in hpa["conditions"]}["AbleToScale"] == (
+        "ScaleDownStabilized"
+    )
+
+
+def test_server_side_apply_conflicts_unless_forced_and_tracks_owners(standin):
+    kube, cluster = standin()
+    app_stage.rollout(kube, objects(), 10, False, quiet)
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": DEP, "namespace": NS},
+        "spec": {"replicas": 3},
+    }
+    with pytest.raises(ApiException) as refused:
+        kube.apps.patch_namespaced_deployment(
+            DEP, NS, body, field_manager="kubectl", _content_type=APPLY
+        )
+    assert refused.value.status == 409
+    assert json.loads(refused.value.body)["message"] == (
+        'Apply failed with 1 conflict: conflict with "gourmetops" using apps/v1: .spec.replicas'
+    )
+    generation = kube.live(objects()["deployment"])["metadata"]["generation"]
+    kube.apply(objects()["deployment"])  # identical: no new generation
+    assert kube.live(objects()["deployment"])["metadata"]["generation"] == generation
+
+    kube.apps.patch_namespaced_deployment(
+        DEP, NS, body, field_manager="kubectl", force=True, _content_type=APPLY
+    )
+    live = kube.live(objects()["deployment"])
+    assert live["metadata"]["generation"] == generation + 1
+    owners = {m["manager"]: m["fieldsV1"] for m in live["metadata"]["managedFields"]}
+    assert owners["kubectl"] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in owners["gourmetops"]["f:spec"]
+
+
+def test_deployment_conditions_and_old_pods_terminating(standin):
+    kube, cluster = standin(speed=10)  # 30 s grace: 3 s
+    app_stage.rollout(kube, objects(), 10, False, quiet)
+    live = kube.live(objects()["deployment"])["status"]
+    assert {c["type"]: (c["status"], c["reason"]) for c in live["conditions"]} == {
+        "Available": ("True", "MinimumReplicasAvailable"),
+        "Progressing": ("True", "NewReplicaSetAvailable"),
+    }
+    assert live["observedGeneration"] == 1
+    kube.apply(objects(image="node1:5000/gourmetgram-app:v2")["deployment"])
+    selector = "app=gourmetgram-kube-app"
+
+    def terminating():
+        items = kube.core.list_namespaced_pod(NS, label_selector=selector).items
+        return items if any(p.metadata.deletion_timestamp for p in items) else None
+
+    pods = until(terminating)  # the new pod is ready, the old one is on its way out
+    assert sorted(p.spec.containers[0].image.rsplit(":", 1)[1] for p in pods) == ["latest", "v2"]
+    assert any(" Terminating ready" in line for line in pod_lines(kube, NS, selector))
+
+
+def test_progress_deadline_and_failed_scheduling(standin):
+    kube, cluster = standin(speed=1000)  # progressDeadlineSeconds 600: 0.6 s
+    started = time.monotonic()
+    with pytest.raises(KubeError) as failed:  # the controller's verdict, not our timeout
+        app_stage.rollout(kube, objects(image="node1:5000/unpullable:latest"), 30, False, quiet)
+    assert time.monotonic() - started < 10
+    assert 'gourmetgram-kube-app stuck: ReplicaSet "gourmetgram-kube-app-' in str(
+        failed.value
+    ) and '" has timed out progressing (0/1 ready)' in str(failed.value)
+    conditions = kube.live(objects()["deployment"])["status"]["conditions"]
+    assert ("False", "ProgressDeadlineExceeded") in [(c["status"], c["reason"]) for c in conditions]
+    message = str(failed.value)
+    assert "Normal Scheduled: Successfully assigned" in message
+    assert 'Warning Failed: Failed to pull image "node1:5000/unpullable:latest"' in message
+
+    big = objects(limits={"cpu": "3", "memory": "500Mi"}, requests={"cpu": "3", "memory": "300Mi"})
+    with pytest.raises(KubeError) as unschedulable:
+        app_stage.rollout(kube, big, 0, False, quiet)
+    # The scheduler's events.k8s.io event: eventTime only, lastTimestamp null.
+    assert "Warning FailedScheduling: 0/3 nodes are available" in str(unschedulable.value)
+    event = kube.core.list_namespaced_event(NS).items[-1]
+    assert event.reason == "FailedScheduling"
+    assert event.event_time and event.last_timestamp is None
+
+
+def test_events_sort_by_series_event_time_or_last_timestamp(standin):
+    """A repeated scheduler event keeps its first eventTime and moves series.lastObservedTime
+    (events.k8s.io/v1 EventSeries); a kubelet event has lastTimestamp only."""
+    kube, cluster = standin()
+    big = objects(limits={"cpu": "3", "memory": "500Mi"}, requests={"cpu": "3", "memory": "300Mi"})
+    with pytest.raises(KubeError):
+        app_stage.rollout(kube, big, 0, False, quiet)
+    failed = next(e for e in cluster.events if e["reason"] == "FailedScheduling")
+    pod = failed["involvedObject"]["name"]
+    later = time.time() + 60
+    kubelet = {
+        **failed,
+        "metadata": {**failed["metadata"], "name": f"{pod}.kubelet"},
+        "eventTime": None,
+        "lastTimestamp": stamp(later),
+        "firstTimestamp": stamp(later),
+        "type": "Normal",
+        "reason": "Noted",
+        "message": "a kubelet event a minute later",
+    }
+    failed["series"] = {"count": 2, "lastObservedTime": micro(later + 60)}
+    cluster.events.append(kubelet)
+    lines = pod_events(kube, NS, "app=gourmetgram-kube-app")
+    assert [line.split(": ")[1].split()[-1] for line in lines] == ["Noted", "FailedScheduling"]
