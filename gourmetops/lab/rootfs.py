@@ -52,6 +52,7 @@ apt-get install -y -q --no-install-recommends {" ".join(EXTRA_PACKAGES)}
 # The Docker engine kubespray installs on a real node, as .debs the lab's cluster stage
 # installs offline (docker.io conflicts with node1's old docker-ce, so it cannot be
 # installed before `prepare` removed that).
+apt-get clean
 apt-get install -y -q --no-install-recommends --download-only {" ".join(ENGINE_PACKAGES)}
 mkdir -p {ENGINE_DEBS}
 mv /var/cache/apt/archives/*.deb {ENGINE_DEBS}/

@@ -11,11 +11,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-# Each ELF file in the stage, and every library ldd says it loads (the loader included).
+# Each ELF file in the stage, and every library ldd says it loads (the loader included;
+# with several files ldd heads each list with the file's name and a colon: not a library).
 _CLOSURE = r"""
 find "$stage" -type f \( -perm -u+x -o -name '*.so*' \) -print0 \
   | xargs -0 -r ldd 2>/dev/null \
-  | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' \
+  | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' \
   | sort -u | while read -r lib; do cp -L --parents "$lib" "$stage"; done
 """
 
@@ -28,6 +29,7 @@ def _import_script(tool: str, image: str, paths: Iterable[str], changes: Iterabl
     return "\n".join(
         [
             "set -e",
+            "cd /  # cp --parents resolves against the working directory too",
             f"{tool_q} image inspect {image_q} >/dev/null 2>&1 && exit 0",
             "stage=$(mktemp -d); trap 'rm -rf \"$stage\"' EXIT",
             f'for p in {" ".join(paths)}; do cp -a --parents "$p" "$stage"; done',
