@@ -64,6 +64,7 @@ def restart_or_restore_command(path: str) -> str:
     then fail: nothing is lost, and the node runs as it did before the change."""
     p, prev = shlex.quote(path), shlex.quote(backup_path(path))
     return f"""
+systemctl reset-failed docker.service 2>/dev/null  # earlier failures: not this file's
 if systemctl restart docker.service; then rm -f {prev}; exit 0; fi
 why=$(journalctl -u docker.service -n 40 -o cat --no-pager \
       | grep -iE 'unable to configure|failed to start daemon|invalid|conflict' | tail -n 1)
