@@ -152,6 +152,7 @@ def test_podman_still_builds_pushes_and_pulls(docker_path: Lab, tmp_path):
     plan = ImagePlan("podman", "gourmetgram-app", "node1:5000", "", "", ("--isolation=chroot",))
     data = host_data("lab")
     conn = connect(lab.target, "node1")
+    conn.config.run.in_stream = False  # nothing to read from: pytest holds stdin
     url = f"http://{data.private_address}:{data.registry_port}"
     done = publish(conn, source, plan, url, data.app_base_image_from_rootfs, echo=lambda _: None)
     assert done == "built"
