@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.docker import DockerContainer
 from pyinfra.operations import apt, docker, files, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -27,6 +28,7 @@ from gourmetops.registry.service import (
     CONTAINER_HTPASSWD,
     PACKAGE_CONFIG,
     PACKAGE_HTPASSWD,
+    container_differs,
     container_env,
     listen_address,
     package_config,
@@ -85,17 +87,23 @@ if "head" in host.groups:
                 _sudo=True,
             )
             volumes.append(f"/etc/gourmetops/registry.htpasswd:{CONTAINER_HTPASSWD}:ro")
+        # docker publishes "ip:port:5000", or "port:5000" on every interface
+        port = f"{addr.lstrip(':')}:5000"
+        env = container_env(bool(htpasswd))
+        live = host.get_fact(DockerContainer, object_id="registry", _sudo=True)
+        changed = container_differs(live, data.registry_image, port, env, volumes)
         docker.container(
-            name=f"registry:2 on {addr}",
+            name=f"registry:2 on {addr}"
+            + (f" (recreated: its {', '.join(changed)} changed)" if changed else ""),
             container="registry",
             image=data.registry_image,
-            # docker publishes "ip:port:5000", or "port:5000" on every interface
-            ports=[f"{addr.lstrip(':')}:5000"],
+            ports=[port],
             volumes=volumes,
-            env_vars=container_env(bool(htpasswd)),
+            env_vars=env,
             restart_policy="always",
             present=True,
             start=True,
+            force=bool(changed),
             _sudo=True,
         )
     else:  # "package" (the settings schema allows no other)

@@ -181,3 +181,34 @@ def parse_api(output: str) -> dict[str, tuple[int, object]]:
     except ValueError as exc:
         raise RegistryError(f"unexpected answer from the registry check: {output!r}") from exc
     return {path: (status, body) for path, (status, body) in raw.items()}
+
+
+def container_differs(
+    inspect: list[dict[str, Any]] | None,
+    image: str,
+    port: str,
+    env: list[str],
+    volumes: list[str],
+) -> list[str]:
+    """What differs between the live registry container (`docker inspect` output) and the one
+    asked for: pyinfra's docker.container never recreates a container whose settings
+    changed, so auth or the bind address would silently stay as they were.
+
+        container_differs(live, "registry:2", "10.254.1.11:5000:5000", [], ["registry-data:..."])
+        -> ["ports"]
+    """
+    if not inspect:
+        return []
+    live = inspect[0]
+    published = port.split(":")[:-1]  # "ip:port:5000" or "port:5000"
+    want_ports = {(published[0], published[1]) if len(published) == 2 else ("", published[0])}
+    bindings = (live.get("HostConfig", {}).get("PortBindings") or {}).get("5000/tcp") or []
+    live_ports = {(b.get("HostIp", ""), b.get("HostPort", "")) for b in bindings}
+    live_env = {e for e in live.get("Config", {}).get("Env") or [] if e.startswith("REGISTRY_")}
+    checks = {
+        "image": live.get("Config", {}).get("Image") == image,
+        "ports": live_ports == want_ports,
+        "environment": live_env == set(env),
+        "volumes": set(live.get("HostConfig", {}).get("Binds") or []) == set(volumes),
+    }
+    return [what for what, same in checks.items() if not same]
