@@ -14,7 +14,7 @@
 from io import StringIO
 from pathlib import Path
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.docker import DockerContainer
 from pyinfra.operations import apt, docker, files, server, systemd
@@ -75,7 +75,8 @@ if "head" in host.groups:
         why = "no Docker engine on it yet (the cluster stage installs it)"
         if not is_dry_run():
             raise DeployError(f"{host.name}: {why}: run `fab cluster` first")
-        host.noop(f"would run {data.registry_image} on {addr}: {why}")
+        # Said while planning: a dry run executes nothing, so a noop would not be shown.
+        logger.warning(f"[{host.name}] would run {data.registry_image} on {addr}: {why}")
     elif data.registry_runtime == "docker":
         volumes = ["registry-data:/var/lib/registry"]
         if htpasswd:
