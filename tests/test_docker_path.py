@@ -23,8 +23,8 @@ APP = Path(__file__).parent / "fixtures" / "app"
 # The image stage's library call with podman instead of the lab's docker.
 PUBLISH_WITH_PODMAN = """
 import sys
-from gourmetops import PROJECT_ROOT
-from gourmetops.registry.image import AppSource
+from gourmetops.context import connect
+from gourmetops.registry.image import AppSource, ImagePlan, publish
 from gourmetops.settings import host_data
 from gourmetops.targets import lab_target
 data = host_data("lab")
