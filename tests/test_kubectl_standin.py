@@ -18,87 +18,29 @@ Still a stand-in: nothing here shows a real cluster's behaviour.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import ipaddress
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gourmetops import PROJECT_ROOT
 from tests.kube_standin import serve
+from tests.kube_standin.certs import admin_kubeconfig, certificates
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 TOKEN = "standin-token-9f3a"
 NS = "kube-gourmetgram"
 
 
-def _certificates(tmp: Path) -> tuple[bytes, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1 (as kubeadm's for the API server)."""
-    now = datetime.datetime.now(datetime.UTC)
-
-    def cert(subject, issuer, key, sign_key, ca: bool, san=None):
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if san:
-            builder = builder.add_extension(san, critical=False)
-        return builder.sign(sign_key, hashes.SHA256())
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = cert("kubernetes", "kubernetes", ca_key, ca_key, True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    server = cert("kube-apiserver", "kubernetes", key, ca_key, False, san)
-    crt, pem = tmp / "apiserver.crt", tmp / "apiserver.key"
-    crt.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca.public_bytes(serialization.Encoding.PEM), crt, pem
-
-
 @pytest.fixture
 def cluster_config(tmp_path):
-    ca, crt, key = _certificates(tmp_path)
+    ca, crt, key = certificates(tmp_path)
     server, cluster = serve(speed=100, token=TOKEN, tls=(str(crt), str(key)))
     cluster.ready_after = 0.1
     config = tmp_path / "kubeconfig"
-    config.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: cluster.local
-  cluster:
-    certificate-authority-data: {base64.b64encode(ca).decode()}
-    server: https://127.0.0.1:{server.server_address[1]}
-contexts:
-- name: kubernetes-admin@cluster.local
-  context: {{cluster: cluster.local, user: kubernetes-admin}}
-current-context: kubernetes-admin@cluster.local
-users:
-- name: kubernetes-admin
-  user: {{token: {TOKEN}}}
-"""
-    )
+    config.write_text(admin_kubeconfig(ca, f"https://127.0.0.1:{server.server_address[1]}", TOKEN))
     yield config, cluster, tmp_path
     server.shutdown()
     assert cluster.validated and cluster.invalid == []

@@ -2,12 +2,17 @@
 
     python -m tests.kube_standin --host 127.0.0.1 --port 6443 --cert apiserver.crt \\
         --key apiserver.key --token TOKEN --speed 100
+
+It prints its URL once listening; on SIGTERM, one JSON line: the kinds of answer it validated
+against the v1.30 schema and the answers that were invalid (a test asserts none).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import json
+import signal
+import sys
 
 from tests.kube_standin import serve
 
@@ -22,11 +27,15 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     args = parser.parse_args()
     tls = (args.cert, args.key) if args.cert and args.key else None
-    server, _ = serve(args.speed, True, args.token, tls, args.host, args.port)
+    server, cluster = serve(args.speed, True, args.token, tls, args.host, args.port)
     host, port = server.server_address[:2]
     print(f"{'https' if tls else 'http'}://{host}:{port}", flush=True)
-    while True:
-        time.sleep(3600)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    finally:
+        summary = {"validated": sorted(set(cluster.validated)), "invalid": cluster.invalid}
+        print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":
