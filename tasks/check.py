@@ -1,0 +1,56 @@
+"""Read-only looks at every node at once: `fab check` (pre-install or post-install checks,
+one row per node and check, with the fix) and `fab logs` (a support bundle, secrets out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fabric import task
+
+from gourmetops import flags
+from gourmetops.check import bundle, table
+from gourmetops.check.rows import CheckFailed
+from gourmetops.check.run import check as run_check
+from gourmetops.context import RunContext
+from gourmetops.runlock import run_lock
+from tasks.common import TARGET_HELP, clean_errors
+
+
+@task(
+    help={
+        "target": TARGET_HELP["target"],
+        "when": "pre (default: before install) or post (after `fab up`)",
+        "skip-check": "report this check as skipped (repeatable)",
+    },
+    iterable=["skip_check"],
+)
+@clean_errors
+def check(c, target="lab", when=None, skip_check=None):
+    """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
+    when = flags.choice("when", when, ("pre", "post"), "pre")
+    ctx = RunContext(target)
+    if when == "pre":
+        # The reachability round binds, for a moment, the ports kubespray is about to use:
+        # never during a changing run of the same target (the lock refuses, naming it).
+        with run_lock(ctx.state_dir, target, "check"):
+            rows = run_check(ctx, when, skip_check or ())
+    else:
+        rows = run_check(ctx, when, skip_check or ())
+    print(table.render(rows, f"{when}-checks ({target}):"), flush=True)
+    failed = [r for r in rows if r.failed]
+    if failed:
+        raise CheckFailed(f"{len(failed)} check(s) failed on target {target}")
+
+
+@task(
+    help={
+        "target": TARGET_HELP["target"],
+        "out": "the tar.gz to write (default .state/<target>/support-<time>.tar.gz)",
+    }
+)
+@clean_errors
+def logs(c, target="lab", out=None):
+    """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
+    ctx = RunContext(target)
+    path = bundle.write(ctx, Path(out) if out else None)
+    print(path)
