@@ -3,6 +3,7 @@ one row per node and check, with the fix) and `fab logs` (a support bundle, secr
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fabric import task
@@ -29,6 +30,7 @@ def check(c, target="lab", when=None, skip_check=None):
     """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
     when = flags.choice("when", when, ("pre", "post"), "pre")
     ctx = RunContext(target)
+    started = time.monotonic()
     if when == "pre":
         # The reachability round binds, for a moment, the ports kubespray is about to use:
         # never during a changing run of the same target (the lock refuses, naming it).
@@ -36,7 +38,8 @@ def check(c, target="lab", when=None, skip_check=None):
             rows = run_check(ctx, when, skip_check or ())
     else:
         rows = run_check(ctx, when, skip_check or ())
-    print(table.render(rows, f"{when}-checks ({target}):"), flush=True)
+    took = time.monotonic() - started
+    print(table.render(rows, f"{when}-checks ({target}, {took:.1f} s):"), flush=True)
     failed = [r for r in rows if r.failed]
     if failed:
         raise CheckFailed(f"{len(failed)} check(s) failed on target {target}")

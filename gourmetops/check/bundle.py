@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gourmetops.check import parse, redact
 from gourmetops.check.probe import MARK
-from gourmetops.check.run import ssh_all
+from gourmetops.check.run import ssh_all, ssh_error
 from gourmetops.context import RunContext
 
 UNITS = ("docker", "cri-dockerd", "containerd", "kubelet", "docker-registry", "ssh", "sshd")
@@ -70,7 +70,7 @@ def collect(ctx: RunContext) -> tuple[dict[str, str], list[dict]]:
     for node in nodes:
         reply = replies[node]
         if not reply.reached or "@@gourmetops:end@@" not in reply.out:
-            why = (reply.err.strip().splitlines() or ["no output"])[-1]
+            why = ssh_error(reply.err) if not reply.reached else "output cut short"
             index.append(
                 {"file": None, "node": node, "source": "ssh", "note": f"not collected: {why}"}
             )

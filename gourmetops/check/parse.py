@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from gourmetops.check.probe import MARK
 
-_SECTION = re.compile("^" + re.escape(MARK).replace(r"\{\}", "([a-z_-]+)") + "$", re.MULTILINE)
+_SECTION = re.compile("^" + re.escape(MARK).replace(r"\{\}", "([a-z0-9_.-]+)") + "$", re.MULTILINE)
 
 
 def sections(output: str) -> dict[str, str]:

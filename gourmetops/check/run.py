@@ -57,11 +57,20 @@ def ssh_all(target: Target, commands: Mapping[str, tuple[str, str | None]]) -> d
         return {f.result().node: f.result() for f in futures}
 
 
+def ssh_error(stderr: str) -> str:
+    """The line of ssh's stderr that names the failure: through a jump host the last line is
+    only "Connection closed by UNKNOWN port 65535", the cause comes before it."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    named = [x for x in lines if x.startswith(("ssh: ", "channel ")) or "denied" in x
+             or "verification failed" in x or "no answer in" in x]  # fmt: skip
+    return (named or lines or ["ssh failed"])[0]
+
+
 def ssh_row(target: Target, reply: Reply) -> Row:
     node = target.cluster.node(reply.node)
     via = "directly" if node.jump else f"through {target.cluster.jump.name} (ProxyJump)"
     if not reply.reached:
-        why = (reply.err.strip().splitlines() or ["ssh failed"])[-1]
+        why = ssh_error(reply.err)
         return Row(
             reply.node,
             "ssh",
