@@ -9,12 +9,22 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
+from gourmetops import lab as labmod
 from gourmetops.check import bundle, table
-from gourmetops.check.rows import CheckFailed
+from gourmetops.check.rows import CheckFailed, check_names
 from gourmetops.check.run import check as run_check
 from gourmetops.context import RunContext
+from gourmetops.errors import GourmetopsError
 from gourmetops.runlock import run_lock
 from tasks.common import TARGET_HELP, clean_errors
+
+
+def _context(target: str) -> RunContext:
+    """The run's context; a stopped lab is said plainly instead of three failed ssh rows."""
+    ctx = RunContext(target)
+    if target == "lab" and labmod.status(ctx.target).state != "running":
+        raise GourmetopsError("the lab is not running: start it with `fab lab.up`")
+    return ctx
 
 
 @task(
@@ -29,7 +39,8 @@ from tasks.common import TARGET_HELP, clean_errors
 def check(c, target="lab", when=None, skip_check=None):
     """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
     when = flags.choice("when", when, ("pre", "post"), "pre")
-    ctx = RunContext(target)
+    check_names(when, skip_check or ())  # before any node is contacted
+    ctx = _context(target)
     started = time.monotonic()
     if when == "pre":
         # The reachability round binds, for a moment, the ports kubespray is about to use:
@@ -54,6 +65,6 @@ def check(c, target="lab", when=None, skip_check=None):
 @clean_errors
 def logs(c, target="lab", out=None):
     """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
-    ctx = RunContext(target)
+    ctx = _context(target)
     path = bundle.write(ctx, Path(out) if out else None)
     print(path)

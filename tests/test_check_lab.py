@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import re
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,25 @@ def row(out: str, node: str, check: str) -> str:
             nxt = lines[i + 1] if i + 1 < len(lines) and "fix: " in lines[i + 1] else ""
             return f"{line}\n{nxt}"
     raise AssertionError(f"no {node} {check} row in:\n{out[-4000:]}")
+
+
+def failed_row(lab: Lab, node: str, check: str) -> str:
+    """`fab check` exits 1 and `node`'s `check` row failed: that row and its fix."""
+    proc = lab.fab("check")
+    assert proc.returncode == 1, proc.stdout[-4000:]
+    line = row(proc.stdout, node, check)
+    assert "  FAIL  " in line.splitlines()[0], line
+    return line
+
+
+@contextmanager
+def on_console(lab: Lab, node: str, do: str, undo: str) -> Iterator[Lab]:
+    """A failure caused as root on `node`'s console, undone afterwards."""
+    lab.console(node, do)
+    try:
+        yield lab
+    finally:
+        lab.console(node, undo)
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +85,8 @@ def listener(healthy: Lab):
 
 
 def test_listener_on_a_needed_port(listener: Lab):
-    proc = listener.fab("check")
-    assert proc.returncode == 1, proc.stdout[-4000:]
-    line = row(proc.stdout, "node2", "ports-free")
-    assert "FAIL" in line and "taken: 10250 by python3 (pid" in line and "sudo ss -ltnp" in line
+    line = failed_row(listener, "node2", "ports-free")
+    assert "taken: 10250 by python3 (pid" in line and "sudo ss -ltnp" in line
     skipped = listener.fab("check", "--skip-check", "ports-free")
     assert skipped.returncode == 0, skipped.stdout[-4000:]
     assert "skip  skipped: --skip-check" in row(skipped.stdout, "node2", "ports-free")
@@ -86,45 +105,24 @@ def test_fab_up_refuses_before_any_change(listener: Lab):
     assert all(name.startswith("up-") for name in new), new  # no stage ran, no stage log
 
 
-@pytest.fixture
-def wrong_hostname(healthy: Lab):
-    healthy.console("node3", "hostname node3-wrong")
-    yield healthy
-    healthy.console("node3", "hostname node3")
-
-
-def test_wrong_hostname(wrong_hostname: Lab):
-    proc = wrong_hostname.fab("check")
-    assert proc.returncode == 1, proc.stdout[-4000:]
-    line = row(proc.stdout, "node3", "hostname")
+def test_wrong_hostname(healthy: Lab):
+    with on_console(healthy, "node3", "hostname node3-wrong", "hostname node3"):
+        line = failed_row(healthy, "node3", "hostname")
     assert "FAIL  hostname node3-wrong" in line and "set-hostname node3" in line
 
 
-@pytest.fixture
-def hosts_without_node1(healthy: Lab):
-    healthy.console("node2", "cp /etc/hosts /etc/hosts.check-bak && sed -i '/ node1$/d' /etc/hosts")
-    yield healthy
-    healthy.console("node2", "mv /etc/hosts.check-bak /etc/hosts")
-
-
-def test_etc_hosts_without_node1(hosts_without_node1: Lab):
-    proc = hosts_without_node1.fab("check")
-    assert proc.returncode == 1, proc.stdout[-4000:]
-    line = row(proc.stdout, "node2", "resolve")
+def test_etc_hosts_without_node1(healthy: Lab):
+    do = "cp /etc/hosts /etc/hosts.check-bak && sed -i '/ node1$/d' /etc/hosts"
+    with on_console(healthy, "node2", do, "mv /etc/hosts.check-bak /etc/hosts"):
+        line = failed_row(healthy, "node2", "resolve")
     # the lab's cluster stage runs no kubespray preinstall: nothing would write /etc/hosts
     assert "FAIL  unresolved: node1" in line and "preinstall" not in line.splitlines()[0]
     assert "add to /etc/hosts on node2: 10.254.1.11 node1" in line
 
 
-@pytest.fixture
-def node3_down(healthy: Lab):
-    healthy.console("node3", "systemctl stop ssh.service")
-    yield healthy
-    healthy.console("node3", "systemctl start ssh.service")
-
-
-def test_unreachable_node(node3_down: Lab):
-    proc = node3_down.fab("check")
+def test_unreachable_node(healthy: Lab):
+    with on_console(healthy, "node3", "systemctl stop ssh.service", "systemctl start ssh.service"):
+        proc = healthy.fab("check")
     out = proc.stdout
     assert proc.returncode == 1, out[-4000:]
     line = row(out, "node3", "ssh")
@@ -156,9 +154,7 @@ def old_docker(healthy: Lab):
 
 
 def test_old_docker_package_present(old_docker: Lab):
-    proc = old_docker.fab("check")
-    assert proc.returncode == 1, proc.stdout[-4000:]
-    line = row(proc.stdout, "node1", "leftovers")
+    line = failed_row(old_docker, "node1", "leftovers")
     assert "FAIL  present: docker-ce-cli, /etc/apt/sources.list.d/docker.list" in line
     assert "`fab prepare` removes them" in line
 
