@@ -96,3 +96,12 @@ def git_ref(name: str, value: Any) -> str | None:
     if value is not None and not GIT_REF.match(str(value)):
         raise InputError(f"{_flag(name)} {value!r}: must be a git branch, tag or commit name")
     return value
+
+
+def choice(name: str, value: Any, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices`; None (flag not given) is the default."""
+    if value is None:
+        return default
+    if str(value) not in choices:
+        raise InputError(f"{_flag(name)} {value!r}: must be one of {', '.join(choices)}")
+    return str(value)

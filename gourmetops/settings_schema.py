@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from gourmetops.check.rows import POST_CHECKS, PRE_CHECKS
 from gourmetops.validation import (
     HOSTNAME,
     KUBE_VERSION,
@@ -135,6 +136,19 @@ class Settings(BaseModel):
     hpa_min: StrictInt = Field(ge=1)
     hpa_max: StrictInt = Field(ge=1)
     hpa_cpu: StrictInt = Field(ge=1, le=100)
+
+    check_skip: dict[str, Annotated[str, StrOnly]]
+
+    @field_validator("check_skip")
+    @classmethod
+    def _known_checks(cls, value: dict[str, str]) -> dict[str, str]:
+        known = dict.fromkeys(PRE_CHECKS + POST_CHECKS)
+        for name, reason in value.items():
+            if name not in known:
+                raise ValueError(f"{name!r} is not a check (one of {', '.join(known)})")
+            if not reason.strip():
+                raise ValueError(f"check_skip[{name!r}] needs the reason the check is skipped")
+        return value
 
     @field_validator("docker_apt_source")
     @classmethod

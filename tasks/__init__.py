@@ -7,17 +7,17 @@
 
 Targets: `lab` (the local three-node lab, the default) and `chameleon` (real nodes;
 node1's floating IP from GOURMETOPS_FLOATING_IP or chameleon.local.yaml). One module per
-concern (up, hosts, app, load, lab); their tasks sit flat at the top, as users type them.
+concern (up, check, hosts, app, load, lab); their tasks sit flat at the top, as users type them.
 """
 
 from __future__ import annotations
 
 from invoke import Collection
 
-from tasks import app, hosts, lab, load, up
+from tasks import app, check, hosts, lab, load, up
 
 ns = Collection()
-for module in (up, hosts, app, load):
+for module in (up, check, hosts, app, load):
     for name, t in Collection.from_module(module).tasks.items():
         ns.add_task(t, name)
 ns.add_collection(Collection.from_module(lab, name="lab"))

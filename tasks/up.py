@@ -10,20 +10,27 @@ from fabric import task
 from gourmetops import flags
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
-from gourmetops.stages import run_all
+from gourmetops.check.gate import pre_checks
+from gourmetops.stages import STAGES, run_all
 from tasks.common import TARGET_HELP, changing, clean_errors
 
 
-@task(help=TARGET_HELP)
+@task(
+    help={**TARGET_HELP, "skip-check": "let this pre-check's failure pass, said so (repeatable)"},
+    iterable=["skip_check"],
+)
 @clean_errors
-def up(c, target="lab", dry=False):
-    """Every stage in order for the target; for the lab, bring the lab up first."""
+def up(c, target="lab", dry=False, skip_check=None):
+    """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
     if target == "lab" and dry and labmod.status().state != "running":
         print("lab is not running: a real run would start it; dry run stops here")
         return
     with changing(target, "up", dry) as ctx:
         if target == "lab" and not dry:
             labmod.up()
+        # Read-only, and before any stage: a failure no stage fixes stops here (dry too).
+        print("==> pre-checks", flush=True)
+        pre_checks(ctx, skip_check or (), [s.name for s in STAGES if s.applies(ctx)])
         run_all(ctx, dry)
 
 

@@ -8,9 +8,9 @@ import inspect
 import tasks
 from gourmetops import PROJECT_ROOT
 
-# README: "Without --dry: catalog and status (they only read), report and render (they write
-# local files only) and the lab.* tasks".
-WITHOUT_DRY = {"catalog", "status", "report", "render"}
+# README: "Without --dry: catalog and status (they only read), check and logs (they only read
+# the nodes), report and render (they write local files only) and the lab.* tasks".
+WITHOUT_DRY = {"catalog", "status", "check", "logs", "report", "render"}
 
 
 def test_every_task_but_the_read_only_ones_has_dry():

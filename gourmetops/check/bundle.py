@@ -1,0 +1,117 @@
+"""`fab logs`: a support bundle. One ssh per node (in parallel, through the jump host like
+every stage) prints the journals since boot of the units that matter, each cut to its last
+lines and bytes, and /etc/docker/daemon.json; the controller adds its own run logs (which
+hold kubespray's playbook logs). Every file is redacted before it is written; ~/.ssh,
+kubeconfigs and auth files are never read."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import tarfile
+import time
+from pathlib import Path
+
+from gourmetops.check import parse, redact
+from gourmetops.check.probe import MARK
+from gourmetops.check.run import ssh_all, ssh_error
+from gourmetops.context import RunContext
+
+UNITS = ("docker", "cri-dockerd", "containerd", "kubelet", "docker-registry", "ssh", "sshd")
+JOURNAL_LINES = 5000
+FILE_BYTES = 512 * 1024  # per file, from its end (the latest lines matter most)
+CONTROLLER_LOG_BYTES = 2 * 1024 * 1024
+PASSWORD_ENV = "GOURMETOPS_REGISTRY_PASSWORD"
+
+
+def node_script() -> str:
+    """Sections named like the files they become; `sudo -n` where root's view is needed."""
+    cap = f"tail -c {FILE_BYTES}"
+    lines = ["export PATH=\"$PATH:/usr/sbin:/sbin\" LC_ALL=C",
+             f"sec() {{ printf '\\n{MARK.format('%s')}\\n' \"$1\"; }}"]  # fmt: skip
+    for unit in UNITS:
+        lines.append(
+            f"if systemctl cat {shlex.quote(unit)}.service >/dev/null 2>&1; then "
+            f"sec journal-{unit}; sudo -n journalctl -b -u {shlex.quote(unit)}.service "
+            f"--no-pager -n {JOURNAL_LINES} 2>&1 | {cap}; fi"
+        )
+    lines += [
+        f"sec daemon.json; sudo -n cat /etc/docker/daemon.json 2>&1 | {cap}",
+        "if sudo -n docker inspect registry >/dev/null 2>&1; then sec container-registry; "
+        f"sudo -n docker logs --tail {JOURNAL_LINES} registry 2>&1 | {cap}; fi",
+        "sec systemctl-failed; systemctl --failed --no-pager 2>&1",
+        "sec end",
+        "exit 0",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _controller_logs(ctx: RunContext) -> dict[str, Path]:
+    logs = ctx.state_dir / "logs"
+    found = sorted(logs.glob("*.log")) if logs.is_dir() else []
+    return {f"controller/logs/{p.name}": p for p in found}
+
+
+def _tail(path: Path, limit: int) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - limit))
+        return f.read().decode("utf-8", "replace")
+
+
+def collect(ctx: RunContext) -> tuple[dict[str, str], list[dict]]:
+    """{bundle path: redacted text} and the index entries (source, bytes, what happened)."""
+    settings = ctx.settings
+    secrets = redact.literal_secrets(os.environ.get(PASSWORD_ENV), [settings.registry_user])
+    files, index = {}, []
+    nodes = [n.name for n in ctx.target.cluster.nodes]
+    replies = ssh_all(ctx.target, {n: ("sh -s", node_script()) for n in nodes})
+    for node in nodes:
+        reply = replies[node]
+        if not reply.reached or "@@gourmetops:end@@" not in reply.out:
+            why = ssh_error(reply.err) if not reply.reached else "output cut short"
+            index.append(
+                {"file": None, "node": node, "source": "ssh", "note": f"not collected: {why}"}
+            )
+            continue
+        for name, text in parse.sections(reply.out).items():
+            if name == "end":
+                continue
+            path = f"{node}/{name}.txt"
+            files[path] = redact.redact(text + "\n", secrets)
+            index.append({"file": path, "node": node, "source": name, "bytes": len(files[path])})
+    for path, local in _controller_logs(ctx).items():
+        files[path] = redact.redact(_tail(local, CONTROLLER_LOG_BYTES), secrets)
+        index.append({"file": path, "node": "controller", "source": str(local),
+                      "bytes": len(files[path])})  # fmt: skip
+    return files, index
+
+
+def _index_md(target: str, index: list[dict]) -> str:
+    rows = [f"# Support bundle: target {target}, {time.strftime('%Y-%m-%d %H:%M:%S %z')}", "",
+            f"Journals since boot, last {JOURNAL_LINES} lines and {FILE_BYTES} bytes each; "
+            "secrets redacted (registry password, tokens, private keys, auth values).", "",
+            "| file | node | source | bytes / note |", "|---|---|---|---|"]  # fmt: skip
+    for e in index:
+        rows.append(f"| {e['file'] or '-'} | {e['node']} | {e['source']} | "
+                    f"{e.get('bytes', e.get('note', ''))} |")  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+def write(ctx: RunContext, out: Path | None = None) -> Path:
+    files, index = collect(ctx)
+    files["index.md"] = _index_md(ctx.name, index)
+    files["index.json"] = json.dumps(index, indent=2) + "\n"
+    out = out or ctx.state_dir / f"support-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    top = out.name.removesuffix(".tar.gz").removesuffix(".tgz")
+    tmp = out.with_name(out.name + ".tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+            tar.addfile(info, io.BytesIO(data))
+    tmp.replace(out)
+    return out

@@ -1,0 +1,161 @@
+"""The ports kubespray and the registry need: free on each node (or already held by the
+component that needs them, on a rerun), and reachable from every peer over the private
+network. Reachability is one parallel ssh round: each node starts short-lived listeners on
+its free needed ports and connects to its peers' ports, retrying until a shared deadline."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gourmetops.check.parse import Listener
+from gourmetops.check.rows import Row
+
+# Kubernetes' well-known ports (kubeadm's defaults, which kubespray keeps) by role, and the
+# process that holds each once installed (comm names, cut at 15 characters by the kernel).
+ROLE_PORTS = {
+    "kube_control_plane": ((6443, "kube-apiserver"), (10257, "kube-controller"),
+                           (10259, "kube-scheduler")),
+    "etcd": ((2379, "etcd"), (2380, "etcd")),
+    "kube_node": ((10250, "kubelet"),),
+}  # fmt: skip
+REGISTRY_OWNERS = ("docker-proxy", "registry", "docker-registry")
+REACH_DEADLINE_S = 3.0  # how long listeners wait for peers, and connects retry
+
+
+@dataclass(frozen=True)
+class Port:
+    number: int
+    owners: tuple[str, ...]  # processes that may hold it (the component itself)
+
+
+def needed(roles: tuple[str, ...], registry_port: int | None) -> list[Port]:
+    """The ports a node with `roles` needs (the registry's on the registry host only)."""
+    ports = {n: Port(n, (owner,)) for r in roles for n, owner in ROLE_PORTS.get(r, ())}
+    if registry_port:
+        ports[registry_port] = Port(registry_port, REGISTRY_OWNERS)
+    return sorted(ports.values(), key=lambda p: p.number)
+
+
+def _holders(port: int, listening: list[Listener]) -> list[Listener]:
+    return [x for x in listening if x.port == port]
+
+
+def _ours(holder: Listener, port: Port) -> bool:
+    return any(holder.process.startswith(f"{o} ") for o in port.owners)
+
+
+def free_row(node: str, ports: list[Port], listening: list[Listener]) -> Row:
+    free, held, taken = [], [], []
+    for port in ports:
+        holders = _holders(port.number, listening)
+        if not holders:
+            free.append(str(port.number))
+        elif all(_ours(h, port) for h in holders):
+            held.append(f"{port.number} by {holders[0].process.split(' ')[0]}")
+        else:
+            who = ", ".join(f"{h.process or 'unknown process'} on {h.address}" for h in holders)
+            taken.append(f"{port.number} by {who}")
+    found = "; ".join(
+        [f"free: {' '.join(free)}"] * bool(free)
+        + [f"already held by their component: {', '.join(held)}"] * bool(held)
+        + [f"taken: {'; '.join(taken)}"] * bool(taken)
+    )
+    fix = f"stop what listens on {node} (`sudo ss -ltnp`): kubespray/the registry need the port"
+    return Row(node, "ports-free", found, not taken, "" if not taken else fix)
+
+
+def reach_plan(
+    ports: Mapping[str, list[Port]],
+    listening: Mapping[str, list[Listener]],
+    addresses: Mapping[str, str],
+) -> dict[str, dict]:
+    """Per reachable node: what it listens on (its free needed ports) and which peer ports
+    it connects to (free ones, or ones held by their component on a non-loopback address)."""
+    testable = {}
+    for node, needs in ports.items():
+        if node not in listening:
+            continue
+        testable[node] = {}
+        for port in needs:
+            holders = _holders(port.number, listening[node])
+            if not holders:
+                testable[node][port.number] = "listen"
+            elif all(_ours(h, port) and not h.address.startswith("127.") for h in holders):
+                testable[node][port.number] = "held"
+    plan = {}
+    for node in testable:
+        peers = [p for p in testable if p != node]
+        plan[node] = {
+            "listen": [
+                [addresses[node], n] for n, how in testable[node].items() if how == "listen"
+            ],
+            "expect": len(peers),
+            "connect": [[p, addresses[p], n] for p in peers for n in sorted(testable[p])],
+            "deadline": REACH_DEADLINE_S,
+        }
+    return plan
+
+
+# Runs on each node under python3: listeners up first, then connects with retries until the
+# deadline (a peer's listener may start a moment later); exits as soon as every peer has
+# connected to every listener and every connect is settled. Prints one JSON document.
+REACH_SCRIPT = r"""
+import json, selectors, socket, sys, threading, time
+plan = json.loads(sys.argv[1]); end = time.monotonic() + plan["deadline"]
+sel, seen, out = selectors.DefaultSelector(), {}, {"bind": {}, "connect": []}
+for addr, port in plan["listen"]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((addr, port)); s.listen(16); s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, port); seen[port] = 0
+    except OSError as exc:
+        out["bind"][str(port)] = str(exc)
+def connect(peer, addr, port):
+    err = "no attempt"
+    while time.monotonic() < end:
+        try:
+            socket.create_connection((addr, port), timeout=0.5).close(); err = ""; break
+        except OSError as exc:
+            err = str(exc) or type(exc).__name__; time.sleep(0.1)
+    out["connect"].append([peer, port, err])
+threads = [threading.Thread(target=connect, args=c) for c in plan["connect"]]
+for t in threads: t.start()
+while time.monotonic() < end and not (all(n >= plan["expect"] for n in seen.values())
+                                      and not any(t.is_alive() for t in threads)):
+    for key, _ in sel.select(timeout=0.05):
+        conn, _ = key.fileobj.accept(); conn.close(); seen[key.data] += 1
+for t in threads: t.join()
+print(json.dumps(out))
+"""
+
+
+def reach_command(plan: dict) -> str:
+    return shlex.join(["python3", "-c", REACH_SCRIPT, json.dumps(plan)])
+
+
+def reach_rows(plan: Mapping[str, dict], results: Mapping[str, dict | str]) -> list[Row]:
+    """One row per node whose ports were reached: from which peers each port answered.
+    `results[node]` is the node's JSON, or the reason its round did not run."""
+    failures: dict[str, list[str]] = {n: [] for n in plan}
+    tested: dict[str, set[int]] = {n: set() for n in plan}
+    for node, result in results.items():
+        if isinstance(result, str):
+            failures[node].append(f"not tested: {result}")
+            continue
+        for port, err in result.get("bind", {}).items():
+            failures[node].append(f"{port}: cannot listen ({err})")
+        for peer, port, err in result.get("connect", []):
+            tested[peer].add(port)
+            if err:
+                failures[peer].append(f"{port} from {node}: {err}")
+    rows = []
+    for node in plan:
+        ports = " ".join(str(p) for p in sorted(tested[node])) or "none"
+        bad = failures[node]
+        found = "; ".join(bad) if bad else f"{ports} answer from every peer"
+        fix = f"open these TCP ports on {node} to the private network (firewall, security group)"
+        rows.append(Row(node, "ports-reach", found, not bad, fix if bad else ""))
+    return rows

@@ -1,0 +1,70 @@
+"""Read-only looks at every node at once: `fab check` (pre-install or post-install checks,
+one row per node and check, with the fix) and `fab logs` (a support bundle, secrets out)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fabric import task
+
+from gourmetops import flags
+from gourmetops import lab as labmod
+from gourmetops.check import bundle, table
+from gourmetops.check.rows import CheckFailed, check_names
+from gourmetops.check.run import check as run_check
+from gourmetops.context import RunContext
+from gourmetops.errors import GourmetopsError
+from gourmetops.runlock import run_lock
+from tasks.common import TARGET_HELP, clean_errors
+
+
+def _context(target: str) -> RunContext:
+    """The run's context; a stopped lab is said plainly instead of three failed ssh rows."""
+    ctx = RunContext(target)
+    if target == "lab" and labmod.status(ctx.target).state != "running":
+        raise GourmetopsError("the lab is not running: start it with `fab lab.up`")
+    return ctx
+
+
+@task(
+    help={
+        "target": TARGET_HELP["target"],
+        "when": "pre (default: before install) or post (after `fab up`)",
+        "skip-check": "report this check as skipped (repeatable)",
+    },
+    iterable=["skip_check"],
+)
+@clean_errors
+def check(c, target="lab", when=None, skip_check=None):
+    """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
+    when = flags.choice("when", when, ("pre", "post"), "pre")
+    check_names(when, skip_check or ())  # before any node is contacted
+    ctx = _context(target)
+    started = time.monotonic()
+    if when == "pre":
+        # The reachability round binds, for a moment, the ports kubespray is about to use:
+        # never during a changing run of the same target (the lock refuses, naming it).
+        with run_lock(ctx.state_dir, target, "check"):
+            rows = run_check(ctx, when, skip_check or ())
+    else:
+        rows = run_check(ctx, when, skip_check or ())
+    took = time.monotonic() - started
+    print(table.render(rows, f"{when}-checks ({target}, {took:.1f} s):"), flush=True)
+    failed = [r for r in rows if r.failed]
+    if failed:
+        raise CheckFailed(f"{len(failed)} check(s) failed on target {target}")
+
+
+@task(
+    help={
+        "target": TARGET_HELP["target"],
+        "out": "the tar.gz to write (default .state/<target>/support-<time>.tar.gz)",
+    }
+)
+@clean_errors
+def logs(c, target="lab", out=None):
+    """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
+    ctx = _context(target)
+    path = bundle.write(ctx, Path(out) if out else None)
+    print(path)

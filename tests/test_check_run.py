@@ -1,0 +1,184 @@
+"""`fab check` end to end without a node: the runner with ssh replaced by the recorded
+probe outputs (tests/fixtures/check/) and by ssh's own failure text, the reachability
+script run for real on loopback addresses (127.0.0.x, no other network), the table, the
+gate `fab up` applies, and the flags."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gourmetops.check import gate, ports, run, table
+from gourmetops.check.parse import Listener
+from gourmetops.check.rows import Row
+from gourmetops.context import RunContext
+from gourmetops.errors import InputError
+from tests.cli import fab
+from tests.test_check_parse import limits  # noqa: F401  (the module-scoped fixture)
+
+HERE = Path(__file__).parent / "fixtures" / "check"
+# What ssh prints when the node behind the jump host refuses: the cause, then the jump's line.
+SSH_REFUSED = (
+    "ssh: connect to host 10.254.1.13 port 22: Connection refused\r\n"
+    "Connection closed by UNKNOWN port 65535\r\n"
+)
+
+
+def fake_ssh(replies: dict[str, tuple[int, str, str]]):
+    """ssh_all answering from `replies` (rc, stdout, stderr); the second (reachability)
+    round answers as if every connect had succeeded."""
+
+    def ssh_all(target, commands):
+        out = {}
+        for node, (command, _stdin) in commands.items():
+            if command.startswith("python3"):
+                plan = json.loads(shlex.split(command)[-1])
+                doc = {"bind": {}, "connect": [[p, n, ""] for p, _a, n in plan["connect"]]}
+                out[node] = run.Reply(node, 0, json.dumps(doc) + "\n", "", 0.0, 0.1)
+            else:
+                rc, text, err = replies[node]
+                out[node] = run.Reply(node, rc, text, err, 1718011512.1, 1718011512.7)
+        return out
+
+    return ssh_all
+
+
+@pytest.fixture
+def lab_ctx() -> RunContext:
+    return RunContext("lab")
+
+
+def test_unreachable_node_is_an_ssh_row_naming_sshs_error(monkeypatch, lab_ctx, limits):  # noqa: F811
+    debian = (HERE / "debian-12-node.txt").read_text()
+    fixed = {n: debian.replace("node3\n\n@@gourmetops:resolve", f"{n}\n\n@@gourmetops:resolve")
+             .replace("192.168.1.", "10.254.1.") for n in ("node1", "node2")}  # fmt: skip
+    replies = {"node1": (0, fixed["node1"], ""), "node2": (0, fixed["node2"], ""),
+               "node3": (255, "", SSH_REFUSED)}  # fmt: skip
+    monkeypatch.setattr(run, "ssh_all", fake_ssh(replies))
+    rows = run.check(lab_ctx, "pre", (), limits)
+    ssh = {r.node: r for r in rows if r.check == "ssh"}
+    assert ssh["node1"].ok and ssh["node2"].ok and "through node1 (ProxyJump)" in ssh["node2"].found
+    assert not ssh["node3"].ok and "port 22: Connection refused" in ssh["node3"].found
+    assert [r.check for r in rows if r.node == "node3"] == ["ssh"]
+    reach = {r.node: r for r in rows if r.check == "ports-reach"}
+    assert set(reach) == {"node1", "node2"} and all(r.ok for r in reach.values())
+    # the lab's own skips, with their reasons, stay visible
+    assert {r.check for r in rows if r.skipped} == {"swap", "modules"}
+    failed = [(r.node, r.check) for r in rows if r.failed]
+    assert failed == [("node3", "ssh")], failed
+    text = table.render(rows, "pre-checks (lab):")
+    assert "node3  ssh" in text and "FAIL" in text and "fix: check that node3 is up" in text
+    assert text.splitlines()[-1].endswith("failed, 4 skipped: node3 ssh")
+
+
+def test_skip_check_is_named_and_unknown_names_refused(monkeypatch, lab_ctx, limits):  # noqa: F811
+    replies = {n: (255, "", SSH_REFUSED) for n in ("node1", "node2", "node3")}
+    monkeypatch.setattr(run, "ssh_all", fake_ssh(replies))
+    rows = run.check(lab_ctx, "pre", ["ssh"], limits)
+    assert all(r.skipped == "--skip-check" for r in rows if r.check == "ssh")
+    with pytest.raises(InputError, match="did you mean 'ports-free'"):
+        run.check(lab_ctx, "pre", ["ports_free"], limits)
+
+
+def test_ports_needed_by_role_and_free_or_held_by_their_component():
+    need = ports.needed(("kube_control_plane", "kube_node", "etcd"), 5000)
+    assert [p.number for p in need] == [2379, 2380, 5000, 6443, 10250, 10257, 10259]
+    assert [p.number for p in ports.needed(("kube_node", "etcd"), None)] == [2379, 2380, 10250]
+    held = [Listener("10.254.1.11", 5000, "docker-proxy (pid 812)"),
+            Listener("0.0.0.0", 6443, "python3 (pid 99)")]  # fmt: skip
+    row = ports.free_row("node1", need, held)
+    assert not row.ok and "6443 by python3 (pid 99) on 0.0.0.0" in row.found
+    assert "5000 by docker-proxy" in row.found and "sudo ss -ltnp" in row.fix
+    plan = ports.reach_plan(
+        {"node1": need, "node2": need[:2]},
+        {"node1": held, "node2": []},
+        {"node1": "127.0.0.2", "node2": "127.0.0.3"},
+    )
+    assert [n for _a, n in plan["node1"]["listen"]] == [2379, 2380, 10250, 10257, 10259]
+    assert [n for _p, _a, n in plan["node2"]["connect"]] == [2379, 2380, 5000, 10250, 10257, 10259]
+
+
+def test_reachability_script_on_loopback_one_round():
+    """The real script, as each node runs it, on 127.0.0.2-4 (three 'nodes' on this
+    machine): listeners up, every peer connects, and a port nobody listens on is named."""
+    addresses = {"a": "127.0.0.2", "b": "127.0.0.3", "c": "127.0.0.4"}
+    needs = {n: [ports.Port(47101, ()), ports.Port(47102, ())] for n in addresses}
+    plan = ports.reach_plan(needs, {n: [] for n in addresses}, addresses)
+    plan["c"]["listen"] = plan["c"]["listen"][:1]  # c fails to open 47102
+    procs = {
+        n: subprocess.Popen(["sh", "-c", ports.reach_command(p)], stdout=subprocess.PIPE, text=True)
+        for n, p in plan.items()
+    }
+    results = {n: json.loads(p.communicate(timeout=20)[0]) for n, p in procs.items()}
+    rows = {r.node: r for r in ports.reach_rows(plan, results)}
+    assert rows["a"].ok and rows["b"].ok and "47101 47102 answer from every peer" in rows["a"].found
+    assert not rows["c"].ok and "47102 from a: [Errno 111] Connection refused" in rows["c"].found
+
+
+def test_gate_lets_through_what_a_stage_fixes():
+    rows = [
+        Row("node1", "firewalld", "firewalld active, enabled", False, "x", "prepare"),
+        Row("node1", "ports-free", "taken: 6443", False, "stop it"),
+        Row("node2", "swap", "", True, skipped="--skip-check"),
+    ]
+    assert gate.blocking(rows, ["prepare", "cluster"]) == [rows[1]]
+    assert gate.blocking(rows, ["cluster"]) == rows[:2]
+    assert "(`fab up` runs prepare, which does this)" in table.render(rows, "t")
+
+
+def test_flags_are_checked_before_any_node_is_contacted():
+    bad = fab("check", "--when", "later")
+    assert bad.code == 1 and "--when 'later': must be one of pre, post" in bad.out
+    unknown = fab("check", "--skip-check", "dsik")
+    assert (
+        unknown.code == 1
+        and "--skip-check 'dsik': not a pre check; did you mean 'disk'" in unknown.out
+    )
+    assert "--skip-check" in fab("up", "--help").out
+
+
+def test_check_skip_setting_is_validated():
+    from pydantic import ValidationError
+
+    from gourmetops.settings import target_settings, validate
+    from gourmetops.settings_schema import Settings
+
+    values, _ = target_settings("lab")
+    with pytest.raises(ValidationError, match="'swapp' is not a check"):
+        Settings.model_validate({**values, "check_skip": {"swapp": "why"}})
+    assert validate(values, {}).check_skip.keys() == {"swap", "modules"}
+
+
+def test_probe_scripts_are_posix_sh_with_every_value_quoted():
+    from gourmetops.check import probe
+
+    hostile = "node9; touch /tmp/pwned"
+    script = probe.pre_script(
+        [hostile], ["ip_vs"], ["/var/lib/$(id)"], ["docker-ce"], "/etc/apt/sources.list.d/it's.list"
+    )
+    subprocess.run(["sh", "-n"], input=script, text=True, check=True)
+    assert shlex.quote(hostile) in script and shlex.quote("/var/lib/$(id)") in script
+    post_script = probe.post_script(["docker"], "node1:5000/app:latest", True, "http://x/test")
+    subprocess.run(["sh", "-n"], input=post_script, text=True, check=True)
+
+
+def test_time_stays_flat_as_nodes_are_added():
+    """ssh_all runs every node's command at once: 12 nodes of 0.5 s each take about as long
+    as 3 (a stand-in target whose 'ssh' is a local sh; nothing leaves the machine)."""
+    import time
+
+    class Local:
+        def ssh_argv(self, node, command, options=()):
+            return ["sh", "-c", "cat >/dev/null; sleep 0.5; echo $0", node]
+
+    took = {}
+    for count in (3, 12):
+        started = time.monotonic()
+        replies = run.ssh_all(Local(), {f"n{i}": ("sh -s", "x") for i in range(count)})
+        took[count] = time.monotonic() - started
+        assert [r.out.strip() for r in replies.values()] == [f"n{i}" for i in range(count)]
+    assert took[12] < took[3] + 0.5, took
