@@ -8,16 +8,19 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
-from gourmetops import lab as labmod
-from gourmetops import render as rendermod
 from gourmetops.stages import run_all
 from tasks.common import TARGET_HELP, changing, clean_errors
+
+# The lab and render modules are imported in the tasks that use them, not here: they pull in
+# pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
 @task(help=TARGET_HELP)
 @clean_errors
 def up(c, target="lab", dry=False):
     """Every stage in order for the target; for the lab, bring the lab up first."""
+    from gourmetops import lab as labmod
+
     if target == "lab" and dry and labmod.status().state != "running":
         print("lab is not running: a real run would start it; dry run stops here")
         return
@@ -38,6 +41,8 @@ def up(c, target="lab", dry=False):
 @clean_errors
 def render(c, out, target="lab", kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
+    from gourmetops import render as rendermod
+
     kubespray_source = flags.source("kubespray_source", kubespray_source)
     rendermod.check_out_dir(Path(out), force)  # before kubespray is read or cloned
     written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source), force)
