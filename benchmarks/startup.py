@@ -13,6 +13,9 @@ The reference is checked out into a temporary `git worktree` and run by the same
   lab built from cluster.yaml, the deploy runner imported); no host is contacted;
 - `import tasks` alone.
 
+Each as wall-clock time and as CPU time (user + system, the child's own): on a busy machine
+the wall clock also counts waiting for a CPU, the CPU time much less so.
+
 Needs no lab and no root; contacts nothing. Writes the table to stdout; docs/benchmarks.md
 records a run.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,20 +53,26 @@ def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree)}
 
 
-def run(cmd: list[str], tree: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
-    start = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(cmd: list[str], tree: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds (user + system) of one run, and its output."""
+    start, cpu = time.perf_counter(), _cpu()
     proc = subprocess.run(cmd, cwd=tree, env=env or env_for(tree), capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} in {tree} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return elapsed, proc.stdout + proc.stderr
+    return elapsed, cpu, proc.stdout + proc.stderr
 
 
 def check_imports(tree: Path) -> None:
     """Every case run in `tree` imports that tree's `tasks` and `gourmetops` (python -v's notes
     on where each module came from), not the venv's editable install of another checkout."""
     for case, cmd in CASES.items():
-        notes = run(cmd, tree, {**env_for(tree), "PYTHONVERBOSE": "1"})[1]
+        notes = run(cmd, tree, {**env_for(tree), "PYTHONVERBOSE": "1"})[2]
         found = set(re.findall(r"(/\S+?)/(tasks|gourmetops)/__init__\.py", notes))
         if {pkg for _, pkg in found} != {"tasks", "gourmetops"} or {
             Path(d).resolve() for d, _ in found
@@ -87,25 +97,35 @@ def main(rounds: int, ref: str) -> None:
             trees = {"ours": ROOT, f"reference {rev}": worktree}
             for tree in trees.values():
                 check_imports(tree)
-            lists = {run(CASES["fab --list"], tree)[1] for tree in trees.values()}  # warm-up
+            lists = {run(CASES["fab --list"], tree)[2] for tree in trees.values()}  # warm-up
             if len(lists) != 1:
                 print("warning: `fab --list` differs between the trees", file=sys.stderr)
-            times: dict[tuple[str, str], list[float]] = {}
+            wall: dict[tuple[str, str], list[float]] = {}
+            cpu: dict[tuple[str, str], list[float]] = {}
             for i in range(rounds):
                 order = list(trees.items())[:: 1 if i % 2 == 0 else -1]
                 for case, cmd in CASES.items():
                     for side, tree in order:
-                        times.setdefault((case, side), []).append(run(cmd, tree)[0])
+                        took, used, _ = run(cmd, tree)
+                        wall.setdefault((case, side), []).append(took)
+                        cpu.setdefault((case, side), []).append(used)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
     ours, reference = trees
-    print(f"{rounds} rounds, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}; seconds")
-    print(f"| run | {ours}: mean | min | max | {reference}: mean | min | max | ratio of means |")
-    print("|---|---|---|---|---|---|---|---|")
-    for case in CASES:
-        mine, theirs = times[case, ours], times[case, reference]
-        ratio = statistics.mean(mine) / statistics.mean(theirs)
-        print(f"| {case} | {summary(mine)} | {summary(theirs)} | {ratio:.2f} |")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{rounds} rounds, {os.cpu_count()} CPUs, load average {load}, {time.strftime('%Y-%m-%d')}"
+    )
+    for title, times in (("wall clock", wall), ("CPU, user + system", cpu)):
+        print(f"\n{title} (s):\n")
+        print(
+            f"| run | {ours}: mean | min | max | {reference}: mean | min | max | ratio of means |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for case in CASES:
+            mine, theirs = times[case, ours], times[case, reference]
+            ratio = statistics.mean(mine) / statistics.mean(theirs)
+            print(f"| {case} | {summary(mine)} | {summary(theirs)} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":
