@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from fabric import Config, Connection
 from paramiko import RejectPolicy
 
-from gourmetops.settings import host_data
 from gourmetops.targets import Target, get_target
 
 
@@ -40,6 +39,9 @@ class RunContext:
     @cached_property
     def settings(self) -> SimpleNamespace:
         """group_data for the jump host, checked against the settings schema."""
+        # local: it imports the kubernetes client, which the pyinfra stages never need
+        from gourmetops.settings import host_data
+
         return host_data(self.target)
 
     @property

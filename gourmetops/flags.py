@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gourmetops.errors import InputError
-from gourmetops.validation import GIT_REF, SOURCE
 
 _DURATION = re.compile(r"^(?P<n>-?[0-9]+(\.[0-9]+)?)\s*(?P<unit>[smh]?)$", re.IGNORECASE)
 
@@ -85,6 +84,8 @@ def url(name: str, value: Any) -> str | None:
 
 def source(name: str, value: Any) -> str | None:
     """A git URL or path (a repository, a bundle, a directory); never an option for git."""
+    from gourmetops.validation import SOURCE  # local: pydantic, slow to import for every `fab`
+
     if value is not None and not SOURCE.match(str(value)):
         raise InputError(
             f"{_flag(name)} {value!r}: must be a URL or path (no spaces, no leading '-')"
@@ -93,6 +94,8 @@ def source(name: str, value: Any) -> str | None:
 
 
 def git_ref(name: str, value: Any) -> str | None:
+    from gourmetops.validation import GIT_REF  # local: pydantic, slow to import for every `fab`
+
     if value is not None and not GIT_REF.match(str(value)):
         raise InputError(f"{_flag(name)} {value!r}: must be a git branch, tag or commit name")
     return value

@@ -13,17 +13,27 @@ gourmetops.app.api.rollout.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from gourmetops.app import api as app_api
-from gourmetops.app import kubeconfig
-from gourmetops.context import RunContext
-from gourmetops.kubespray import stage as kubespray_stage
-from gourmetops.pyinfra_run import deploy
-from gourmetops.registry import stage as registry_stage
+if TYPE_CHECKING:
+    from gourmetops.context import RunContext
+
+
+def _lazy(where: str) -> Callable[..., Any]:
+    """The function at "module:function", imported on its first call: a stage's module (the
+    kubernetes client, pyinfra) is loaded when the stage runs, not when `fab` starts."""
+    module, _, name = where.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = where
+    return call
 
 
 def _always(ctx: RunContext) -> bool:
@@ -44,14 +54,18 @@ class Stage:
 
 _NO_KUBERNETES = "{target}'s cluster stage installs no Kubernetes"
 
+_deploy = _lazy("gourmetops.pyinfra_run:deploy")
+
 STAGES: tuple[Stage, ...] = (
-    Stage("prepare", partial(deploy, name="prepare")),
-    Stage("kubespray", partial(deploy, name="kubespray")),
-    Stage("cluster", kubespray_stage.cluster),
-    Stage("kubeconfig", kubeconfig.fetch, _installs_kubernetes, _NO_KUBERNETES),
-    Stage("registry", partial(deploy, name="registry")),
-    Stage("image", registry_stage.image),
-    Stage("rollout", app_api.rollout, _installs_kubernetes, _NO_KUBERNETES),
+    Stage("prepare", partial(_deploy, name="prepare")),
+    Stage("kubespray", partial(_deploy, name="kubespray")),
+    Stage("cluster", _lazy("gourmetops.kubespray.stage:cluster")),
+    Stage(
+        "kubeconfig", _lazy("gourmetops.app.kubeconfig:fetch"), _installs_kubernetes, _NO_KUBERNETES
+    ),
+    Stage("registry", partial(_deploy, name="registry")),
+    Stage("image", _lazy("gourmetops.registry.stage:image")),
+    Stage("rollout", _lazy("gourmetops.app.api:rollout"), _installs_kubernetes, _NO_KUBERNETES),
 )
 
 

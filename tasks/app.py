@@ -8,12 +8,11 @@ from typing import Any
 from fabric import task
 
 from gourmetops import flags
-from gourmetops.app import stage as app_stage
-from gourmetops.app.api import cluster_api, objects_for
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
-from gourmetops.app.manifests import pull_secret_for
-from gourmetops.context import RunContext
 from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+
+# The stages' modules are imported in the tasks that run them, not here: they pull in
+# pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
 def _wait_flags(timeout: Any, port: Any) -> tuple[float, int]:
@@ -48,6 +47,10 @@ def kubeconfig(c, target="lab", port=None, dry=False):
 @clean_errors
 def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
+    from gourmetops.app import stage as app_stage
+    from gourmetops.app.api import cluster_api, objects_for
+    from gourmetops.app.manifests import pull_secret_for
+
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "rollout", dry) as ctx:
@@ -61,6 +64,9 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
 @clean_errors
 def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
+    from gourmetops.app import stage as app_stage
+    from gourmetops.app.api import cluster_api, objects_for
+
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "scale", dry) as ctx:
@@ -83,6 +89,10 @@ def autoscale(
     c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
 ):
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
+    from gourmetops.app import stage as app_stage
+    from gourmetops.app.api import cluster_api, objects_for
+    from gourmetops.app.manifests import pull_secret_for
+
     timeout, port = _wait_flags(timeout, port)
     hpa = {"hpa_min": _count("min", min), "hpa_max": _count("max", max)}
     hpa["hpa_cpu"] = _count("cpu", cpu)
@@ -100,6 +110,10 @@ def autoscale(
 @clean_errors
 def status(c, target="lab", port=None):
     """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
+    from gourmetops.app import stage as app_stage
+    from gourmetops.app.api import cluster_api, objects_for
+    from gourmetops.context import RunContext
+
     _, port = _wait_flags(None, port)
     ctx = RunContext(target)
     objects = objects_for(ctx, dry=True)  # it only reads: nothing fetched for it
@@ -111,6 +125,9 @@ def status(c, target="lab", port=None):
 @clean_errors
 def teardown(c, target="lab", timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
+    from gourmetops.app import stage as app_stage
+    from gourmetops.app.api import cluster_api, objects_for
+
     timeout, port = _wait_flags(timeout, port)
     with changing(target, "teardown", dry) as ctx:
         objects = objects_for(ctx, dry)

@@ -9,18 +9,19 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
-from gourmetops import lab as labmod
-from gourmetops.check import bundle, table
-from gourmetops.check.rows import CheckFailed, check_names
-from gourmetops.check.run import check as run_check
 from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError
 from gourmetops.runlock import run_lock
 from tasks.common import TARGET_HELP, clean_errors
 
+# The lab and check modules are imported in the tasks that use them, not here: they pull in
+# pyinfra and pydantic, which `fab --list` and `--help` never use.
+
 
 def _context(target: str) -> RunContext:
     """The run's context; a stopped lab is said plainly instead of three failed ssh rows."""
+    from gourmetops import lab as labmod
+
     ctx = RunContext(target)
     if target == "lab" and labmod.status(ctx.target).state != "running":
         raise GourmetopsError("the lab is not running: start it with `fab lab.up`")
@@ -38,6 +39,10 @@ def _context(target: str) -> RunContext:
 @clean_errors
 def check(c, target="lab", when=None, skip_check=None):
     """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
+    from gourmetops.check import table
+    from gourmetops.check.rows import CheckFailed, check_names
+    from gourmetops.check.run import check as run_check
+
     when = flags.choice("when", when, ("pre", "post"), "pre")
     check_names(when, skip_check or ())  # before any node is contacted
     ctx = _context(target)
@@ -65,6 +70,8 @@ def check(c, target="lab", when=None, skip_check=None):
 @clean_errors
 def logs(c, target="lab", out=None):
     """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
+    from gourmetops.check import bundle
+
     ctx = _context(target)
     path = bundle.write(ctx, Path(out) if out else None)
     print(path)

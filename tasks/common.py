@@ -9,14 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from invoke.exceptions import Exit
 
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
-from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError
 from gourmetops.runlock import run_lock
+
+if TYPE_CHECKING:
+    from gourmetops.context import RunContext
 
 TARGET_HELP = {
     "target": "lab (default) or chameleon",
@@ -82,6 +84,8 @@ def changing(target: str, task: str, dry: bool) -> Iterator[RunContext]:
     """The run's context for a task that changes its target (unless `dry`): built first (a
     bad cluster.yaml or floating IP stops here), then one such run per target at a time
     (the second is refused, naming the first), its whole output kept in the logs."""
+    from gourmetops.context import RunContext  # local: slow (pydantic, pyinfra), run time only
+
     ctx = RunContext(target)
     if dry:
         yield ctx

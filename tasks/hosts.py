@@ -8,18 +8,19 @@ import re
 from fabric import task
 
 from gourmetops import flags
-from gourmetops.context import RunContext
 from gourmetops.errors import InputError
-from gourmetops.kubespray import stage as kubespray_stage
-from gourmetops.pyinfra_run import deploy
-from gourmetops.registry import stage as registry_stage
 from tasks.common import TARGET_HELP, changing, clean_errors
+
+# The stages' modules are imported in the tasks that run them, not here: they pull in
+# pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
 @task(help=TARGET_HELP)
 @clean_errors
 def prepare(c, target="lab", dry=False):
     """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
+    from gourmetops.pyinfra_run import deploy
+
     with changing(target, "prepare", dry) as ctx:
         deploy(ctx, dry, "prepare")
 
@@ -28,6 +29,8 @@ def prepare(c, target="lab", dry=False):
 @clean_errors
 def kubespray(c, target="lab", dry=False):
     """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
+    from gourmetops.pyinfra_run import deploy
+
     with changing(target, "kubespray", dry) as ctx:
         deploy(ctx, dry, "kubespray")
 
@@ -55,6 +58,8 @@ def _playbook(value: str) -> str:
 @clean_errors
 def cluster(c, target="lab", playbook=None, retries=None, dry=False):
     """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
+    from gourmetops.kubespray import stage as kubespray_stage
+
     playbook = None if playbook is None else _playbook(playbook)
     retries = None if retries is None else flags.whole("retries", retries, maximum=10)
     with changing(target, "cluster", dry) as ctx:
@@ -65,6 +70,8 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
 @clean_errors
 def registry(c, target="lab", dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
+    from gourmetops.pyinfra_run import deploy
+
     with changing(target, "registry", dry) as ctx:
         deploy(ctx, dry, "registry")
 
@@ -73,6 +80,9 @@ def registry(c, target="lab", dry=False):
 @clean_errors
 def catalog(c, target="lab"):
     """List the registry's repositories and their tags (asked over its API from node1)."""
+    from gourmetops.context import RunContext
+    from gourmetops.registry import stage as registry_stage
+
     registry_stage.catalog(RunContext(target))
 
 
@@ -87,6 +97,8 @@ def catalog(c, target="lab"):
 @clean_errors
 def image(c, target="lab", source=None, ref=None, dry=False):
     """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
+    from gourmetops.registry import stage as registry_stage
+
     source, ref = flags.source("source", source), flags.git_ref("ref", ref)
     with changing(target, "image", dry) as ctx:
         registry_stage.image(ctx, dry, source, ref)

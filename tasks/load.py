@@ -9,11 +9,10 @@ from fabric import task
 
 from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
-from gourmetops.load import report as reportmod
-from gourmetops.load import stage as load_stage
-from gourmetops.load.experiment import Plan
-from gourmetops.load.loadtest import LoadRun, duration_seconds
 from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+
+# The stages' modules are imported in the tasks that run them, not here: they pull in
+# pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 URL_HELP = "what to load (default: http://<Service external IP>/test)"
 
@@ -31,6 +30,9 @@ URL_HELP = "what to load (default: http://<Service external IP>/test)"
 @clean_errors
 def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=None, dry=False):
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
+    from gourmetops.load import stage as load_stage
+    from gourmetops.load.loadtest import LoadRun, duration_seconds
+
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)
     concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1)
@@ -65,6 +67,10 @@ def experiment(
     dry=False,
 ):
     """1 replica vs 6 replicas vs autoscaling under siege: results, report and plots."""
+    from gourmetops.load import stage as load_stage
+    from gourmetops.load.experiment import Plan
+    from gourmetops.load.loadtest import duration_seconds
+
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)
     concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1)
@@ -86,4 +92,6 @@ def experiment(
 @clean_errors
 def report(c, results_dir):
     """Render report.md with its side-by-side table and PNG plots from saved results."""
+    from gourmetops.load import report as reportmod
+
     print(reportmod.render(Path(results_dir)))

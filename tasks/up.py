@@ -8,11 +8,11 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
-from gourmetops import lab as labmod
-from gourmetops import render as rendermod
-from gourmetops.check.gate import pre_checks
 from gourmetops.stages import STAGES, run_all
 from tasks.common import TARGET_HELP, changing, clean_errors
+
+# The lab and render modules are imported in the tasks that use them, not here: they pull in
+# pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
 @task(
@@ -22,6 +22,9 @@ from tasks.common import TARGET_HELP, changing, clean_errors
 @clean_errors
 def up(c, target="lab", dry=False, skip_check=None):
     """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
+    from gourmetops import lab as labmod
+    from gourmetops.check.gate import pre_checks
+
     if target == "lab" and dry and labmod.status().state != "running":
         print("lab is not running: a real run would start it; dry run stops here")
         return
@@ -45,6 +48,8 @@ def up(c, target="lab", dry=False, skip_check=None):
 @clean_errors
 def render(c, out, target="lab", kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
+    from gourmetops import render as rendermod
+
     kubespray_source = flags.source("kubespray_source", kubespray_source)
     rendermod.check_out_dir(Path(out), force)  # before kubespray is read or cloned
     written = rendermod.write(Path(out), rendermod.artifacts(target, kubespray_source), force)

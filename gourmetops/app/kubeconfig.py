@@ -13,10 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ruamel.yaml.error import YAMLError
-
 from gourmetops.errors import GourmetopsError, StageFailed
-from gourmetops.yamlio import dump, roundtrip
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -32,6 +29,11 @@ class KubeconfigError(GourmetopsError, ValueError):
 
 def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str:
     """Every cluster's server set to https://127.0.0.1:<local_port>, all else kept."""
+    # local: ruamel is slow to import, and every `fab` reads DEFAULT_LOCAL_PORT from here
+    from ruamel.yaml.error import YAMLError
+
+    from gourmetops.yamlio import dump, roundtrip
+
     try:
         config = roundtrip().load(text)
     except YAMLError as exc:

@@ -1,0 +1,136 @@
+"""Benchmark: how long `fab` takes to start, this tree against a reference commit, side by
+side in one run (alternating, the order flipped every round), because this machine is noisy.
+
+    .venv/bin/python benchmarks/startup.py [ROUNDS] [--ref REV]     # default 10 rounds, main
+
+The reference is checked out into a temporary `git worktree` and run by the same venv
+(its `fab`, its interpreter) with cwd and PYTHONPATH set to that worktree; which `tasks` and
+`gourmetops` each case imports on each side is checked before anything is timed. Measured, per tree:
+
+- `fab --list` and `fab --help rollout`: the whole process, wall clock;
+- `fab prepare` up to its first connection: in one process what `fab prepare --dry` does
+  before pyinfra is started (Fabric's CLI and the tasks imported, the run's context for the
+  lab built from cluster.yaml, the deploy runner imported); no host is contacted;
+- `import tasks` alone.
+
+Each as wall-clock time and as CPU time (user + system, the child's own): on a busy machine
+the wall clock also counts waiting for a CPU, the CPU time much less so.
+
+Needs no lab and no root; contacts nothing. Writes the table to stdout; docs/benchmarks.md
+records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin: `fab` and `python` of the same venv
+PYTHON = str(BIN / "python")
+
+TO_FIRST_CONNECTION = (
+    "import fabric.main, tasks; from gourmetops.context import RunContext; "
+    "RunContext('lab'); import gourmetops.pyinfra_run"
+)
+CASES = {
+    "fab --list": [str(BIN / "fab"), "--list"],
+    "fab --help rollout": [str(BIN / "fab"), "--help", "rollout"],
+    "fab prepare, to its first connection": [PYTHON, "-c", TO_FIRST_CONNECTION],
+    "import tasks": [PYTHON, "-c", "import tasks"],
+}
+
+
+def env_for(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(cmd: list[str], tree: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds (user + system) of one run, and its output."""
+    start, cpu = time.perf_counter(), _cpu()
+    proc = subprocess.run(cmd, cwd=tree, env=env or env_for(tree), capture_output=True, text=True)
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} in {tree} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return elapsed, cpu, proc.stdout + proc.stderr
+
+
+def check_imports(tree: Path) -> None:
+    """Every case run in `tree` imports that tree's `tasks` and `gourmetops` (python -v's notes
+    on where each module came from), not the venv's editable install of another checkout."""
+    for case, cmd in CASES.items():
+        notes = run(cmd, tree, {**env_for(tree), "PYTHONVERBOSE": "1"})[2]
+        found = set(re.findall(r"(/\S+?)/(tasks|gourmetops)/__init__\.py", notes))
+        if {pkg for _, pkg in found} != {"tasks", "gourmetops"} or {
+            Path(d).resolve() for d, _ in found
+        } != {tree.resolve()}:
+            raise SystemExit(f"{case} in {tree} imports {sorted(found)}, not that tree's code")
+
+
+def summary(times: list[float]) -> str:
+    return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"
+
+
+def main(rounds: int, ref: str) -> None:
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="startup-ref-") as tmp:
+        worktree = Path(tmp) / "ref"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "-q", str(worktree), rev], cwd=ROOT, check=True
+        )
+        try:
+            trees = {"ours": ROOT, f"reference {rev}": worktree}
+            for tree in trees.values():
+                check_imports(tree)
+            lists = {run(CASES["fab --list"], tree)[2] for tree in trees.values()}  # warm-up
+            if len(lists) != 1:
+                print("warning: `fab --list` differs between the trees", file=sys.stderr)
+            wall: dict[tuple[str, str], list[float]] = {}
+            cpu: dict[tuple[str, str], list[float]] = {}
+            for i in range(rounds):
+                order = list(trees.items())[:: 1 if i % 2 == 0 else -1]
+                for case, cmd in CASES.items():
+                    for side, tree in order:
+                        took, used, _ = run(cmd, tree)
+                        wall.setdefault((case, side), []).append(took)
+                        cpu.setdefault((case, side), []).append(used)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+    ours, reference = trees
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{rounds} rounds, {os.cpu_count()} CPUs, load average {load}, {time.strftime('%Y-%m-%d')}"
+    )
+    for title, times in (("wall clock", wall), ("CPU, user + system", cpu)):
+        print(f"\n{title} (s):\n")
+        print(
+            f"| run | {ours}: mean | min | max | {reference}: mean | min | max | ratio of means |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for case in CASES:
+            mine, theirs = times[case, ours], times[case, reference]
+            ratio = statistics.mean(mine) / statistics.mean(theirs)
+            print(f"| {case} | {summary(mine)} | {summary(theirs)} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=10)
+    parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
+    args = parser.parse_args()
+    main(args.rounds, args.ref)
