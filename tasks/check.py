@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fabric import task
 
 from gourmetops import flags
-from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError
 from gourmetops.runlock import run_lock
 from tasks.common import TARGET_HELP, clean_errors
+
+if TYPE_CHECKING:
+    from gourmetops.context import RunContext
 
 # The lab and check modules are imported in the tasks that use them, not here: they pull in
 # pyinfra and pydantic, which `fab --list` and `--help` never use.
@@ -21,6 +24,7 @@ from tasks.common import TARGET_HELP, clean_errors
 def _context(target: str) -> RunContext:
     """The run's context; a stopped lab is said plainly instead of three failed ssh rows."""
     from gourmetops import lab as labmod
+    from gourmetops.context import RunContext
 
     ctx = RunContext(target)
     if target == "lab" and labmod.status(ctx.target).state != "running":
