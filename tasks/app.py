@@ -13,7 +13,8 @@ from gourmetops.app.api import cluster_api, objects_for
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
 from gourmetops.app.manifests import pull_secret_for
 from gourmetops.context import RunContext
-from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+from gourmetops.run import changing
+from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
 
 
 def _wait_flags(timeout: Any, port: Any) -> tuple[float, int]:

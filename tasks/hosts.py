@@ -13,7 +13,8 @@ from gourmetops.errors import InputError
 from gourmetops.kubespray import stage as kubespray_stage
 from gourmetops.pyinfra_run import deploy
 from gourmetops.registry import stage as registry_stage
-from tasks.common import TARGET_HELP, changing, clean_errors
+from gourmetops.run import changing
+from tasks.common import TARGET_HELP, clean_errors
 
 
 @task(help=TARGET_HELP)

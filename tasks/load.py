@@ -13,7 +13,8 @@ from gourmetops.load import report as reportmod
 from gourmetops.load import stage as load_stage
 from gourmetops.load.experiment import Plan
 from gourmetops.load.loadtest import LoadRun, duration_seconds
-from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+from gourmetops.run import changing
+from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
 
 URL_HELP = "what to load (default: http://<Service external IP>/test)"
 

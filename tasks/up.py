@@ -10,8 +10,9 @@ from fabric import task
 from gourmetops import flags
 from gourmetops import lab as labmod
 from gourmetops import render as rendermod
+from gourmetops.run import changing
 from gourmetops.stages import run_all
-from tasks.common import TARGET_HELP, changing, clean_errors
+from tasks.common import TARGET_HELP, clean_errors
 
 
 @task(help=TARGET_HELP)
