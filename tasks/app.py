@@ -8,10 +8,10 @@ from typing import Any
 from fabric import task
 
 from gourmetops import flags
+from gourmetops.app import api as app_api
 from gourmetops.app import stage as app_stage
 from gourmetops.app.api import cluster_api, objects_for
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
-from gourmetops.app.manifests import pull_secret_for
 from gourmetops.context import RunContext
 from gourmetops.run import changing
 from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
@@ -52,10 +52,7 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "rollout", dry) as ctx:
-        objects = objects_for(ctx, dry, replicas=replicas)
-        secret = pull_secret_for(ctx.settings)
-        with cluster_api(ctx, port) as kube:
-            app_stage.rollout(kube, objects, timeout, dry, print, secret=secret)
+        app_api.rollout(ctx, dry, replicas, timeout, port)
 
 
 @task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
@@ -65,9 +62,7 @@ def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "scale", dry) as ctx:
-        objects = objects_for(ctx, dry, replicas=replicas)
-        with cluster_api(ctx, port) as kube:
-            app_stage.scale(kube, objects, timeout, dry, print)
+        app_api.scale(ctx, dry, replicas, timeout, port)
 
 
 @task(
@@ -88,13 +83,7 @@ def autoscale(
     hpa = {"hpa_min": _count("min", min), "hpa_max": _count("max", max)}
     hpa["hpa_cpu"] = _count("cpu", cpu)
     with changing(target, "autoscale", dry) as ctx:
-        objects = objects_for(ctx, dry, **hpa)
-        secret = pull_secret_for(ctx.settings)
-        with cluster_api(ctx, port) as kube:
-            if off:
-                app_stage.autoscale_off(kube, objects, dry, print)
-            else:
-                app_stage.autoscale(kube, objects, timeout, dry, print, secret=secret)
+        app_api.autoscale(ctx, dry, hpa, off, timeout, port)
 
 
 @task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
@@ -114,6 +103,4 @@ def teardown(c, target="lab", timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
     timeout, port = _wait_flags(timeout, port)
     with changing(target, "teardown", dry) as ctx:
-        objects = objects_for(ctx, dry)
-        with cluster_api(ctx, port) as kube:
-            app_stage.teardown(kube, objects, timeout, dry, print)
+        app_api.teardown(ctx, dry, timeout, port)
