@@ -18,19 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from gourmetops import lab as labmod
 from gourmetops.app import api as app_api
 from gourmetops.app import kubeconfig
 from gourmetops.context import RunContext
 from gourmetops.kubespray import stage as kubespray_stage
 from gourmetops.pyinfra_run import deploy
 from gourmetops.registry import stage as registry_stage
+from gourmetops.run import changing
 
 
 def _always(ctx: RunContext) -> bool:
     return True
 
 
-def _installs_kubernetes(ctx: RunContext) -> bool:
+def installs_kubernetes(ctx: RunContext) -> bool:
+    """When a stage that talks to Kubernetes applies (also the notebook's later sections)."""
     return ctx.installs_kubernetes
 
 
@@ -42,16 +45,16 @@ class Stage:
     skipped_because: str = ""  # said when `applies` is false; {target} is filled in
 
 
-_NO_KUBERNETES = "{target}'s cluster stage installs no Kubernetes"
+NO_KUBERNETES = "{target}'s cluster stage installs no Kubernetes"
 
 STAGES: tuple[Stage, ...] = (
     Stage("prepare", partial(deploy, name="prepare")),
     Stage("kubespray", partial(deploy, name="kubespray")),
     Stage("cluster", kubespray_stage.cluster),
-    Stage("kubeconfig", kubeconfig.fetch, _installs_kubernetes, _NO_KUBERNETES),
+    Stage("kubeconfig", kubeconfig.fetch, installs_kubernetes, NO_KUBERNETES),
     Stage("registry", partial(deploy, name="registry")),
     Stage("image", registry_stage.image),
-    Stage("rollout", app_api.rollout, _installs_kubernetes, _NO_KUBERNETES),
+    Stage("rollout", app_api.rollout, installs_kubernetes, NO_KUBERNETES),
 )
 
 
@@ -86,6 +89,18 @@ def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> l
         timings += [Timing(s.name, None, "not reached") for s in stages if s.name not in done]
         print(table(ctx.name, timings), flush=True)
     return timings
+
+
+def run_on(target: str, task: str, dry: bool, stages: tuple[Stage, ...] = STAGES) -> list[Timing]:
+    """`fab up` (and each section of the notebook): for the lab, start it first, or in a dry
+    run on a stopped lab say so and stop; then the stages under the target's lock and log."""
+    if target == "lab" and dry and labmod.status().state != "running":
+        print("lab is not running: a real run would start it; dry run stops here")
+        return []
+    with changing(target, task, dry) as ctx:
+        if target == "lab" and not dry:
+            labmod.up()
+        return run_all(ctx, dry, stages)
 
 
 def table(target: str, timings: list[Timing]) -> str:

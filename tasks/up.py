@@ -8,10 +8,8 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
-from gourmetops import lab as labmod
 from gourmetops import render as rendermod
-from gourmetops.run import changing
-from gourmetops.stages import run_all
+from gourmetops.stages import run_on
 from tasks.common import TARGET_HELP, clean_errors
 
 
@@ -19,13 +17,7 @@ from tasks.common import TARGET_HELP, clean_errors
 @clean_errors
 def up(c, target="lab", dry=False):
     """Every stage in order for the target; for the lab, bring the lab up first."""
-    if target == "lab" and dry and labmod.status().state != "running":
-        print("lab is not running: a real run would start it; dry run stops here")
-        return
-    with changing(target, "up", dry) as ctx:
-        if target == "lab" and not dry:
-            labmod.up()
-        run_all(ctx, dry)
+    run_on(target, "up", dry)
 
 
 @task(
