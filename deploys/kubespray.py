@@ -18,6 +18,7 @@ from pyinfra.operations import apt, files, git, pip, server
 from gourmetops.facts import PythonPlatform
 from gourmetops.kubespray.checkout import (
     cached_wheels,
+    carried_bundle,
     controller_checkout,
     download_wheels,
     dry_run_checkout,
@@ -45,10 +46,15 @@ if "head" in host.groups:
             name=f"Install {', '.join(missing)}", packages=missing, update=True, _sudo=True
         )
 
-    if Path(source).is_file():
-        # A bundle on the controller (offline nodes, the lab): node1 clones from its copy.
-        bundle = f"{home}/{Path(source).name}"
-        files.put(name="Copy the kubespray bundle to node1", src=source, dest=bundle)
+    if data.kubespray_offline:
+        # node1 has no internet (the lab): it clones from a bundle the controller carries,
+        # the mirror's own or one made of the controller's clone of upstream.
+        bundle = f"{home}/kubespray-{Path(data.kubespray_ref).name}.bundle"
+        if local is None or (DRY and not Path(source).is_file()):
+            host.noop(f"dry run: would bundle kubespray {ref} on the controller, copy it to node1")
+        else:
+            carried = carried_bundle(source, local, ref)
+            files.put(name="Copy the kubespray bundle to node1", src=str(carried), dest=bundle)
         source = bundle
     git.repo(
         name=f"kubespray checked out at {data.kubespray_ref}",
@@ -65,7 +71,7 @@ if "head" in host.groups:
             f"dry run: kubespray {ref} of {source} is not on the controller yet; a real run "
             "clones it there to read its requirements and sample inventory (nothing fetched now)"
         )
-    elif data.kubespray_offline_wheels:
+    elif data.kubespray_offline:
         platform = host.get_fact(PythonPlatform)
         reqs = requirements(local)
         wheels = cached_wheels(reqs, platform) if DRY else download_wheels(reqs, platform)
@@ -79,7 +85,7 @@ if "head" in host.groups:
             delete=True,
         )
         install_args = "--no-index --find-links " + shlex.quote(f"{home}/kubespray-wheels")
-    if local is not None and (wheels is not None or not data.kubespray_offline_wheels):
+    if local is not None and (wheels is not None or not data.kubespray_offline):
         pip.packages(
             name="kubespray's requirements in the virtualenv",
             packages=requirements(local),

@@ -106,7 +106,7 @@ class Settings(BaseModel):
     kubespray_ref: GitRef
     kubespray_dir: RelativePath
     kubespray_venv: RelativePath
-    kubespray_offline_wheels: StrictBool
+    kubespray_offline: StrictBool
     kubespray_group_vars: Annotated[dict[str, dict[str, Any]], BeforeValidator(_group_vars)]
     cluster_playbook: RelativePath
     cluster_retries: StrictInt = Field(ge=0, le=10)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,8 @@ def _always(ctx: RunContext) -> bool:
     return True
 
 
-def _installs_kubernetes(ctx: RunContext) -> bool:
+def installs_kubernetes(ctx: RunContext) -> bool:
+    """When a stage that talks to Kubernetes applies (also the notebook's later sections)."""
     return ctx.installs_kubernetes
 
 
@@ -52,7 +53,7 @@ class Stage:
     skipped_because: str = ""  # said when `applies` is false; {target} is filled in
 
 
-_NO_KUBERNETES = "{target}'s cluster stage installs no Kubernetes"
+NO_KUBERNETES = "{target}'s cluster stage installs no Kubernetes"
 
 _deploy = _lazy("gourmetops.pyinfra_run:deploy")
 
@@ -61,11 +62,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("kubespray", partial(_deploy, name="kubespray")),
     Stage("cluster", _lazy("gourmetops.kubespray.stage:cluster")),
     Stage(
-        "kubeconfig", _lazy("gourmetops.app.kubeconfig:fetch"), _installs_kubernetes, _NO_KUBERNETES
+        "kubeconfig", _lazy("gourmetops.app.kubeconfig:fetch"), installs_kubernetes, NO_KUBERNETES
     ),
     Stage("registry", partial(_deploy, name="registry")),
     Stage("image", _lazy("gourmetops.registry.stage:image")),
-    Stage("rollout", _lazy("gourmetops.app.api:rollout"), _installs_kubernetes, _NO_KUBERNETES),
+    Stage("rollout", _lazy("gourmetops.app.api:rollout"), installs_kubernetes, NO_KUBERNETES),
 )
 
 
@@ -100,6 +101,33 @@ def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> l
         timings += [Timing(s.name, None, "not reached") for s in stages if s.name not in done]
         print(table(ctx.name, timings), flush=True)
     return timings
+
+
+def run_on(
+    target: str,
+    task: str,
+    dry: bool,
+    stages: tuple[Stage, ...] = STAGES,
+    skip_checks: Iterable[str] | None = None,
+) -> list[Timing]:
+    """`fab up` (and each section of the notebook): for the lab, start it first, or in a dry
+    run on a stopped lab say so and stop; then, unless `skip_checks` is None, the pre-checks
+    (those named in it let through); then the stages under the target's lock and log."""
+    from gourmetops import lab as labmod  # local: pyinfra and the lab, at run time only
+    from gourmetops.check.gate import pre_checks
+    from gourmetops.run import changing
+
+    if target == "lab" and dry and labmod.status().state != "running":
+        print("lab is not running: a real run would start it; dry run stops here")
+        return []
+    with changing(target, task, dry) as ctx:
+        if target == "lab" and not dry:
+            labmod.up()
+        if skip_checks is not None:
+            # Read-only, before any stage: a failure no stage fixes stops here (dry too).
+            print("==> pre-checks", flush=True)
+            pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)])
+        return run_all(ctx, dry, stages)
 
 
 def table(target: str, timings: list[Timing]) -> str:

@@ -2,6 +2,8 @@
 
 import os
 
+from gourmetops import KUBESPRAY_UPSTREAM
+
 # The key node1 uses to reach every node (kubespray's ansible runs from node1).
 cluster_key_path = ".ssh/id_rsa"
 cluster_key_bits = 4096
@@ -20,13 +22,14 @@ docker_apt_source = "/etc/apt/sources.list.d/docker.list"
 apt_update_offline_ok = False
 
 # kubespray, checked out on node1 (the tutorial's "Prepare kubespray").
-kubespray_source = "https://github.com/kubernetes-sigs/kubespray"
+kubespray_source = KUBESPRAY_UPSTREAM  # kubernetes-sigs/kubespray on GitHub
 kubespray_ref = "release-2.26"
 kubespray_dir = "kubespray"  # under cc's home, as in the tutorial
 kubespray_venv = "myenv"
-# Real nodes install kubespray's requirements from the package index; True installs from
-# wheels downloaded on the controller and copied over (air-gapped nodes, the lab).
-kubespray_offline_wheels = False
+# Real nodes clone kubespray and install its requirements from the internet themselves;
+# True: node1 is offline (the lab), so the controller clones kubespray_source and downloads
+# the wheels, and carries both to node1 (a git bundle and a wheel directory).
+kubespray_offline = False
 # More group_vars overrides on top of the tutorial's two, by file under inventory/mycluster:
 # {"group_vars/k8s_cluster/k8s-cluster.yml": {"kube_version": "v1.30.4"}}
 kubespray_group_vars = {}

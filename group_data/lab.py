@@ -1,15 +1,16 @@
 """What the lab does differently from real nodes."""
 
-from gourmetops import FIXTURES_DIR, PROJECT_ROOT
+from gourmetops import KUBESPRAY_UPSTREAM, PROJECT_ROOT, mirrored
 
 # Lab nodes have no route to any mirror by design; after removing docker.list the
 # lists cannot be refreshed, and that must not fail the deploy.
 apt_update_offline_ok = True
 
-# No internet in the lab: kubespray comes from the bundled snapshot (copied to node1),
-# its requirements from wheels the controller downloads.
-kubespray_source = str(FIXTURES_DIR / "kubespray-release-2.26.bundle")
-kubespray_offline_wheels = True
+# No internet in the lab's nodes: the controller fetches kubespray and its wheels and
+# carries them to node1. It fetches from the offline mirror's bundle when that is present
+# (GOURMETOPS_FIXTURES, or ../shared/fixtures), else from upstream like any other target.
+kubespray_source = mirrored("kubespray-release-2.26.bundle", KUBESPRAY_UPSTREAM)
+kubespray_offline = True
 
 # The lab's nodes have no internet and no kubelet, so cluster.yml cannot succeed there.
 # The cluster stage runs kubespray's own facts playbook instead: the same venv, inventory,

@@ -9,7 +9,7 @@ from fabric import task
 
 from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
-from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -38,6 +38,8 @@ def _count(flag: str, value: Any) -> int | None:
 @clean_errors
 def kubeconfig(c, target="lab", port=None, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
+    from gourmetops.run import changing
+
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     with changing(target, "kubeconfig", dry) as ctx:
         fetch(ctx, dry, port)
@@ -47,32 +49,26 @@ def kubeconfig(c, target="lab", port=None, dry=False):
 @clean_errors
 def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
-    from gourmetops.app import stage as app_stage
-    from gourmetops.app.api import cluster_api, objects_for
-    from gourmetops.app.manifests import pull_secret_for
+    from gourmetops.app import api as app_api
+    from gourmetops.run import changing
 
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "rollout", dry) as ctx:
-        objects = objects_for(ctx, dry, replicas=replicas)
-        secret = pull_secret_for(ctx.settings)
-        with cluster_api(ctx, port) as kube:
-            app_stage.rollout(kube, objects, timeout, dry, print, secret=secret)
+        app_api.rollout(ctx, dry, replicas, timeout, port)
 
 
 @task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
 @clean_errors
 def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
-    from gourmetops.app import stage as app_stage
-    from gourmetops.app.api import cluster_api, objects_for
+    from gourmetops.app import api as app_api
+    from gourmetops.run import changing
 
     timeout, port = _wait_flags(timeout, port)
     replicas = _count("replicas", replicas)
     with changing(target, "scale", dry) as ctx:
-        objects = objects_for(ctx, dry, replicas=replicas)
-        with cluster_api(ctx, port) as kube:
-            app_stage.scale(kube, objects, timeout, dry, print)
+        app_api.scale(ctx, dry, replicas, timeout, port)
 
 
 @task(
@@ -89,21 +85,14 @@ def autoscale(
     c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
 ):
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
-    from gourmetops.app import stage as app_stage
-    from gourmetops.app.api import cluster_api, objects_for
-    from gourmetops.app.manifests import pull_secret_for
+    from gourmetops.app import api as app_api
+    from gourmetops.run import changing
 
     timeout, port = _wait_flags(timeout, port)
     hpa = {"hpa_min": _count("min", min), "hpa_max": _count("max", max)}
     hpa["hpa_cpu"] = _count("cpu", cpu)
     with changing(target, "autoscale", dry) as ctx:
-        objects = objects_for(ctx, dry, **hpa)
-        secret = pull_secret_for(ctx.settings)
-        with cluster_api(ctx, port) as kube:
-            if off:
-                app_stage.autoscale_off(kube, objects, dry, print)
-            else:
-                app_stage.autoscale(kube, objects, timeout, dry, print, secret=secret)
+        app_api.autoscale(ctx, dry, hpa, off, timeout, port)
 
 
 @task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
@@ -125,11 +114,9 @@ def status(c, target="lab", port=None):
 @clean_errors
 def teardown(c, target="lab", timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
-    from gourmetops.app import stage as app_stage
-    from gourmetops.app.api import cluster_api, objects_for
+    from gourmetops.app import api as app_api
+    from gourmetops.run import changing
 
     timeout, port = _wait_flags(timeout, port)
     with changing(target, "teardown", dry) as ctx:
-        objects = objects_for(ctx, dry)
-        with cluster_api(ctx, port) as kube:
-            app_stage.teardown(kube, objects, timeout, dry, print)
+        app_api.teardown(ctx, dry, timeout, port)

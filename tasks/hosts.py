@@ -9,7 +9,7 @@ from fabric import task
 
 from gourmetops import flags
 from gourmetops.errors import InputError
-from tasks.common import TARGET_HELP, changing, clean_errors
+from tasks.common import TARGET_HELP, clean_errors
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -20,6 +20,7 @@ from tasks.common import TARGET_HELP, changing, clean_errors
 def prepare(c, target="lab", dry=False):
     """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
     from gourmetops.pyinfra_run import deploy
+    from gourmetops.run import changing
 
     with changing(target, "prepare", dry) as ctx:
         deploy(ctx, dry, "prepare")
@@ -30,6 +31,7 @@ def prepare(c, target="lab", dry=False):
 def kubespray(c, target="lab", dry=False):
     """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
     from gourmetops.pyinfra_run import deploy
+    from gourmetops.run import changing
 
     with changing(target, "kubespray", dry) as ctx:
         deploy(ctx, dry, "kubespray")
@@ -59,6 +61,7 @@ def _playbook(value: str) -> str:
 def cluster(c, target="lab", playbook=None, retries=None, dry=False):
     """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
     from gourmetops.kubespray import stage as kubespray_stage
+    from gourmetops.run import changing
 
     playbook = None if playbook is None else _playbook(playbook)
     retries = None if retries is None else flags.whole("retries", retries, maximum=10)
@@ -71,6 +74,7 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
 def registry(c, target="lab", dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
     from gourmetops.pyinfra_run import deploy
+    from gourmetops.run import changing
 
     with changing(target, "registry", dry) as ctx:
         deploy(ctx, dry, "registry")
@@ -98,6 +102,7 @@ def catalog(c, target="lab"):
 def image(c, target="lab", source=None, ref=None, dry=False):
     """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
     from gourmetops.registry import stage as registry_stage
+    from gourmetops.run import changing
 
     source, ref = flags.source("source", source), flags.git_ref("ref", ref)
     with changing(target, "image", dry) as ctx:

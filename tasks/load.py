@@ -9,10 +9,10 @@ from fabric import task
 
 from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
-from tasks.common import KUBE_HELP, TARGET_HELP, changing, clean_errors
+from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
-# pydantic and the kubernetes client, which `fab --list` and `--help` never use.
+# pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 URL_HELP = "what to load (default: http://<Service external IP>/test)"
 
@@ -32,6 +32,7 @@ def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=No
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
     from gourmetops.load import stage as load_stage
     from gourmetops.load.loadtest import LoadRun, duration_seconds
+    from gourmetops.run import changing
 
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)
@@ -70,6 +71,7 @@ def experiment(
     from gourmetops.load import stage as load_stage
     from gourmetops.load.experiment import Plan
     from gourmetops.load.loadtest import duration_seconds
+    from gourmetops.run import changing
 
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)

@@ -8,10 +8,9 @@ from pathlib import Path
 from fabric import task
 
 from gourmetops import flags
-from gourmetops.stages import STAGES, run_all
-from tasks.common import TARGET_HELP, changing, clean_errors
+from tasks.common import TARGET_HELP, clean_errors
 
-# The lab and render modules are imported in the tasks that use them, not here: they pull in
+# The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
@@ -22,19 +21,9 @@ from tasks.common import TARGET_HELP, changing, clean_errors
 @clean_errors
 def up(c, target="lab", dry=False, skip_check=None):
     """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
-    from gourmetops import lab as labmod
-    from gourmetops.check.gate import pre_checks
+    from gourmetops.stages import run_on
 
-    if target == "lab" and dry and labmod.status().state != "running":
-        print("lab is not running: a real run would start it; dry run stops here")
-        return
-    with changing(target, "up", dry) as ctx:
-        if target == "lab" and not dry:
-            labmod.up()
-        # Read-only, and before any stage: a failure no stage fixes stops here (dry too).
-        print("==> pre-checks", flush=True)
-        pre_checks(ctx, skip_check or (), [s.name for s in STAGES if s.applies(ctx)])
-        run_all(ctx, dry)
+    run_on(target, "up", dry, skip_checks=skip_check or ())
 
 
 @task(

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops import FIXTURES_DIR, PROJECT_ROOT
+from gourmetops import PROJECT_ROOT
 from gourmetops.app.kubeconfig import KubeconfigError, rewrite_server
 from gourmetops.kubespray.checkout import SourceError, controller_checkout
 from gourmetops.kubespray.overrides import node_files
 from gourmetops.targets import lab_target
 from tests.cli import Ran
 from tests.cli import fab as run_fab
+from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab
 
-BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 PLACEHOLDER_IP = "127.0.0.10"
 K8S = "group_vars/k8s_cluster/k8s-cluster.yml"
 
@@ -127,7 +127,7 @@ def test_bad_manifest_parameters_stop_before_the_api_server(args, message):
 
 
 def test_unknown_kubespray_override_key_is_refused_with_a_suggestion():
-    checkout = controller_checkout(str(BUNDLE), "release-2.26")
+    checkout = controller_checkout(KUBESPRAY, "release-2.26")
     with pytest.raises(Exception) as err:
         node_files(lab_target().cluster, checkout, {K8S: {"kube_verison": "v1.30.1"}})
     assert str(err.value) == (
@@ -139,9 +139,9 @@ def test_unknown_kubespray_override_key_is_refused_with_a_suggestion():
 
 def test_missing_kubespray_ref_is_named():
     with pytest.raises(SourceError) as err:
-        controller_checkout(str(BUNDLE), "release-9.99")
+        controller_checkout(KUBESPRAY, "release-9.99")
     assert str(err.value) == (
-        f"kubespray_ref 'release-9.99' is not a branch or tag of {BUNDLE}; "
+        f"kubespray_ref 'release-9.99' is not a branch or tag of {KUBESPRAY}; "
         "set kubespray_ref in group_data to one that exists"
     )
 
@@ -160,7 +160,7 @@ def node1_home(lab: Lab) -> str:
         ),
         (
             "kubespray_ref=release-9.99",
-            f"kubespray_ref 'release-9.99' is not a branch or tag of {BUNDLE}",
+            f"kubespray_ref 'release-9.99' is not a branch or tag of {KUBESPRAY}",
         ),
         (
             "kubespray_ref=--upload-pack=touch",

@@ -27,7 +27,6 @@ from gourmetops.render import write
 from gourmetops.settings import SettingsError, target_settings, validate
 from tests.cli import fab
 
-BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 CHAMELEON = {
     "GOURMETOPS_FLOATING_IP": "127.0.0.10",
     "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",

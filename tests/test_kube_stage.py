@@ -1,6 +1,6 @@
 """rollout / scale / autoscale / status / teardown logic, run with the real `kubernetes`
 client against tests/kube_standin/: a STAND-IN for the API server (no kube-apiserver can
-run here, see ../shared/fixtures/README.md). It checks what our code sends and how it reads
+run here, see the offline mirror's README.md). It checks what our code sends and how it reads
 answers shaped like the real API's; it cannot show how a real cluster behaves."""
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops import FIXTURES_DIR
 from gourmetops.cluster import load_cluster
 from gourmetops.kubespray.checkout import controller_checkout
 from gourmetops.kubespray.inventory import (
@@ -23,14 +22,12 @@ from gourmetops.kubespray.inventory import (
     render_group_vars,
 )
 from gourmetops.kubespray.overrides import merged_overrides, node_files
-
-BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
+from tests.kubespray_source import KUBESPRAY
 
 
 @pytest.fixture(scope="module")
 def checkout() -> Path:
-    assert BUNDLE.is_file(), f"the kubespray bundle is missing: {BUNDLE}"
-    return controller_checkout(str(BUNDLE), "release-2.26")
+    return controller_checkout(KUBESPRAY, "release-2.26")
 
 
 def builder_output(checkout: Path, addresses: list[str], tmp_path: Path) -> str:

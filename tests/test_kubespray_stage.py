@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from gourmetops import FIXTURES_DIR, render
+from gourmetops import render
 from gourmetops.kubespray.recap import parse_recap
+from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab, results_total
 
 PLAYBOOKS = Path(__file__).parent / "fixtures" / "playbooks"
-BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_kubespray_stage_converges_then_changes_nothing(node1_kubespray: Lab):
     first = lab.fab("kubespray")
     assert first.returncode == 0, first.stdout[-3000:]
     bundle_head = subprocess.run(
-        ["git", "ls-remote", str(BUNDLE), "refs/heads/release-2.26"],
+        ["git", "ls-remote", KUBESPRAY, "refs/heads/release-2.26"],
         capture_output=True,
         text=True,
         check=True,
@@ -116,7 +116,7 @@ def test_a_different_ref_moves_the_checkout(node1_kubespray: Lab, tmp_path):
     lab = node1_kubespray
     work = tmp_path / "ks"
     subprocess.run(
-        ["git", "clone", "-q", "--branch", "release-2.26", str(BUNDLE), str(work)], check=True
+        ["git", "clone", "-q", "--branch", "release-2.26", KUBESPRAY, str(work)], check=True
     )
     git = ["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@lab"]
     subprocess.run([*git, "checkout", "-q", "-b", "gourmetops-test"], check=True)

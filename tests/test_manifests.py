@@ -12,7 +12,7 @@ from gourmetops.app.manifests import AppParams, ManifestError, params_for, rende
 from gourmetops.settings import host_data
 from gourmetops.targets import lab_target
 
-# Transcribed from the tutorial (../shared/seed/deploy-on-kubernetes.md), with
+# Transcribed from the tutorial (deploy-on-kubernetes.md, the GourmetGram series), with
 # 10.56.X.Y (node1's address facing the internet) -> a lab-range placeholder, 10.254.0.2.
 TUTORIAL = {
     "namespace": {

@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gourmetops import FIXTURES_DIR
 from tests.cli import Ran
 from tests.cli import fab as run_fab
+from tests.kubespray_source import KUBESPRAY
 
-BUNDLE = FIXTURES_DIR / "kubespray-release-2.26.bundle"
 EXPECTED = {
     "ssh_config",
     "docker/daemon.json",
@@ -47,7 +46,7 @@ def test_render_chameleon_plan(tmp_path):
         "--target",
         "chameleon",
         "--kubespray-source",
-        str(BUNDLE),
+        KUBESPRAY,
         env={
             "GOURMETOPS_FLOATING_IP": "127.0.0.10",
             "GOURMETOPS_NODE1_PUBLIC_ADDRESS": "127.0.0.8",
@@ -75,7 +74,7 @@ def test_render_chameleon_without_node1_public_address_says_which_setting(tmp_pa
         "--target",
         "chameleon",
         "--kubespray-source",
-        str(BUNDLE),
+        KUBESPRAY,
         env={"GOURMETOPS_FLOATING_IP": "127.0.0.10", "GOURMETOPS_NODE1_PUBLIC_ADDRESS": ""},
     )
     assert result.code == 1

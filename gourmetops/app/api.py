@@ -68,9 +68,57 @@ def cluster_api(ctx: RunContext, port: int = DEFAULT_LOCAL_PORT) -> Iterator[Kub
         ) from None
 
 
-def rollout(ctx: RunContext, dry: bool) -> None:
-    """The rollout stage with the settings' replicas (as `fab up` runs it)."""
-    objects = objects_for(ctx, dry)
+def rollout(
+    ctx: RunContext,
+    dry: bool,
+    replicas: int | None = None,
+    timeout: float = ROLLOUT_TIMEOUT,
+    port: int = DEFAULT_LOCAL_PORT,
+) -> None:
+    """Namespace, Service and Deployment applied, waited for (`fab up` runs it with the
+    settings' replicas; `fab rollout`, the notebook's Deploy section)."""
+    objects = objects_for(ctx, dry, replicas=replicas)
     secret = manifests.pull_secret_for(ctx.settings)
-    with cluster_api(ctx) as kube:
-        app_stage.rollout(kube, objects, ROLLOUT_TIMEOUT, dry, print, secret=secret)
+    with cluster_api(ctx, port) as kube:
+        app_stage.rollout(kube, objects, timeout, dry, print, secret=secret)
+
+
+def scale(
+    ctx: RunContext,
+    dry: bool,
+    replicas: int | None = None,
+    timeout: float = ROLLOUT_TIMEOUT,
+    port: int = DEFAULT_LOCAL_PORT,
+) -> None:
+    """The Deployment's replicas set and waited for (the tutorial's "more replicas")."""
+    objects = objects_for(ctx, dry, replicas=replicas)
+    with cluster_api(ctx, port) as kube:
+        app_stage.scale(kube, objects, timeout, dry, print)
+
+
+def autoscale(
+    ctx: RunContext,
+    dry: bool,
+    hpa: dict[str, int | None] | None = None,
+    off: bool = False,
+    timeout: float = ROLLOUT_TIMEOUT,
+    port: int = DEFAULT_LOCAL_PORT,
+) -> None:
+    """The HPA applied with `hpa` (hpa_min/hpa_max/hpa_cpu; None keeps the setting) and the
+    replica count handed over to it, or with `off` deleted."""
+    objects = objects_for(ctx, dry, **(hpa or {}))
+    secret = manifests.pull_secret_for(ctx.settings)
+    with cluster_api(ctx, port) as kube:
+        if off:
+            app_stage.autoscale_off(kube, objects, dry, print)
+        else:
+            app_stage.autoscale(kube, objects, timeout, dry, print, secret=secret)
+
+
+def teardown(
+    ctx: RunContext, dry: bool, timeout: float = ROLLOUT_TIMEOUT, port: int = DEFAULT_LOCAL_PORT
+) -> None:
+    """What rollout and autoscale applied deleted, HPA first, waited until gone."""
+    objects = objects_for(ctx, dry)
+    with cluster_api(ctx, port) as kube:
+        app_stage.teardown(kube, objects, timeout, dry, print)

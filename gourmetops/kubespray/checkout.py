@@ -84,6 +84,29 @@ def controller_checkout(source: str, ref: str) -> Path:
     return dest
 
 
+def carried_bundle(source: str, checkout: Path, ref: str) -> Path:
+    """What an offline node1 clones kubespray from: `source` itself when it is a bundle
+    file, else a bundle of the controller's `checkout` holding `ref` (a branch or tag, so
+    node1's `git clone --branch` finds it). Kept under .state/ by commit: made once, and
+    the copy on node1 changes only when the ref moves (git makes no byte-identical bundles)."""
+    if Path(source).is_file():
+        return Path(source)
+    commit = _git("-C", str(checkout), "rev-parse", "HEAD")
+    key = hashlib.sha256(f"{ref}\0{commit}".encode()).hexdigest()[:16]
+    dest = STATE_DIR / "kubespray" / f"carried-{key}.bundle"
+    if dest.is_file():
+        return dest
+    if _git("-C", str(checkout), "tag", "--list", ref) == ref:
+        name = f"refs/tags/{ref}"
+    else:
+        name = f"refs/heads/{ref}"
+        _git("-C", str(checkout), "update-ref", name, "HEAD")
+    tmp = dest.with_suffix(".tmp")
+    _git("-C", str(checkout), "bundle", "create", "--quiet", str(tmp), name)
+    tmp.replace(dest)
+    return dest
+
+
 def requirements(checkout: Path) -> list[str]:
     """kubespray's pinned requirements plus what the tutorial adds, comments dropped."""
     path = checkout / "requirements.txt"

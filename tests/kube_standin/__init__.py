@@ -2,7 +2,7 @@
 against it) only.
 
 No kube-apiserver can run on this machine (none is packaged in the registries it reaches;
-see ../shared/fixtures/README.md), and the lab has no kubelet. This small HTTP(S) server
+see the offline mirror's README.md), and the lab has no kubelet. This small HTTP(S) server
 answers the requests gourmetops.kube and kubectl make with the real API's shapes, each
 answer checked against the v1.30 OpenAPI schema (schema.py), and imitates the control plane
 where the project reads or writes, each behaviour naming the source it follows:

@@ -1,0 +1,157 @@
+"""notebooks/deploy_on_kubernetes.ipynb: committed clean (valid, no outputs, no execution
+counts, nothing secret-looking), its sections in the tutorial's order, the stages the lab
+cannot run saying so; and, against the lab, executed headless as CI runs it, with no error
+cell (nbclient and a real ipykernel, the notebook's TARGET set to "lab")."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+
+from gourmetops import PROJECT_ROOT, notebook
+from gourmetops.context import RunContext
+from gourmetops.errors import InputError
+from gourmetops.load.report import render
+from gourmetops.stages import run_all
+from tests.labtools import Lab
+
+SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "results" / "experiment-sample"
+RUNNER = PROJECT_ROOT / "tests" / "notebook_run.py"
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "deploy_on_kubernetes.ipynb"
+SECTIONS = [
+    "Preliminaries",
+    "Prepare kubespray",
+    "Install Kubernetes",
+    "Prepare a container registry",
+    "Deploy your service on Kubernetes",
+    "Deploy your service on Kubernetes with more replicas",
+    "Deploy your service on Kubernetes with automatic scaling",
+    "The stress tests",
+    "Stop the deployment",
+    "Report",
+]
+NEEDS_KUBERNETES = ("kubeconfig", "rollout", "scale", "autoscale", "experiment", "teardown")
+SKIPPED = "skipped, lab's cluster stage installs no Kubernetes"
+SECRET_LOOKING = [
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    r"(?i)(password|passwd|token|secret)\s*[=:]\s*\S",
+    r"\b\d{1,3}(\.\d{1,3}){3}\b",  # an address: the user's lease lives outside the notebook
+    r"\bghp_[A-Za-z0-9]{20,}",
+    r"\bAKIA[0-9A-Z]{16}\b",
+]
+
+
+def _read() -> nbformat.NotebookNode:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_committed_notebook_is_valid_and_stripped():
+    nb = _read()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source
+    text = NOTEBOOK.read_text()
+    for pattern in SECRET_LOOKING:
+        assert not re.search(pattern, text), pattern
+
+
+def test_sections_follow_the_tutorial_each_with_a_cell_that_runs_it():
+    nb = _read()
+    headings = [
+        line[3:]
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
+    assert headings == SECTIONS
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert [c.source for c in params] == ['TARGET = "chameleon"  # or "lab"']
+    ran = re.findall(r"notebook\.run\(TARGET, (.*)\)", "\n".join(c.source for c in nb.cells))
+    names = [n.strip(' "') for call in ran for n in call.split(",")]
+    assert names == list(notebook.SECTIONS)  # every stage, each once, in order
+
+
+def test_the_lab_says_which_sections_it_skips_and_why_without_connecting():
+    """RunContext builds the lab's target and reads its settings only; a stage that does
+    not apply is never called, so nothing connects."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        timings = run_all(
+            RunContext("lab"), False, tuple(notebook.SECTIONS[n] for n in NEEDS_KUBERNETES)
+        )
+    assert [t.outcome for t in timings] == ["skipped"] * len(NEEDS_KUBERNETES)
+    for name in NEEDS_KUBERNETES:
+        assert f": {name}: {SKIPPED}" in out.getvalue()
+
+
+def test_unknown_stage_names_are_refused():
+    with pytest.raises(InputError, match="choose from prepare, kubespray"):
+        notebook.run("lab", "prepare", "deploy")
+
+
+def test_report_shows_the_newest_experiment_or_says_why_there_is_none(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(notebook, "STATE_DIR", tmp_path)
+    assert notebook.report("lab") is None
+    assert "no experiment results for lab yet" in capsys.readouterr().out
+    for stamp in ("experiment-20250101-100000", "experiment-20250102-090000"):
+        (tmp_path / "lab" / "results" / stamp).mkdir(parents=True)
+        (tmp_path / "lab" / "results" / stamp / "report.md").write_text(f"| {stamp} |\n")
+    newest = tmp_path / "lab" / "results" / "experiment-20250102-090000"
+    assert notebook.report("lab") == newest
+    assert "experiment-20250102-090000" in capsys.readouterr().out
+
+
+def _execute(nb_path: Path, cwd: Path, out: Path, target: str | None = None) -> NotebookNode:
+    """The notebook run headless from `cwd` in a process of its own (tests/notebook_run.py
+    says why); the executed notebook is kept in `out`, outside the project."""
+    argv = [sys.executable, str(RUNNER), str(nb_path), str(out), str(cwd)]
+    ran = subprocess.run([*argv, *([target] if target else [])], capture_output=True, text=True)
+    assert ran.returncode == 0 and out.exists(), ran.stderr[-5000:]
+    return nbformat.read(out, as_version=4)
+
+
+def test_report_is_shown_inline_in_a_kernel(tmp_path):
+    """The report cell in a real ipykernel, on the sample experiment's results: the table
+    as Markdown and each plot as a PNG output (no lab, no target reached)."""
+    results = tmp_path / "experiment-sample"
+    shutil.copytree(SAMPLE, results)
+    render(results)
+    cell = nbformat.v4.new_code_cell(
+        f"from pathlib import Path\nfrom gourmetops import notebook\n"
+        f"notebook.report('lab', Path({str(results)!r}))"
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata=_read().metadata)
+    nbformat.write(nb, tmp_path / "report.ipynb")
+    (cell,) = _execute(tmp_path / "report.ipynb", tmp_path, tmp_path / "out.ipynb").cells
+    kinds = [set(o.get("data", {})) for o in cell.outputs if o.output_type == "display_data"]
+    assert "text/markdown" in kinds[0] and "| scenario" in cell.outputs[0].data["text/markdown"]
+    assert len([k for k in kinds if "image/png" in k]) == len(list(results.glob("*.png"))) > 0
+
+
+@pytest.mark.timeout(3600)
+def test_notebook_runs_headless_against_the_lab(fresh_lab: Lab, tmp_path):
+    """CI's run: every cell, in order, on pristine lab nodes, TARGET = "lab"; an error cell
+    fails the test, and the sections the lab cannot run say so."""
+    nb = _execute(NOTEBOOK, NOTEBOOK.parent, tmp_path / "executed.ipynb", "lab")
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for name in NEEDS_KUBERNETES:
+        assert f": {name}: {SKIPPED}" in text, name
+    for name in ("prepare", "kubespray", "cluster", "registry", "image"):
+        assert re.search(rf"^  {name} +\d+\.\d s  ok$", text, re.M), name
+    assert "no experiment results for lab yet" in text
