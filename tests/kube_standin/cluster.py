@@ -61,7 +61,7 @@ class Cluster:
         self.requests: list[tuple[str, str]] = []
         self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
         self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
-        self.progress: dict[str, tuple[str, float, int]] = {}
+        self.progress: dict[str, tuple[str, float, int, int]] = {}
         self.validated: list[str] = []  # kinds checked against the OpenAPI schema
         self.invalid: list[str] = []
         self.validate = False  # check every answer against the v1.30 OpenAPI schema
@@ -117,7 +117,7 @@ class Cluster:
         if dry:
             return obj
         if current is None and res == "deployments":
-            self.progress[f"{ns}/{name}"] = ("", self.now(), 0)
+            self.progress[f"{ns}/{name}"] = ("", self.now(), 0, 0)
         self.objects[key] = obj
         self.fields[key] = fields
         return obj
@@ -184,10 +184,12 @@ class Cluster:
                     p["deleting"] = model + TERMINATION_GRACE
         current = [p for p in pods if not p["deleting"]]
         available = len([p for p in current if self.pod_ready(p)])
-        seen_rs, started, seen_ready = self.progress.get(key, ("", model, 0))
-        if (seen_rs and seen_rs != rs) or len(ready) > seen_ready:
-            started = model  # progress made: the deadline counts from here (progress.go)
-        self.progress[key] = (rs, started, len(ready))
+        seen_rs, started, seen_ready, seen_new = self.progress.get(key, ("", model, 0, 0))
+        # Progress (util.DeploymentProgressing): a new ReplicaSet, or more updated or ready
+        # pods (a scale-up creates updated pods); the deadline counts from the last of it.
+        if (seen_rs and seen_rs != rs) or len(ready) > seen_ready or len(new) > seen_new:
+            started = model
+        self.progress[key] = (rs, started, len(ready), len(new))
         if len(ready) == want and len(current) == want:
             prog = (
                 "True",
