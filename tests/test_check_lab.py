@@ -134,11 +134,12 @@ def test_unreachable_node(healthy: Lab):
 
 @pytest.fixture
 def old_docker(healthy: Lab):
-    """A docker-ce-cli package (built with dpkg-deb, like the lab's stand-ins) and
-    docker.list on node1, as the tutorial's Docker section leaves them."""
+    """docker-compose-plugin (built with dpkg-deb, like the lab's stand-ins) and docker.list
+    on node1, as the tutorial's Docker section leaves them; not docker-ce-cli, which the
+    engine these nodes already run (docker.io) refuses to sit beside."""
     healthy.ssh(
         "node1",
-        "set -e; d=$(mktemp -d); mkdir $d/DEBIAN; printf 'Package: docker-ce-cli"
+        "set -e; d=$(mktemp -d); mkdir $d/DEBIAN; printf 'Package: docker-compose-plugin"
         "\\nVersion: 5:27.0.0-check\\nArchitecture: all\\nMaintainer: t <t@t>\\n"
         "Description: old docker\\n' > $d/DEBIAN/control; dpkg-deb -b $d /tmp/old.deb "
         ">/dev/null; sudo dpkg -i /tmp/old.deb >/dev/null; "
@@ -148,14 +149,14 @@ def old_docker(healthy: Lab):
     yield healthy
     healthy.ssh(
         "node1",
-        "sudo dpkg --purge docker-ce-cli; sudo rm -f /etc/apt/sources.list.d/docker.list",
+        "sudo dpkg --purge docker-compose-plugin; sudo rm -f /etc/apt/sources.list.d/docker.list",
         check=False,
     )
 
 
 def test_old_docker_package_present(old_docker: Lab):
     line = failed_row(old_docker, "node1", "leftovers")
-    assert "FAIL  present: docker-ce-cli, /etc/apt/sources.list.d/docker.list" in line
+    assert "FAIL  present: docker-compose-plugin, /etc/apt/sources.list.d/docker.list" in line
     assert "`fab prepare` removes them" in line
 
 
