@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gourmetops import lab as labmod
+from gourmetops.lab import snapshots
 from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
@@ -34,7 +35,9 @@ def lab() -> Iterator[Lab]:
         pytest.fail("the lab tests need root (network namespaces, overlayfs, systemd-nspawn)")
     target = lab_target()
     labmod.up(target)
+    snapshots.drop_all()  # made anew each session, from the code under test
     yield Lab(target)
+    snapshots.drop_all()
     if not os.environ.get("GOURMETOPS_KEEP_LAB"):
         labmod.down(target)
 
@@ -46,14 +49,23 @@ def fresh_lab(lab: Lab) -> Lab:
     return lab
 
 
+DOCKER_READY = "docker-ready"
+
+
 @pytest.fixture(scope="module")
-def docker_lab(fresh_lab: Lab) -> Lab:
-    """Pristine nodes as the cluster stage leaves them for the registry and image stages:
-    `prepare` (old Docker gone, firewalld off), then the lab's container-engine stand-in
-    (dockerd on every node, registry:2 made on node1)."""
-    for step in (fresh_lab.fab("prepare"), fresh_lab.pyinfra("lab_container_engine")):
+def docker_lab(lab: Lab) -> Lab:
+    """Nodes as the cluster stage leaves them for the registry and image stages: pristine,
+    then `prepare` (old Docker gone, firewalld off) and the lab's container-engine stand-in
+    (dockerd on every node, registry:2 made on node1). Made once per session and saved as
+    a lab snapshot; every module gets its own copy of it, restored in seconds."""
+    if snapshots.exists(DOCKER_READY):
+        labmod.reset(lab.target, DOCKER_READY)
+        return lab
+    labmod.reset(lab.target)
+    for step in (lab.fab("prepare"), lab.pyinfra("lab_container_engine")):
         assert step.returncode == 0, step.stdout[-3000:]
-    return fresh_lab
+    labmod.save(DOCKER_READY, lab.target)
+    return lab
 
 
 STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"

@@ -117,6 +117,10 @@ def test_reachability_script_on_loopback_one_round():
     rows = {r.node: r for r in ports.reach_rows(plan, results)}
     assert rows["a"].ok and rows["b"].ok and "47101 47102 answer from every peer" in rows["a"].found
     assert not rows["c"].ok and "47102 from a: [Errno 111] Connection refused" in rows["c"].found
+    assert rows["c"].converged_by is None and "cloud rules" in rows["c"].fix
+    # Blocked by firewalld, active on c: prepare's to fix, so `fab up` lets it through.
+    blocked = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"c"})}["c"]
+    assert blocked.converged_by == "prepare" and "firewalld" in blocked.fix
 
 
 def test_gate_lets_through_what_a_stage_fixes():

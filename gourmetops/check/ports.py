@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from gourmetops.check.parse import Listener
@@ -136,9 +136,14 @@ def reach_command(plan: dict) -> str:
     return shlex.join(["python3", "-c", REACH_SCRIPT, json.dumps(plan)])
 
 
-def reach_rows(plan: Mapping[str, dict], results: Mapping[str, dict | str]) -> list[Row]:
+def reach_rows(
+    plan: Mapping[str, dict],
+    results: Mapping[str, dict | str],
+    firewalled: Collection[str] = (),
+) -> list[Row]:
     """One row per node whose ports were reached: from which peers each port answered.
-    `results[node]` is the node's JSON, or the reason its round did not run."""
+    `results[node]` is the node's JSON, or the reason its round did not run. On nodes in
+    `firewalled` (firewalld active) the block is firewalld's, which `prepare` stops."""
     failures: dict[str, list[str]] = {n: [] for n in plan}
     tested: dict[str, set[int]] = {n: set() for n in plan}
     for node, result in results.items():
@@ -156,6 +161,12 @@ def reach_rows(plan: Mapping[str, dict], results: Mapping[str, dict | str]) -> l
         ports = " ".join(str(p) for p in sorted(tested[node])) or "none"
         bad = failures[node]
         found = "; ".join(bad) if bad else f"{ports} answer from every peer"
-        fix = f"open these TCP ports on {node} to the private network (firewall, security group)"
-        rows.append(Row(node, "ports-reach", found, not bad, fix if bad else ""))
+        if not bad:
+            rows.append(Row(node, "ports-reach", found, True))
+        elif node in firewalled:
+            fix = "firewalld, active on it, blocks them: `fab prepare` stops it"
+            rows.append(Row(node, "ports-reach", found, False, fix, "prepare"))
+        else:
+            fix = f"open these TCP ports on {node} to the private network (firewall, cloud rules)"
+            rows.append(Row(node, "ports-reach", found, False, fix))
     return rows

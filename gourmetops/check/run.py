@@ -144,13 +144,15 @@ def pre_rows(ctx: RunContext, limits: Limits) -> list[Row]:
     }
     for node, f in facts.items():
         rows.append(ports.free_row(node, needs[node], f.listeners))
-    rows += _reach(ctx.target, needs, {n: f.listeners for n, f in facts.items()}, addresses)
+    firewalled = {n for n, f in facts.items() if f.firewalld.get("active") == "active"}
+    listening = {n: f.listeners for n, f in facts.items()}
+    rows += _reach(ctx.target, needs, listening, addresses, firewalled)
     order = {n.name: i for i, n in enumerate(cluster.nodes)}
     checks = {c: i for i, c in enumerate(WHEN["pre"])}
     return sorted(rows, key=lambda r: (order[r.node], checks[r.check]))
 
 
-def _reach(target: Target, needs, listening, addresses) -> list[Row]:
+def _reach(target: Target, needs, listening, addresses, firewalled: set[str]) -> list[Row]:
     plan = ports.reach_plan(needs, listening, addresses)
     if len(plan) < 2:
         return [
@@ -170,7 +172,7 @@ def _reach(target: Target, needs, listening, addresses) -> list[Row]:
             results[node] = parse.json_line(reply.out)
         except ValueError:
             results[node] = (reply.err.strip().splitlines() or ["no answer"])[-1]
-    return ports.reach_rows(plan, results)
+    return ports.reach_rows(plan, results, firewalled)
 
 
 def post_rows(ctx: RunContext) -> list[Row]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.lab import machines, network
-from gourmetops.lab.rootfs import ensure_docker_layer, ensure_rootfs
+from gourmetops.lab import machines, network, snapshots
+from gourmetops.lab.rootfs import ensure_docker_layer, ensure_rootfs, recipe_stamp
 from gourmetops.lab.system import LabError, require_root_and_tools, run, say
 from gourmetops.targets import LAB_DIR, Target, lab_target
 
@@ -24,7 +24,7 @@ STATE_FILE = RUN_DIR / "state.json"
 # Above systemd's own 90 s job timeout, so a slow unit fails the boot before we give up.
 BOOT_TIMEOUT = 150.0
 
-__all__ = ["LabError", "LabStatus", "console", "down", "reset", "status", "up"]
+__all__ = ["LabError", "LabStatus", "console", "down", "reset", "save", "status", "up"]
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,8 @@ def _diagnose(pid: int) -> str:
         return f"(console did not answer: {exc})"
 
 
-def up(target: Target | None = None) -> LabStatus:
+def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
+    """Boot the lab (pristine nodes, or each as `snapshot` saved it); no-op when running."""
     target = target or lab_target()
     require_root_and_tools()
     lab = target.cluster.lab
@@ -214,6 +215,7 @@ def up(target: Target | None = None) -> LabStatus:
     rootfs = ensure_rootfs(LAB_DIR)
     docker_layer = ensure_docker_layer(LAB_DIR, rootfs)
     authorized_key = _controller_key()
+    base = _layers_recipe(rootfs, docker_layer)
 
     network.check_range_is_free(lab)
     network.add_blackhole(lab)
@@ -225,7 +227,8 @@ def up(target: Target | None = None) -> LabStatus:
         host_keys = {}
         for node in target.cluster.nodes:
             lowers = [docker_layer, rootfs] if node.jump else [rootfs]
-            machines.mount_overlay(node.name, lowers)
+            saved = snapshots.upper_of(snapshot, node.name, base) if snapshot else None
+            machines.mount_overlay(node.name, lowers, saved)
             host_keys[node.name] = machines.personalize(node, target.cluster, authorized_key)
         _write_known_hosts(target, host_keys)
         for node in target.cluster.nodes:
@@ -252,7 +255,28 @@ def console(name: str, command: str, target: Target | None = None) -> str:
     return proc.stdout
 
 
-def reset(target: Target | None = None) -> LabStatus:
-    """Pristine nodes: fresh upper dirs and host keys, the cached rootfs kept."""
+def reset(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
+    """Pristine nodes (fresh upper dirs and host keys, the cached rootfs kept), or the
+    nodes as `snapshot` saved them."""
     down(target)
-    return up(target)
+    return up(target, snapshot)
+
+
+def save(name: str, target: Target | None = None) -> LabStatus:
+    """Keep the running nodes' state as snapshot `name` (stopped for the copy, then booted
+    again from it), for `reset(snapshot=name)`."""
+    target = target or lab_target()
+    if status(target).state != "running":
+        raise LabError("the lab is not running: nothing to save")
+    rootfs = ensure_rootfs(LAB_DIR)
+    docker_layer = ensure_docker_layer(LAB_DIR, rootfs)
+    down(target)
+    names = [node.name for node in target.cluster.nodes]
+    snapshots.keep(name, names, _layers_recipe(rootfs, docker_layer))
+    say(f"saved the nodes as snapshot {name!r}")
+    return up(target, name)
+
+
+def _layers_recipe(*layers: Path) -> str:
+    """What the lower layers were built from, as a snapshot's base."""
+    return "\n".join(recipe_stamp(layer) for layer in layers)

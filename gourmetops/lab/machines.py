@@ -26,12 +26,14 @@ def merged_dir(name: str) -> Path:
     return node_dir(name) / "merged"
 
 
-def mount_overlay(name: str, lowers: list[Path]) -> Path:
-    """A fresh upper dir each time: the node starts pristine."""
+def mount_overlay(name: str, lowers: list[Path], upper_from: Path | None = None) -> Path:
+    """A fresh upper dir each time: the node starts pristine, or as `upper_from` was saved."""
     base = node_dir(name)
     for sub in ("upper", "work"):
         shutil.rmtree(base / sub, ignore_errors=True)
         (base / sub).mkdir(parents=True)
+    if upper_from is not None:
+        run(["cp", "-a", "--reflink=auto", f"{upper_from}/.", str(base / "upper")], quiet=True)
     merged = merged_dir(name)
     merged.mkdir(parents=True, exist_ok=True)
     lowerdir = ":".join(str(p) for p in lowers)

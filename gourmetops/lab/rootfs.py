@@ -127,6 +127,11 @@ def _is_current(path: Path, kind: str) -> bool:
     return path.is_dir() and stamp.exists() and json.loads(stamp.read_text()) == _recipe(kind)
 
 
+def recipe_stamp(path: Path) -> str:
+    """The recipe a built tree was made from, as recorded beside it."""
+    return _stamp(path).read_text()
+
+
 def _mark_current(path: Path, kind: str) -> None:
     _stamp(path).write_text(json.dumps(_recipe(kind)))
 

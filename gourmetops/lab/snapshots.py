@@ -1,0 +1,48 @@
+"""Saved node states a reset can start from instead of pristine nodes: each node's overlay
+upper dir (its host keys included) copied while the lab is down. The tests make their
+Docker-ready nodes (prepare plus the container engine, a minute of work) once per session
+and restore them in seconds; a snapshot is refused once the rootfs under it was rebuilt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from gourmetops.lab import machines
+from gourmetops.lab.system import LabError, run
+
+SNAPSHOT_DIR = machines.DATA_DIR / "snapshots"
+BASE = "base.json"  # the recipes of the lower layers the snapshot's upper dirs sit on
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """Whole tree as is: owners, modes, xattrs and overlayfs whiteouts (cp -a, as root)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    run(["cp", "-a", "--reflink=auto", str(src), str(dest)], quiet=True)
+
+
+def keep(name: str, nodes: list[str], base: str) -> None:
+    """Copy each (stopped) node's upper dir into snapshot `name`."""
+    shutil.rmtree(SNAPSHOT_DIR / name, ignore_errors=True)
+    for node in nodes:
+        _copy(machines.node_dir(node) / "upper", SNAPSHOT_DIR / name / node)
+    (SNAPSHOT_DIR / name / BASE).write_text(base)
+
+
+def upper_of(name: str, node: str, base: str) -> Path:
+    """Where node's saved upper dir is; a missing or outdated snapshot is an error."""
+    where = SNAPSHOT_DIR / name
+    if not (where / node).is_dir():
+        raise LabError(f"no lab snapshot {name!r} for {node} under {SNAPSHOT_DIR}")
+    if (where / BASE).read_text() != base:
+        raise LabError(f"lab snapshot {name!r} was made on an older rootfs; make it again")
+    return where / node
+
+
+def exists(name: str) -> bool:
+    return (SNAPSHOT_DIR / name / BASE).exists()
+
+
+def drop_all() -> None:
+    shutil.rmtree(SNAPSHOT_DIR, ignore_errors=True)
