@@ -58,7 +58,7 @@ def healthy(docker_lab: Lab) -> Lab:
     return docker_lab
 
 
-def test_healthy_lab_exits_0_every_row_ok_within_5_s(healthy: Lab):
+def test_healthy_lab_exits_0_every_row_ok(healthy: Lab):
     proc = healthy.fab("check", "--target", "lab")
     out = proc.stdout
     assert proc.returncode == 0, out[-4000:]
@@ -69,7 +69,7 @@ def test_healthy_lab_exits_0_every_row_ok_within_5_s(healthy: Lab):
         for check in ("swap", "modules"):  # the lab's own skips, with the reason
             assert "skip  skipped: lab nodes share the host's kernel" in row(out, node, check)
     assert " 0 failed, 6 skipped" in out
-    assert float(TOOK.search(out)[1]) <= 5.0, TOOK.search(out)[0]
+    assert TOOK.search(out)  # the time is said; benchmarks/check_time.py measures it
 
 
 @pytest.fixture
