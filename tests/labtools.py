@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -133,3 +134,13 @@ def secret_holders(
                 if file.is_file() and secret.encode() in file.read_bytes():
                     found.append((str(file), secret))
     return found
+
+
+def check_row(out: str, node: str, check: str) -> str:
+    """`fab check`'s table line for `node`/`check`, and its fix line when it has one."""
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(rf"^  {node}\s+{re.escape(check)}\s+(ok|FAIL|skip)\s", line):
+            nxt = lines[i + 1] if i + 1 < len(lines) and "fix: " in lines[i + 1] else ""
+            return f"{line}\n{nxt}"
+    raise AssertionError(f"no {node} {check} row in:\n{out[-4000:]}")

@@ -17,27 +17,17 @@ from pathlib import Path
 import pytest
 
 from gourmetops import STATE_DIR
-from tests.labtools import Lab, secret_holders
+from tests.labtools import Lab, check_row, secret_holders
 
 PRE_ROWS = 15  # checks per node (gourmetops.check.rows.PRE_CHECKS)
 TOOK = re.compile(r"pre-checks \(lab, (\d+\.\d) s\):")
-
-
-def row(out: str, node: str, check: str) -> str:
-    """The table line of `node`/`check`, and its fix line when it has one."""
-    lines = out.splitlines()
-    for i, line in enumerate(lines):
-        if re.match(rf"^  {node}\s+{re.escape(check)}\s+(ok|FAIL|skip)\s", line):
-            nxt = lines[i + 1] if i + 1 < len(lines) and "fix: " in lines[i + 1] else ""
-            return f"{line}\n{nxt}"
-    raise AssertionError(f"no {node} {check} row in:\n{out[-4000:]}")
 
 
 def failed_row(lab: Lab, node: str, check: str) -> str:
     """`fab check` exits 1 and `node`'s `check` row failed: that row and its fix."""
     proc = lab.fab("check")
     assert proc.returncode == 1, proc.stdout[-4000:]
-    line = row(proc.stdout, node, check)
+    line = check_row(proc.stdout, node, check)
     assert "  FAIL  " in line.splitlines()[0], line
     return line
 
@@ -65,9 +55,10 @@ def test_healthy_lab_exits_0_every_row_ok(healthy: Lab):
     for node in healthy.nodes:
         for check in ("ssh", "os", "memory", "disk", "clock", "hostname", "resolve",
                       "ports-free", "ports-reach", "leftovers", "firewalld"):  # fmt: skip
-            assert " ok " in row(out, node, check).splitlines()[0], row(out, node, check)
+            line = check_row(out, node, check)
+            assert " ok " in line.splitlines()[0], line
         for check in ("swap", "modules"):  # the lab's own skips, with the reason
-            assert "skip  skipped: lab nodes share the host's kernel" in row(out, node, check)
+            assert "skip  skipped: lab nodes share the host's kernel" in check_row(out, node, check)
     assert " 0 failed, 6 skipped" in out
     assert TOOK.search(out)  # the time is said; benchmarks/check_time.py measures it
 
@@ -89,7 +80,7 @@ def test_listener_on_a_needed_port(listener: Lab):
     assert "taken: 10250 by python3 (pid" in line and "sudo ss -ltnp" in line
     skipped = listener.fab("check", "--skip-check", "ports-free")
     assert skipped.returncode == 0, skipped.stdout[-4000:]
-    assert "skip  skipped: --skip-check" in row(skipped.stdout, "node2", "ports-free")
+    assert "skip  skipped: --skip-check" in check_row(skipped.stdout, "node2", "ports-free")
 
 
 def test_fab_up_refuses_before_any_change(listener: Lab):
@@ -99,7 +90,7 @@ def test_fab_up_refuses_before_any_change(listener: Lab):
     out = proc.stdout
     assert proc.returncode == 1, out[-4000:]
     assert "fab up stopped before any change: pre-check failed (node2 ports-free)" in out
-    assert "FAIL" in row(out, "node2", "ports-free")
+    assert "FAIL" in check_row(out, "node2", "ports-free")
     assert "==> stage 1/" not in out and "deploys/prepare.py" not in out
     new = {p.name for p in (set(logs.glob("*.log")) - before)}
     assert all(name.startswith("up-") for name in new), new  # no stage ran, no stage log
@@ -125,11 +116,11 @@ def test_unreachable_node(healthy: Lab):
         proc = healthy.fab("check")
     out = proc.stdout
     assert proc.returncode == 1, out[-4000:]
-    line = row(out, "node3", "ssh")
+    line = check_row(out, "node3", "ssh")
     assert "FAIL  not reached through node1 (ProxyJump)" in line and "Connection refused" in line
     assert "node3  os" not in out  # nothing else is judged for it
     for node in ("node1", "node2"):  # the others are still checked, ports between them too
-        assert " ok " in row(out, node, "ports-reach")
+        assert " ok " in check_row(out, node, "ports-reach")
 
 
 @pytest.fixture

@@ -20,6 +20,17 @@ def service_url(ctx: RunContext) -> str | None:
         return None
 
 
+def _pull_fix(node: str, image: str, error: str) -> str:
+    """The fix for a failed pull; the untrusted plain-HTTP registry named as such
+    (kubernetes-sigs/kubespray#8336: the pull fails on every node but the one set up)."""
+    if "server gave HTTP response to HTTPS client" in error:
+        return (
+            f"docker on {node} does not trust the registry as plain HTTP: `fab registry` puts "
+            "it in /etc/docker/daemon.json insecure-registries and restarts docker"
+        )
+    return f"see `fab registry` and `fab image`; on {node}: sudo docker pull {image}"
+
+
 def judge(
     node: str,
     f: PostFacts,
@@ -47,7 +58,7 @@ def judge(
             "pull",
             f"pulled {image}" if rc == 0 else f"{image}: {last}",
             rc == 0,
-            f"see `fab registry` and `fab image`; on {node}: sudo docker pull {image}",
+            _pull_fix(node, image, text),
         )
     )
     if not head:
