@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,40 +22,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.ansible_reference import write_inventory  # noqa: E402
-from gourmetops import PROJECT_ROOT  # noqa: E402
+from benchmarks.prepare_vs_ansible import timed_run  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
 
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    started = time.monotonic()
-    proc = subprocess.run(
-        cmd,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
-    took = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}")
-    return took
 
 
 def main(rounds: int) -> None:
     target = lab_target()
     hosts = write_inventory(target)
     with tempfile.TemporaryDirectory() as cp_dir:
+        os.environ.update(ANSIBLE_SSH_CONTROL_PATH_DIR=cp_dir, ANSIBLE_NOCOLOR="1")
         contenders = {
-            "fab check (pre, 3 nodes)": lambda: timed([str(BIN / "fab"), "check"]),
-            "ansible -m setup (3 nodes)": lambda: timed(
-                [str(BIN / "ansible"), "all", "-i", str(hosts), "-m", "setup"],
-                {"ANSIBLE_SSH_CONTROL_PATH_DIR": cp_dir, "ANSIBLE_NOCOLOR": "1"},
-            ),
+            "fab check (pre, 3 nodes)": lambda: timed_run([str(BIN / "fab"), "check"])[0],
+            "ansible -m setup (3 nodes)": lambda: timed_run(
+                [str(BIN / "ansible"), "all", "-i", str(hosts), "-m", "setup"]
+            )[0],
         }
         times: dict[str, list[float]] = {name: [] for name in contenders}
         for r in range(rounds):

@@ -32,7 +32,8 @@ from gourmetops.targets import Target, lab_target  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def _run(cmd: list[str]) -> tuple[float, str]:
+def timed_run(cmd: list[str]) -> tuple[float, str]:
+    """(seconds, output) of a command that must succeed; also used by check_time.py."""
     start = time.monotonic()
     proc = subprocess.run(
         cmd,
@@ -58,7 +59,7 @@ def _pyinfra_changes(output: str) -> str:
 
 
 def ours(target: Target) -> tuple[float, bool]:
-    seconds, output = _run(pyinfra_command(target.name, "prepare"))
+    seconds, output = timed_run(pyinfra_command(target.name, "prepare"))
     return seconds, _pyinfra_changes(output) != "-"
 
 
@@ -101,11 +102,11 @@ def main(rounds: int, noop_repeats: int) -> None:
                 f"no-op {', '.join(f'{s:.2f}' for s in noop[name][-noop_repeats:])}s",
                 flush=True,
             )
-    fab_noop = [_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
+    fab_noop = [timed_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
 
     labmod.down(target)
-    lab_cold, _ = _run([str(BIN / "fab"), "lab.up"])
-    lab_warm, _ = _run([str(BIN / "fab"), "lab.up"])
+    lab_cold, _ = timed_run([str(BIN / "fab"), "lab.up"])
+    lab_warm, _ = timed_run([str(BIN / "fab"), "lab.up"])
 
     def row(label: str, values: list[float]) -> str:
         return (
