@@ -27,6 +27,7 @@ from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import InputError
+from gourmetops.roles import builder_roles
 from gourmetops.validation import (
     HOSTNAME,
     Hostname,
@@ -124,13 +125,16 @@ class _NodeFile(BaseModel):
 
     name: Hostname
     address: IPv4
-    roles: list[Literal["kube_control_plane", "kube_node", "etcd"]] = Field(min_length=1)
+    # None on every node: kubespray's inventory builder rule assigns them (gourmetops.roles).
+    roles: list[Literal["kube_control_plane", "kube_node", "etcd"]] | None = Field(
+        default=None, min_length=1
+    )
     jump: StrictBool = False
 
     @field_validator("roles")
     @classmethod
-    def _no_repeats(cls, roles: list[str]) -> list[str]:
-        if len(set(roles)) != len(roles):
+    def _no_repeats(cls, roles: list[str] | None) -> list[str] | None:
+        if roles is not None and len(set(roles)) != len(roles):
             raise ValueError(f"{roles} names a role twice")
         return roles
 
@@ -186,14 +190,28 @@ class _ClusterFile(BaseModel):
         jumps = [n.name for n in self.nodes if n.jump]
         if len(jumps) != 1:
             raise ValueError(f"exactly one node must have 'jump: true' (found {jumps})")
-        if not any("kube_control_plane" in n.roles for n in self.nodes):
+        roles = self.roles()
+        if not any("kube_control_plane" in r for r in roles.values()):
             raise ValueError("no node has the role kube_control_plane; give it to at least one")
-        etcd = [n.name for n in self.nodes if "etcd" in n.roles]
+        etcd = [name for name, r in roles.items() if "etcd" in r]
         if len(etcd) % 2 == 0:
             raise ValueError(
                 f"etcd needs an odd number of members for a quorum, not {len(etcd)} ({etcd})"
             )
         return self
+
+    def roles(self) -> dict[str, tuple[str, ...]]:
+        """Each node's roles: as written, or, when no node has any, by the builder's rule."""
+        given = [n.name for n in self.nodes if n.roles is not None]
+        if not given:
+            return builder_roles([n.name for n in self.nodes])
+        if len(given) != len(self.nodes):
+            missing = [n.name for n in self.nodes if n.roles is None]
+            raise ValueError(
+                f"roles are given for {given} but not for {missing}: give them for every node, "
+                "or for none (then kubespray's inventory builder rule assigns them)"
+            )
+        return {n.name: tuple(n.roles or ()) for n in self.nodes}
 
 
 _KNOWN_KEYS = {
@@ -222,10 +240,11 @@ def parse_cluster(raw: Any, source: str) -> Cluster:
     lab = None
     if model.lab is not None:
         lab = LabNetwork(model.lab.range, model.lab.private_network, model.lab.public_network)
+    roles = model.roles()
     cluster = Cluster(
         user=model.user,
         nodes=tuple(
-            Node(name=n.name, address=n.address, roles=tuple(n.roles), jump=n.jump)
+            Node(name=n.name, address=n.address, roles=roles[n.name], jump=n.jump)
             for n in model.nodes
         ),
         lab=lab,
