@@ -1,7 +1,7 @@
 """notebooks/deploy_on_kubernetes.ipynb: committed clean (valid, no outputs, no execution
 counts, nothing secret-looking), its sections in the tutorial's order, the stages the lab
-cannot run saying so; and, against the lab, executed headless as CI runs it, with no error
-cell (nbclient and a real ipykernel, the notebook's TARGET set to "lab")."""
+cannot run saying so. Its headless run against the lab (nbclient and a real ipykernel,
+TARGET = "lab"), as CI runs it, is in tests/test_up.py, on the nodes `fab up` converged."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from gourmetops.context import RunContext
 from gourmetops.errors import InputError
 from gourmetops.load.report import render
 from gourmetops.stages import run_all
-from tests.labtools import Lab
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "results" / "experiment-sample"
 RUNNER = PROJECT_ROOT / "tests" / "notebook_run.py"
@@ -115,7 +114,7 @@ def test_report_shows_the_newest_experiment_or_says_why_there_is_none(
     assert "experiment-20250102-090000" in capsys.readouterr().out
 
 
-def _execute(nb_path: Path, cwd: Path, out: Path, target: str | None = None) -> NotebookNode:
+def execute(nb_path: Path, cwd: Path, out: Path, target: str | None = None) -> NotebookNode:
     """The notebook run headless from `cwd` in a process of its own (tests/notebook_run.py
     says why); the executed notebook is kept in `out`, outside the project."""
     argv = [sys.executable, str(RUNNER), str(nb_path), str(out), str(cwd)]
@@ -136,22 +135,7 @@ def test_report_is_shown_inline_in_a_kernel(tmp_path):
     )
     nb = nbformat.v4.new_notebook(cells=[cell], metadata=_read().metadata)
     nbformat.write(nb, tmp_path / "report.ipynb")
-    (cell,) = _execute(tmp_path / "report.ipynb", tmp_path, tmp_path / "out.ipynb").cells
+    (cell,) = execute(tmp_path / "report.ipynb", tmp_path, tmp_path / "out.ipynb").cells
     kinds = [set(o.get("data", {})) for o in cell.outputs if o.output_type == "display_data"]
     assert "text/markdown" in kinds[0] and "| scenario" in cell.outputs[0].data["text/markdown"]
     assert len([k for k in kinds if "image/png" in k]) == len(list(results.glob("*.png"))) > 0
-
-
-@pytest.mark.timeout(3600)
-def test_notebook_runs_headless_against_the_lab(fresh_lab: Lab, tmp_path):
-    """CI's run: every cell, in order, on pristine lab nodes, TARGET = "lab"; an error cell
-    fails the test, and the sections the lab cannot run say so."""
-    nb = _execute(NOTEBOOK, NOTEBOOK.parent, tmp_path / "executed.ipynb", "lab")
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    for name in NEEDS_KUBERNETES:
-        assert f": {name}: {SKIPPED}" in text, name
-    for name in ("prepare", "kubespray", "cluster", "registry", "image"):
-        assert re.search(rf"^  {name} +\d+\.\d s  ok$", text, re.M), name
-    assert "no experiment results for lab yet" in text

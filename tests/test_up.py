@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.labtools import Lab
+from tests.test_notebook import NEEDS_KUBERNETES, NOTEBOOK, execute
 
 SKIPPED = "skipped, lab's cluster stage installs no Kubernetes"
 # What each stage prints when it runs, in the order `fab up` runs them: its start line
@@ -132,3 +133,20 @@ def test_second_up_changes_nothing_and_builds_nothing(second_up):
         assert (success, error, no_change) == ("-", "-", hosts), table
     assert set(playbook_changes(out).values()) == {0}, out[-3000:]
     assert "==> image: unchanged" in out and "docker build" not in out
+
+
+@pytest.mark.timeout(3600)
+def test_the_notebook_runs_headless_on_the_converged_lab(second_up, tmp_path):
+    """CI's run of notebooks/deploy_on_kubernetes.ipynb: every cell in order, TARGET = "lab",
+    on the nodes the two runs above converged (the same stages from pristine nodes are what
+    `first_up` checks; the notebook calls the same code); an error cell fails the test, and
+    the sections the lab cannot run say so."""
+    nb = execute(NOTEBOOK, NOTEBOOK.parent, tmp_path / "executed.ipynb", "lab")
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for name in NEEDS_KUBERNETES:
+        assert f": {name}: {SKIPPED}" in text, name
+    for name in ("prepare", "kubespray", "cluster", "registry", "image"):
+        assert re.search(rf"^  {name} +\d+\.\d s  ok$", text, re.M), name
+    assert "no experiment results for lab yet" in text
