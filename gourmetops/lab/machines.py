@@ -79,7 +79,14 @@ def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, 
     home = root / "home" / cluster.user
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    (ssh_dir / "authorized_keys").write_text(authorized_key)
+    # Pristine nodes get the controller's key alone; a node restored from a snapshot keeps
+    # the keys its stages authorised (node1's, for kubespray's ansible) beside it.
+    authorized = ssh_dir / "authorized_keys"
+    present = authorized.read_text() if authorized.exists() else ""
+    if present and not present.endswith("\n"):
+        present += "\n"
+    if authorized_key.strip() not in present.splitlines():
+        authorized.write_text(present + authorized_key)
     stat = home.stat()
     for path in (ssh_dir, ssh_dir / "authorized_keys"):
         os.chown(path, stat.st_uid, stat.st_gid)
