@@ -6,7 +6,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,22 @@ class Lab:
             text=True,
             stdin=subprocess.DEVNULL,
         )
+
+    @contextmanager
+    def serving(self, node: str, command: str, port: int, name: str) -> Iterator[None]:
+        """`command` started in the background on `node` (as cc), waited for until something
+        listens on `port`, and stopped afterwards by the PID it was started with."""
+        pid = f"/tmp/{name}.pid"
+        self.ssh(node, f"setsid nohup {command} </dev/null >/dev/null 2>&1 & echo $! > {pid}")
+        self.ssh(
+            node,
+            f"for i in $(seq 50); do ss -ltnH | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
+            "exit 1",
+        )
+        try:
+            yield
+        finally:
+            self.ssh(node, f"kill $(cat {pid})", check=False)
 
     @property
     def nodes(self) -> list[str]:

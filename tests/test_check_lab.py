@@ -66,13 +66,9 @@ def test_healthy_lab_exits_0_every_row_ok(healthy: Lab):
 @pytest.fixture
 def listener(healthy: Lab):
     """python3's http.server on node2's kubelet port (10250), stopped by its PID."""
-    healthy.ssh(
-        "node2",
-        "setsid python3 -m http.server 10250 --bind 0.0.0.0 </dev/null "
-        ">/dev/null 2>&1 & echo $! > /tmp/check-listener.pid; sleep 0.5",
-    )
-    yield healthy
-    healthy.ssh("node2", "kill $(cat /tmp/check-listener.pid)", check=False)
+    server = "python3 -m http.server 10250 --bind 0.0.0.0"
+    with healthy.serving("node2", server, 10250, "check-listener"):
+        yield healthy
 
 
 def test_listener_on_a_needed_port(listener: Lab):

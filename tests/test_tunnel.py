@@ -16,19 +16,11 @@ LOCAL_PORT = 17643
 
 @pytest.fixture
 def listener_on_node1(lab: Lab):
-    lab.ssh(
-        "node1",
-        "mkdir -p /tmp/apistandin && echo tunnel-ok > /tmp/apistandin/healthz; "
-        "setsid nohup python3 -m http.server --bind 127.0.0.1 --directory /tmp/apistandin 6443 "
-        "</dev/null >/dev/null 2>&1 & echo $! > /tmp/apistandin.pid",
-    )
-    lab.ssh(
-        "node1",
-        "for i in $(seq 50); do ss -ltn | grep -q 127.0.0.1:6443 && exit 0; "
-        "sleep 0.1; done; exit 1",
-    )
-    yield lab
-    lab.ssh("node1", "kill $(cat /tmp/apistandin.pid)", check=False)
+    """An HTTP server on node1's loopback port 6443, where the API server listens."""
+    lab.ssh("node1", "mkdir -p /tmp/apistandin && echo tunnel-ok > /tmp/apistandin/healthz")
+    server = "python3 -m http.server --bind 127.0.0.1 --directory /tmp/apistandin 6443"
+    with lab.serving("node1", server, 6443, "apistandin"):
+        yield lab
 
 
 def test_tunnel_carries_traffic_to_node1_loopback_and_closes(listener_on_node1: Lab):
