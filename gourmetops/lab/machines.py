@@ -33,7 +33,7 @@ def mount_overlay(name: str, lowers: list[Path], upper_from: Path | None = None)
         shutil.rmtree(base / sub, ignore_errors=True)
         (base / sub).mkdir(parents=True)
     if upper_from is not None:
-        run(["cp", "-a", "--reflink=auto", f"{upper_from}/.", str(base / "upper")], quiet=True)
+        copy_tree(upper_from, base / "upper")
     merged = merged_dir(name)
     merged.mkdir(parents=True, exist_ok=True)
     lowerdir = ":".join(str(p) for p in lowers)
@@ -49,6 +49,14 @@ def mount_overlay(name: str, lowers: list[Path], upper_from: Path | None = None)
         ]
     )
     return merged
+
+
+def copy_tree(src: Path, dest: Path) -> None:
+    """A whole tree as is, into `dest` (made anew): owners, modes, xattrs and overlayfs
+    whiteouts (cp -a, as root)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    run(["cp", "-a", "--reflink=auto", str(src), str(dest)], quiet=True)
 
 
 def our_mounts() -> list[Path]:

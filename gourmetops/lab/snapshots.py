@@ -9,24 +9,17 @@ import shutil
 from pathlib import Path
 
 from gourmetops.lab import machines
-from gourmetops.lab.system import LabError, run
+from gourmetops.lab.system import LabError
 
 SNAPSHOT_DIR = machines.DATA_DIR / "snapshots"
-BASE = "base.json"  # the recipes of the lower layers the snapshot's upper dirs sit on
-
-
-def _copy(src: Path, dest: Path) -> None:
-    """Whole tree as is: owners, modes, xattrs and overlayfs whiteouts (cp -a, as root)."""
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    run(["cp", "-a", "--reflink=auto", str(src), str(dest)], quiet=True)
+BASE = "lowers.txt"  # the recipes of the lower layers its upper dirs sit on, one a line
 
 
 def keep(name: str, nodes: list[str], base: str) -> None:
     """Copy each (stopped) node's upper dir into snapshot `name`."""
     shutil.rmtree(SNAPSHOT_DIR / name, ignore_errors=True)
     for node in nodes:
-        _copy(machines.node_dir(node) / "upper", SNAPSHOT_DIR / name / node)
+        machines.copy_tree(machines.node_dir(node) / "upper", SNAPSHOT_DIR / name / node)
     (SNAPSHOT_DIR / name / BASE).write_text(base)
 
 
