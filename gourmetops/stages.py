@@ -126,7 +126,7 @@ def run_on(
         if skip_checks is not None:
             # Read-only, before any stage: a failure no stage fixes stops here (dry too).
             print("==> pre-checks", flush=True)
-            pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)])
+            pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)
         return run_all(ctx, dry, stages)
 
 

@@ -188,3 +188,17 @@ def test_every_node_is_probed_at_once(tmp_path):
 
     replies = run.ssh_all(Local(), {f"n{i}": ("sh -s", "x") for i in range(12)})
     assert [r.out.split() for r in replies.values()] == [[f"n{i}", "12"] for i in range(12)]
+
+
+def test_a_dry_fab_up_fetches_no_kubespray_for_its_pre_checks(tmp_path, capsys):
+    """Without the checkout on the controller a dry run says what a real run would fetch,
+    and checks nothing (no node is contacted: the context has no target to reach)."""
+    from types import SimpleNamespace
+
+    source = f"https://127.0.0.1:9/{tmp_path.name}/kubespray"  # never cached, never fetched
+    ctx = SimpleNamespace(
+        name="lab", settings=SimpleNamespace(kubespray_source=source, kubespray_ref="v9.9.9")
+    )
+    assert gate.pre_checks(ctx, (), ["prepare"], dry=True) == []
+    said = capsys.readouterr().out
+    assert f"and {source} is not on the controller yet; a real run clones it" in said
