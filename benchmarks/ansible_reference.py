@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.jump import SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.kubespray.recap import HostRecap, parse_recap
 from gourmetops.settings import host_data
 from gourmetops.targets import Target
@@ -41,6 +42,8 @@ def inventory(target: Target) -> dict:
                 "docker_packages": list(data.docker_packages),
                 "docker_apt_source": data.docker_apt_source,
                 "apt_update_offline_ok": data.apt_update_offline_ok,
+                "jump_sshd_dropin": SSHD_DROPIN,
+                "jump_sshd_content": sshd_dropin(len(target.cluster.nodes)),
             },
             "children": {
                 group: {
@@ -84,6 +87,8 @@ def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
             ANSIBLE_SSH_CONTROL_PATH_DIR=cp_dir,
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_RETRY_FILES_ENABLED="False",
+            # Every node at once, as pyinfra does (Ansible's default is 5 at a time).
+            ANSIBLE_FORKS=str(max(5, len(target.cluster.nodes))),
         )
         start = time.monotonic()
         proc = subprocess.run(
@@ -157,4 +162,9 @@ def state_problems(target: Target) -> list[str]:
             problems.append(f"{head}: {package} still installed")
     if sh(head, f"test -e {data.docker_apt_source} && echo present") == "present":
         problems.append(f"{head}: {data.docker_apt_source} still there")
+    if sh(head, f"cat {SSHD_DROPIN}") + "\n" != sshd_dropin(len(target.cluster.nodes)):
+        problems.append(f"{head}: {SSHD_DROPIN} does not size sshd for the jump host")
+    starts = sh(head, "sudo sshd -T | grep -i '^maxstartups'")
+    if starts.split()[-1:] != [max_startups(len(target.cluster.nodes))]:
+        problems.append(f"{head}: sshd runs with {starts or 'no MaxStartups'}")
     return problems

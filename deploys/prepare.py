@@ -5,12 +5,14 @@
 - node1 knows the three nodes' host keys, read from each node over the controller's
   verified connection (where the tutorial turns host key checking off);
 - firewalld is stopped and disabled everywhere (kubespray does not manage firewall rules);
-- node1 loses the Docker packages and apt source left by the tutorial's Docker section.
+- node1 loses the Docker packages and apt source left by the tutorial's Docker section;
+- node1's sshd lets every node's connection through it start at once (gourmetops.jump).
 
     pyinfra inventories/chameleon.py deploys/prepare.py
 """
 
 import shlex
+from io import StringIO
 
 from pyinfra import host, inventory, logger
 from pyinfra.facts.files import File, FileContents
@@ -18,6 +20,7 @@ from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
 from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each
+from gourmetops.jump import SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.operations import authorized_head_key, known_hosts_lines
 from gourmetops.settings import of_host
 
@@ -120,5 +123,34 @@ if is_head:
         name="Refresh apt lists without the Docker source",
         _if=docker_list.did_change,
         _ignore_errors=data.apt_update_offline_ok,
+        _sudo=True,
+    )
+
+
+# --- node1's sshd sized for the jump host's role ---------------------------------------
+if is_head:
+    nodes = len(inventory)
+    dropin = files.put(
+        name=f"Let {nodes} nodes connect through {head.name} at once "
+        f"(sshd MaxStartups {max_startups(nodes)})",
+        src=StringIO(sshd_dropin(nodes)),
+        dest=SSHD_DROPIN,
+        user="root",
+        group="root",
+        mode="644",
+        _sudo=True,
+    )
+    # A broken sshd config would lock everyone out at the next restart: test before reload.
+    server.shell(
+        name="sshd accepts its configuration",
+        commands=["sshd -t"],
+        _if=dropin.did_change,
+        _sudo=True,
+    )
+    systemd.service(
+        name="Reload sshd (open sessions stay)",
+        service="ssh.service",
+        reloaded=True,
+        _if=dropin.did_change,
         _sudo=True,
     )

@@ -5,7 +5,7 @@
     fab render --out plan/      # every generated file, no host contacted
     fab lab.status
 
-Targets: `lab` (the local three-node lab, the default) and `chameleon` (real nodes;
+Targets: `lab` (the local lab of cluster.yaml's nodes, the default) and `chameleon` (real nodes;
 node1's floating IP from GOURMETOPS_FLOATING_IP or chameleon.local.yaml). One module per
 concern (up, check, hosts, app, load, lab); their tasks sit flat at the top, as users type them.
 """

@@ -1,5 +1,6 @@
-"""The local three-node lab: systemd-nspawn nodes in network namespaces on this machine,
-node1 reachable from here, node2 and node3 only through it."""
+"""The local lab: one systemd-nspawn node per node of the cluster (three in cluster.yaml),
+each in its own network namespace on this machine, node1 reachable from here, the others
+only through it. `lab.scale --nodes N` writes the same cluster grown to N nodes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tasks.common import clean_errors
 @task(name="up")
 @clean_errors
 def lab_up(c):
-    """Start the local three-node lab (no-op if it runs; a stale lab is cleaned first)."""
+    """Start the local lab (no-op if it runs; a stale lab is cleaned first)."""
     from gourmetops import lab as labmod
 
     print(labmod.up())
@@ -45,3 +46,18 @@ def lab_reset(c):
     from gourmetops import lab as labmod
 
     print(labmod.reset())
+
+
+@task(name="scale", help={"nodes": "how many nodes (node1..nodeN; 3 to 12 fit this lab)"})
+@clean_errors
+def lab_scale(c, nodes=12):
+    """Write cluster.yaml grown to N nodes (.lab/clusters/cluster-N.yaml) and say how to
+    use it: every task reads it from GOURMETOPS_CLUSTER."""
+    from gourmetops.cluster import CLUSTER_ENV, load_cluster
+    from gourmetops.lab.scaled import write_scaled
+    from gourmetops.targets import LAB_DIR
+
+    path = LAB_DIR / "clusters" / f"cluster-{int(nodes)}.yaml"
+    cluster = write_scaled(load_cluster(), int(nodes), path)
+    print(f"wrote {path} ({len(cluster.nodes)} nodes, roles by kubespray's builder rule)")
+    print(f"use it with: {CLUSTER_ENV}={path} fab up --target lab")

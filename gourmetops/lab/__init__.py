@@ -1,4 +1,4 @@
-"""The local three-node lab: the cluster model brought up on this machine.
+"""The local lab: the cluster model (any number of nodes) brought up on this machine.
 
 `up` is a no-op on a running lab of this checkout and otherwise first removes any stale
 lab of ours (from a killed session or another checkout), then builds and boots a fresh one.
@@ -162,7 +162,7 @@ def _wait_booted(target: Target, name: str, pid: int) -> None:
 
 
 def _restart_failed_units(name: str, pid: int) -> None:
-    """A unit that failed while three nodes booted at once on a loaded machine (seen in CI:
+    """A unit that failed while the nodes booted at once on a loaded machine (seen in CI:
     systemd-user-sessions, which leaves /run/nologin and so refuses every SSH login) gets
     one more start; the lab says which and why, and fails if it fails again."""
     units = machines.console_exec(

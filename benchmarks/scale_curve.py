@@ -1,0 +1,169 @@
+"""Benchmark: how prepare's cost grows with the number of nodes, ours against the Ansible
+reference, side by side in one run: 3, 6 and 12 lab nodes by default.
+
+For every size the lab is brought up with cluster.yaml grown to that many nodes
+(gourmetops.lab.scaled, what `fab lab.scale` writes), then, as benchmarks/prepare_vs_ansible.py
+does at three nodes: each round resets the lab to pristine nodes before every contender's
+first run, checks the state it left (the same check for both tools), and times no-op
+reruns that must report no change; the contenders' order rotates every round. Ansible runs
+with `forks` = the number of nodes (its default of 5 would hold it back at 6 and 12 nodes).
+Also measured per size: `fab lab.up` from down, and each node's memory (its cgroup's
+memory.current) idle after boot and after a prepare.
+
+    sudo .venv/bin/python benchmarks/scale_curve.py [--sizes 3 6 12] [--rounds 3] [--noop 3]
+
+Needs the lab (root), ansible and matplotlib (`pip install -e '.[dev,bench]'`). Prints the
+tables for docs/benchmarks.md, writes the plot to docs/scale_curve.png and the raw times
+to docs/scale_curve.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.ansible_reference import state_problems  # noqa: E402
+from benchmarks.prepare_vs_ansible import CONTENDERS  # noqa: E402
+from gourmetops import PROJECT_ROOT  # noqa: E402
+from gourmetops import lab as labmod  # noqa: E402
+from gourmetops.cluster import CLUSTER_ENV, load_cluster  # noqa: E402
+from gourmetops.lab import machines  # noqa: E402
+from gourmetops.lab.scaled import write_scaled  # noqa: E402
+from gourmetops.targets import LAB_DIR, Target, lab_target  # noqa: E402
+
+DOCS = PROJECT_ROOT / "docs"
+
+
+def node_memory_mb(target: Target) -> list[float]:
+    """Each running node's memory (cgroup v2 memory.current: its processes and page cache)."""
+    sizes = []
+    for node in target.cluster.nodes:
+        for cgroup in machines.node_cgroups(node.name):
+            current = cgroup / "memory.current"
+            if current.exists():
+                sizes.append(int(current.read_text()) / 2**20)
+    return sizes
+
+
+def measure_size(nodes: int, rounds: int, noop_repeats: int) -> dict:
+    path = LAB_DIR / "clusters" / f"cluster-{nodes}.yaml"
+    write_scaled(load_cluster(), nodes, path)
+    os.environ[CLUSTER_ENV] = str(path)  # for this process and every tool it starts
+    target = lab_target(load_cluster(path))
+    labmod.down(target)
+    started = time.monotonic()
+    labmod.up(target)
+    result: dict = {"nodes": nodes, "lab_up_s": time.monotonic() - started}
+    result["memory_idle_mb"] = node_memory_mb(target)
+    first: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    noop: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    names = list(CONTENDERS)
+    for i in range(rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            labmod.reset(target)
+            seconds, changed = CONTENDERS[name](target)
+            problems = state_problems(target)
+            if not changed or problems:
+                raise SystemExit(f"{nodes} nodes, {name}: changed={changed}, state: {problems}")
+            first[name].append(seconds)
+            for _ in range(noop_repeats):
+                seconds, changed = CONTENDERS[name](target)
+                if changed:
+                    raise SystemExit(f"{nodes} nodes, {name}: a rerun reported changes")
+                noop[name].append(seconds)
+            print(
+                f"{nodes} nodes, round {i + 1}, {name}: first {first[name][-1]:.2f}s, no-op "
+                + ", ".join(f"{s:.2f}" for s in noop[name][-noop_repeats:])
+                + "s",
+                flush=True,
+            )
+    result["memory_prepared_mb"] = node_memory_mb(target)
+    result["first"], result["noop"] = first, noop
+    return result
+
+
+def tables(results: list[dict]) -> str:
+    med = statistics.median
+    names = list(CONTENDERS)
+    ours = names[0]
+    head = "| nodes | " + " | ".join(f"{n}, first / no-op (s)" for n in names) + " |"
+    lines = [head, "|---" * (len(names) + 1) + "|"]
+    for r in results:
+        cells = [f"{med(r['first'][n]):.2f} / {med(r['noop'][n]):.2f}" for n in names]
+        lines.append(f"| {r['nodes']} | " + " | ".join(cells) + " |")
+    lines += ["", "| nodes | " + " | ".join(f"{n} / ours, first / no-op" for n in names[1:])]
+    lines[-1] += " |"
+    lines.append("|---" * len(names) + "|")
+    for r in results:
+        cells = [
+            f"{med(r['first'][n]) / med(r['first'][ours]):.2f}x / "
+            f"{med(r['noop'][n]) / med(r['noop'][ours]):.2f}x"
+            for n in names[1:]
+        ]
+        lines.append(f"| {r['nodes']} | " + " | ".join(cells) + " |")
+    base = results[0]
+    lines += ["", "| nodes | ours no-op / at " + f"{base['nodes']} nodes | `fab lab.up` (s) | "
+              "memory per node, idle / prepared (MiB, median) |", "|---|---|---|---|"]  # fmt: skip
+    for r in results:
+        growth = med(r["noop"][ours]) / med(base["noop"][ours])
+        lines.append(
+            f"| {r['nodes']} | {growth:.2f}x | {r['lab_up_s']:.1f} | "
+            f"{med(r['memory_idle_mb']):.0f} / {med(r['memory_prepared_mb']):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    sizes = [r["nodes"] for r in results]
+    for ax, kind, title in ((axes[0], "first", "first run"), (axes[1], "noop", "no-op rerun")):
+        for name in CONTENDERS:
+            ax.plot(
+                sizes,
+                [statistics.median(r[kind][name]) for r in results],
+                marker="o",
+                label=name,
+            )
+        ax.set_title(f"prepare, {title} (median)")
+        ax.set_xlabel("nodes")
+        ax.set_ylabel("seconds")
+        ax.set_xticks(sizes)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[3, 6, 12])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--noop", type=int, default=3)
+    args = parser.parse_args()
+    results = []
+    try:
+        for nodes in args.sizes:
+            results.append(measure_size(nodes, args.rounds, args.noop))
+    finally:
+        labmod.down()  # every node of ours, whatever the size
+        os.environ.pop(CLUSTER_ENV, None)
+    (DOCS / "scale_curve.json").write_text(json.dumps(results, indent=1) + "\n")
+    plot(results, DOCS / "scale_curve.png")
+    print(tables(results))
+
+
+if __name__ == "__main__":
+    main()

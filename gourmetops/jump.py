@@ -1,0 +1,30 @@
+"""node1's sshd sized for its role as the jump host.
+
+Every connection to a worker starts as a connection to node1 (pyinfra opens one per worker,
+all at once; `fab check` and Ansible's ProxyJump do too). OpenSSH's default
+`MaxStartups 10:30:100` drops 30% of new connections once ten are still authenticating,
+so from about a dozen nodes a run fails at random. prepare raises the threshold on node1 in
+proportion to the cluster:
+
+    >>> print(sshd_dropin(12), end="")
+    # gourmetops: node1 is the jump host for 12 nodes (deploys/prepare.py)
+    MaxStartups 24:30:240
+"""
+
+from __future__ import annotations
+
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/60-gourmetops-jump.conf"
+DEFAULT_START = 10  # OpenSSH's own MaxStartups start
+
+
+def max_startups(nodes: int) -> str:
+    """start:rate:full with room for two tools reaching every node at once."""
+    start = max(DEFAULT_START, 2 * nodes)
+    return f"{start}:30:{10 * start}"
+
+
+def sshd_dropin(nodes: int) -> str:
+    return (
+        f"# gourmetops: node1 is the jump host for {nodes} nodes (deploys/prepare.py)\n"
+        f"MaxStartups {max_startups(nodes)}\n"
+    )
