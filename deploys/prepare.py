@@ -19,7 +19,7 @@ from pyinfra.facts.files import File, FileContents
 from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
-from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each
+from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each, shared_fact
 from gourmetops.jump import SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.operations import authorized_head_key, known_hosts_lines
 from gourmetops.settings import of_host
@@ -29,14 +29,14 @@ head = inventory.get_group("head")[0]
 user = data.cluster_user
 is_head = "head" in host.groups
 # Each fact is a round trip (through node1 for the workers): ask for a home once.
-home = host.get_fact(Home)
-key_path = f"{home if is_head else head.get_fact(Home)}/{data.cluster_key_path}"
+home = shared_fact(host, Home)  # the workers ask for node1's too: one read of it
+key_path = f"{home if is_head else shared_fact(head, Home)}/{data.cluster_key_path}"
 
 
 def _existing_head_key() -> str | None:
     if not head.connected:
         return None
-    lines = head.get_fact(FileContents, path=f"{key_path}.pub")
+    lines = shared_fact(head, FileContents, path=f"{key_path}.pub")
     return lines[0].strip() if lines else None
 
 

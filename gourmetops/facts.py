@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import gevent
+from gevent.lock import Semaphore
 from pyinfra.api import FactBase, QuoteString, StringCommand
 from pyinfra.api.host import Host
+from pyinfra.api.state import StateStage
 
 from gourmetops.kubespray.checkout import NodePython
 
@@ -85,3 +88,26 @@ def fact_from_each(hosts: Iterable[Host], cls: type[FactBase], **kwargs: Any) ->
     greenlets = {h.name: gevent.spawn(h.get_fact, cls, **kwargs) for h in hosts}
     gevent.joinall(list(greenlets.values()), raise_error=True)
     return {name: g.value for name, g in greenlets.items()}
+
+
+_shared: dict[tuple, Any] = {}
+_reading: defaultdict[tuple, Semaphore] = defaultdict(Semaphore)
+
+
+def shared_fact(host: Host, cls: type[FactBase], **kwargs: Any) -> Any:
+    """`host`'s fact read once for every deploy of this run that asks for it at once.
+
+    Each worker's deploy asks node1 the same things while planning; every read is an SSH
+    session on node1's one connection, and OpenSSH allows 10 per connection (MaxSessions):
+    at twelve nodes reads failed ("Unable to open channel"). The others wait for the first
+    read and share it. While executing, an empty answer is not kept (an earlier operation
+    of the same run may be about to create what was read)."""
+    stage = host.state.current_stage
+    key = (id(host.state), stage, host.name, cls, tuple(sorted(kwargs.items())))
+    with _reading[key]:
+        if key not in _shared:
+            value = host.get_fact(cls, **kwargs)
+            if value or stage != StateStage.Execute:
+                _shared[key] = value
+            return value
+        return _shared[key]

@@ -28,3 +28,12 @@ def sshd_dropin(nodes: int) -> str:
         f"# gourmetops: node1 is the jump host for {nodes} nodes (deploys/prepare.py)\n"
         f"MaxStartups {max_startups(nodes)}\n"
     )
+
+
+def quiet_dropped_connections() -> None:
+    """In pyinfra's process: a connection the jump host dropped is tried again (Target's
+    `ssh_connect_retries` for the workers), and one that fails for good is reported by
+    pyinfra naming the host; paramiko's own traceback of each drop only buries that."""
+    import logging
+
+    logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)

@@ -12,6 +12,7 @@ from pyinfra.facts.files import FileContents
 from pyinfra.facts.server import AuthorizedKeys
 from pyinfra.operations import files
 
+from gourmetops.facts import shared_fact
 from gourmetops.registry.daemon_json import DaemonJsonError, backup_path, merge
 
 
@@ -60,7 +61,7 @@ def authorized_head_key(
     elif head_host is None or not head_host.connected:
         raise OperationError(f"cannot read {public_key_path} from {head}: {head} is not connected")
     else:
-        lines = head_host.get_fact(FileContents, path=public_key_path)
+        lines = shared_fact(head_host, FileContents, path=public_key_path)
     if not lines:
         # Planning before the key exists: report the change; by execution time the
         # generating operation has run and this body is evaluated again.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from kubernetes.utils.quantity import parse_quantity
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from gourmetops.check.rows import POST_CHECKS, PRE_CHECKS
+from gourmetops.quantity import parse_quantity
 from gourmetops.validation import (
     HOSTNAME,
     KUBE_VERSION,

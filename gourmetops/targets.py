@@ -30,6 +30,8 @@ SERVICE_ADDRESS_ENV = "GOURMETOPS_NODE1_PUBLIC_ADDRESS"
 CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
 CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
 LAB_DIR = PROJECT_ROOT / ".lab"
+# pyinfra tries a worker again after a random 0.1-0.5 s when its connection is dropped.
+JUMP_CONNECT_RETRIES = 2
 
 
 class TargetError(GourmetopsError, InventoryError, ValueError):
@@ -99,13 +101,18 @@ class Target:
 
     def host_data(self, node_name: str) -> dict[str, Any]:
         node = self.cluster.node(node_name)
-        return {
+        data = {
             "ssh_config_file": str(self.ssh_config_path),
             "private_address": str(node.address),
             "kube_roles": list(node.roles),
             "target": self.name,
             "cluster_user": self.cluster.user,
         }
+        if not node.jump:
+            # Every worker connects through node1 at the same moment; until prepare sizes
+            # its sshd (gourmetops.jump), a stock MaxStartups drops some of those past ten.
+            data["ssh_connect_retries"] = JUMP_CONNECT_RETRIES
+        return data
 
     def groups(self) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         """pyinfra groups: `head` holds the jump host, `workers` the nodes behind it."""

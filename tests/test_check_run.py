@@ -116,7 +116,7 @@ def test_reachability_script_on_loopback_one_round():
     results = {n: json.loads(p.communicate(timeout=20)[0]) for n, p in procs.items()}
     rows = {r.node: r for r in ports.reach_rows(plan, results)}
     assert rows["a"].ok and rows["b"].ok and "47101 47102 answer from every peer" in rows["a"].found
-    assert not rows["c"].ok and "47102 from a: [Errno 111] Connection refused" in rows["c"].found
+    assert not rows["c"].ok and "47102 from a, b: [Errno 111] Connection refused" in rows["c"].found
     assert rows["c"].converged_by is None and "cloud rules" in rows["c"].fix
     # Blocked by firewalld, active on c: prepare's to fix, so `fab up` lets it through.
     blocked = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"c"})}["c"]
@@ -202,3 +202,23 @@ def test_a_dry_fab_up_fetches_no_kubespray_for_its_pre_checks(tmp_path, capsys):
     assert gate.pre_checks(ctx, (), ["prepare"], dry=True) == []
     said = capsys.readouterr().out
     assert f"and {source} is not on the controller yet; a real run clones it" in said
+
+
+def test_a_node_blocked_from_twelve_peers_is_one_readable_line():
+    """At twelve nodes a firewalled node1 is 77 failed (port, peer) pairs: said once per
+    error and set of peers, not pair by pair."""
+    nodes = [f"node{i}" for i in range(1, 13)]
+    blocked = [2379, 2380, 5000, 6443, 10250, 10257, 10259]
+    plan = {n: {} for n in nodes}
+    results = {
+        n: {"connect": [["node1", p, "timed out"] for p in blocked] + [["node2", 10250, ""]]}
+        for n in nodes[1:]
+    }
+    results["node3"]["connect"].append(["node2", 2379, "[Errno 111] Connection refused"])
+    rows = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"node1"})}
+    assert (
+        rows["node1"].found
+        == "2379 2380 5000 6443 10250 10257 10259 from every peer (11): timed out"
+    )
+    assert rows["node2"].found == "2379 from node3: [Errno 111] Connection refused"
+    assert rows["node4"].ok

@@ -18,10 +18,10 @@ from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
-from kubernetes.utils.quantity import parse_quantity
 
 from gourmetops.app.manifests import to_yaml
 from gourmetops.errors import GourmetopsError
+from gourmetops.quantity import parse_quantity
 
 FIELD_MANAGER = "gourmetops"
 _STUCK = "ProgressDeadlineExceeded"  # the deployment controller's verdict (progress.go)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kubernetes.utils.quantity import parse_quantity
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import GourmetopsError
+from gourmetops.quantity import parse_quantity
 from gourmetops.registry.service import credentials
 from gourmetops.yamlio import dump
 

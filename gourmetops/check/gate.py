@@ -1,6 +1,6 @@
-"""`fab up`'s pre-checks: run them all, print the table, and stop before any change when a
-check fails that no stage of the run will put right (firewalld and node1's old Docker are
-`prepare`'s to fix, so on fresh nodes they are reported and let through)."""
+"""`fab up`'s pre-checks: run them all, print the rows that need attention, and stop before
+any change when a check fails that no stage of the run will put right (firewalld and node1's
+old Docker are `prepare`'s to fix, so on fresh nodes they are reported and let through)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def pre_checks(
             )
             return []
     rows = check(ctx, "pre", skip_checks)
-    print(table.render(rows, f"pre-checks ({ctx.name}):"), flush=True)
+    print(table.render(rows, f"pre-checks ({ctx.name}):", only_attention=True), flush=True)
     for name in sorted({r.check for r in rows if r.skipped == "--skip-check"}):
         print(f"note: check {name!r} skipped with --skip-check", flush=True)
     stop = blocking(rows, stages)

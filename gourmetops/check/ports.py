@@ -146,6 +146,9 @@ def reach_rows(
     `firewalled` (firewalld active) the block is firewalld's, which `prepare` stops."""
     failures: dict[str, list[str]] = {n: [] for n in plan}
     tested: dict[str, set[int]] = {n: set() for n in plan}
+    # peer -> error -> port -> the nodes that saw it: at twelve nodes one blocked node is
+    # 77 (port, peer) pairs, said as one line per error and set of peers.
+    refused: dict[str, dict[str, dict[int, set[str]]]] = {n: {} for n in plan}
     for node, result in results.items():
         if isinstance(result, str):
             failures[node].append(f"not tested: {result}")
@@ -155,7 +158,17 @@ def reach_rows(
         for peer, port, err in result.get("connect", []):
             tested[peer].add(port)
             if err:
-                failures[peer].append(f"{port} from {node}: {err}")
+                refused[peer].setdefault(err, {}).setdefault(port, set()).add(node)
+    order = list(plan)
+    for peer, by_error in refused.items():
+        for err, by_port in by_error.items():
+            groups: dict[frozenset[str], list[int]] = {}
+            for port, nodes in sorted(by_port.items()):
+                groups.setdefault(frozenset(nodes), []).append(port)
+            for nodes, ports_ in groups.items():
+                failures[peer].append(
+                    f"{' '.join(map(str, ports_))} from {_peers(nodes, peer, order)}: {err}"
+                )
     rows = []
     for node in plan:
         ports = " ".join(str(p) for p in sorted(tested[node])) or "none"
@@ -170,3 +183,10 @@ def reach_rows(
             fix = f"open these TCP ports on {node} to the private network (firewall, cloud rules)"
             rows.append(Row(node, "ports-reach", found, False, fix))
     return rows
+
+
+def _peers(nodes: Collection[str], node: str, order: list[str]) -> str:
+    """`nodes` in cluster order, or "every peer (N)" past three when that is all of them."""
+    if len(nodes) > 3 and set(nodes) == set(order) - {node}:
+        return f"every peer ({len(nodes)})"
+    return ", ".join(n for n in order if n in nodes)

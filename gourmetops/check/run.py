@@ -4,6 +4,7 @@ A node ssh cannot reach becomes a failed `ssh` row naming ssh's own error."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,10 @@ from gourmetops.targets import Target
 SSH_TIMEOUT_S = 30.0
 # ssh's own connect timeout per hop: an unreachable node fails fast, not after 10 s.
 SSH_OPTIONS = ("-o", "ConnectTimeout=5")
+# Every node is probed at once, each through node1: until prepare sizes node1's sshd
+# (gourmetops.jump), its stock MaxStartups drops some of those before the banner.
+DROPPED = "kex_exchange_identification"
+DROP_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Reply:
 def ssh_all(target: Target, commands: Mapping[str, tuple[str, str | None]]) -> dict[str, Reply]:
     """{node: (remote command, stdin)} run at once; every node answers, however it fails."""
 
-    def one(node: str, command: str, stdin: str | None) -> Reply:
+    def once(node: str, command: str, stdin: str | None) -> Reply:
         started = time.time()
         try:
             proc = subprocess.run(
@@ -51,6 +56,15 @@ def ssh_all(target: Target, commands: Mapping[str, tuple[str, str | None]]) -> d
             return Reply(node, proc.returncode, proc.stdout, proc.stderr, started, time.time())
         except subprocess.TimeoutExpired:
             return Reply(node, 255, "", f"no answer in {SSH_TIMEOUT_S:g} s", started, time.time())
+
+    def one(node: str, command: str, stdin: str | None) -> Reply:
+        reply = once(node, command, stdin)
+        for _ in range(DROP_RETRIES):
+            if reply.reached or DROPPED not in reply.err:
+                break
+            time.sleep(random.uniform(0.1, 0.5))  # dropped before login: nothing ran
+            reply = once(node, command, stdin)
+        return reply
 
     with ThreadPoolExecutor(max_workers=max(1, len(commands))) as pool:
         futures = [pool.submit(one, n, c, i) for n, (c, i) in commands.items()]

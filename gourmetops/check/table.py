@@ -1,5 +1,12 @@
 """The rows as a table a person reads top to bottom: node, check, ok/FAIL/skip and what was
-found, with the fix under each failed row; then a one-line count."""
+found, with the fix under each failed row; then a one-line count.
+
+    pre-checks (lab):
+      node   check            found
+      node1  firewalld  FAIL  firewalld active, enabled
+                              fix: ... (`fab up` runs prepare, which does this)
+      40 ok, 1 failed, 4 skipped: node1 firewalld (`fab check` shows every row)
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,25 @@ from collections.abc import Iterable
 from gourmetops.check.rows import Row
 
 
-def render(rows: Iterable[Row], title: str) -> str:
+def render(rows: Iterable[Row], title: str, only_attention: bool = False) -> str:
+    """Every row, or (`only_attention`, for `fab up`: at twelve nodes the table is 180 rows)
+    only the failed ones and those skipped with --skip-check; the count covers them all."""
     rows = list(rows)
+    shown = [r for r in rows if r.failed or r.skipped == "--skip-check"] if only_attention else rows
     node_w = max([len("node")] + [len(r.node) for r in rows])
     check_w = max([len("check")] + [len(r.check) for r in rows])
     lines = [title, f"  {'node':<{node_w}}  {'check':<{check_w}}  {'':<4}  found"]
-    for r in rows:
+    for r in shown:
         found = f"skipped: {r.skipped}" if r.skipped else r.found
         lines.append(f"  {r.node:<{node_w}}  {r.check:<{check_w}}  {r.status:<4}  {found}")
         if r.failed:
             by = f" (`fab up` runs {r.converged_by}, which does this)" if r.converged_by else ""
             lines.append(f"  {'':<{node_w}}  {'':<{check_w}}  {'':<4}  fix: {r.fix}{by}")
-    lines.append(summary(rows))
+    if only_attention and not shown:
+        lines = [title]
+    lines.append(("  " if only_attention else "") + summary(rows))
+    if only_attention:
+        lines[-1] += " (`fab check` shows every row)"
     return "\n".join(lines)
 
 

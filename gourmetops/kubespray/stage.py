@@ -22,6 +22,7 @@ def cluster(
         venv=data.kubespray_venv,
         inventory=f"{INVENTORY}/hosts.yaml",
         playbook=playbook or data.cluster_playbook,
+        forks=len(ctx.target.cluster.nodes),
     )
     retries = data.cluster_retries if retries is None else retries
     if dry:

@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
-from kubernetes.utils.quantity import parse_quantity
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from gourmetops.errors import GourmetopsError
+from gourmetops.quantity import parse_quantity
 from gourmetops.validation import problems
 
 COLUMNS = (
