@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,25 @@ def standin_app(lab: Lab) -> Iterator[Lab]:
     )
     yield lab
     lab.ssh("node1", "kill $(cat /tmp/gourmetgram-standin.pid)", check=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def student_installing(request: pytest.FixtureRequest) -> Iterator[Future | None]:
+    """The unprivileged user's install (tests/student.py: pip from PyPI, about 100 s, no lab
+    needed) started with the session in a thread, beside the lab tests, when its module runs
+    in this session; its module's fixture takes the result (and removes the user)."""
+    wanted = os.geteuid() == 0 and any(
+        item.path.name == "test_unprivileged_controller.py" for item in request.session.items
+    )
+    if not wanted:
+        yield None
+        return
+    from tests import student
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(student.install)
+        try:
+            yield future
+        finally:
+            future.cancel()
+    student.remove()

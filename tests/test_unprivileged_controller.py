@@ -16,101 +16,28 @@ when present) instead of GitHub (`kubespray_source`). pip reaches PyPI for the i
 from __future__ import annotations
 
 import pwd
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from concurrent.futures import Future
 
 import pytest
 
-from gourmetops import PROJECT_ROOT
-from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab, check_row
-
-USER = "gourmetops-student"
-FLOATING_IP = "10.254.0.2"  # node1's end of the lab's public link (cluster.yaml lab:)
-CLUSTER = """user: cc
-private_network: 10.254.1.0/24
-nodes:
-  - {name: node1, address: 10.254.1.11, jump: true, roles: [kube_control_plane, kube_node, etcd]}
-  - {name: node2, address: 10.254.1.12, roles: [kube_control_plane, kube_node, etcd]}
-  - {name: node3, address: 10.254.1.13, roles: [kube_node, etcd]}
-"""
-OVERRIDES = """# Test-only (tests/test_unprivileged_controller.py): the lab's nodes are offline.
-apt_update_offline_ok = True
-kubespray_source = {source!r}
-"""
-
-
-@dataclass
-class Student:
-    lab: Lab
-    home: Path
-    repo: Path
-
-    def run(self, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-        """A command as the user, in its copy, with a login-like environment and nothing of
-        root's: only what README tells a Chameleon user to set."""
-        env = {
-            "HOME": str(self.home),
-            "USER": USER,
-            "PATH": f"{self.home}/venv/bin:/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "GOURMETOPS_FLOATING_IP": FLOATING_IP,
-            "GOURMETOPS_NODE1_PUBLIC_ADDRESS": FLOATING_IP,
-            "GOURMETOPS_CLUSTER": str(self.repo / "cluster-lab.yaml"),
-        }
-        return subprocess.run(
-            ["runuser", "-u", USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
-             *args],
-            cwd=self.repo, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, timeout=timeout,
-        )  # fmt: skip
-
-
-def _copy_of_the_repository(dest: Path) -> None:
-    """The files of this checkout (tracked and new, as a clone would have them)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        src = PROJECT_ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
+from tests.student import FLOATING_IP, USER, Student, install, remove
 
 
 @pytest.fixture(scope="module")
-def student(fresh_lab: Lab) -> Iterator[Student]:
-    subprocess.run(["userdel", "-r", USER], capture_output=True)  # a leftover of a killed run
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], check=True)
-    home = Path(pwd.getpwnam(USER).pw_dir)
-    repo = home / "gourmetops"
+def student(fresh_lab: Lab, student_installing: Future | None) -> Iterator[Student]:
+    """The user made and installed (started with the session, see conftest), its key then
+    authorised on the nodes as Chameleon does with a user's key pair."""
     try:
-        _copy_of_the_repository(repo)
-        (repo / "cluster-lab.yaml").write_text(CLUSTER)
-        source = KUBESPRAY  # the mirror's bundle is copied in: root's paths may be closed
-        if Path(source).is_file():
-            source = str(shutil.copy(source, home / Path(source).name))
-        (repo / "group_data" / "chameleon.py").write_text(OVERRIDES.format(source=source))
-        subprocess.run(["chown", "-R", f"{USER}:", str(home)], check=True)
-        s = Student(fresh_lab, home, repo)
-        for step in (
-            ("mkdir", "-m", "700", f"{home}/.ssh"),
-            ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{home}/.ssh/id_ed25519"),
-            ("python3", "-m", "venv", f"{home}/venv"),
-            (f"{home}/venv/bin/pip", "install", "-q", "-e", str(repo)),
-        ):
-            done = s.run(*step)
-            assert done.returncode == 0, done.stdout[-3000:]
-        key = (home / ".ssh" / "id_ed25519.pub").read_text()
-        for node in fresh_lab.nodes:  # what Chameleon does with the user's key pair
+        s = student_installing.result() if student_installing else install()
+        s.lab = fresh_lab
+        key = (s.home / ".ssh" / "id_ed25519.pub").read_text()
+        for node in fresh_lab.nodes:
             fresh_lab.ssh(node, "cat >> ~/.ssh/authorized_keys", input=key)
         yield s
     finally:
-        subprocess.run(["userdel", "-r", USER], capture_output=True)
+        remove()
 
 
 def test_installs_and_renders_without_root(student: Student):
