@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
 
 def state_problems(target: Target) -> list[str]:
     """What differs from the state deploys/prepare.py describes, read over SSH on the nodes
-    (empty when the state is right). Both tools are held to this same check."""
+    (empty when the state is right). Both tools are held to this same check. One ssh per
+    node for what it holds, all nodes side by side (eight at a time through node1)."""
 
     def sh(node: str, command: str) -> str:
         return subprocess.run(
@@ -127,44 +129,75 @@ def state_problems(target: Target) -> list[str]:
         ).stdout.strip()
 
     data = host_data(target.name)
+    nodes = target.cluster.nodes
     head = target.cluster.jump.name
     problems = []
-    pubkey = sh(head, "cat ~/.ssh/id_rsa.pub")
+    split = "@@gourmetops@@"
+    parts = sh(
+        head,
+        f"; echo {split}; ".join(
+            [
+                "cat ~/.ssh/id_rsa.pub",
+                "stat -c %a ~/.ssh/id_rsa",
+                "ssh-keygen -l -f ~/.ssh/id_rsa.pub | cut -d' ' -f1",
+                "cat ~/.ssh/known_hosts",
+                "dpkg-query -W -f '${Package} ${Status}\\n' 2>/dev/null",
+                f"test -e {data.docker_apt_source} && echo present",
+                f"cat {SSHD_DROPIN}",
+                "sudo sshd -T | grep -i '^maxstartups'",
+            ]
+        ),
+    ).split(split)
+    if len(parts) != 8:
+        return [f"{head}: not reached over ssh"]
+    pubkey, mode, bits, known, installed, apt_source, dropin, starts = parts
+    pubkey, known_lines = pubkey.strip(), known.strip().splitlines()
     if not pubkey.startswith("ssh-rsa "):
         problems.append(f"{head}: no RSA key in ~/.ssh/id_rsa.pub")
-    if sh(head, "stat -c %a ~/.ssh/id_rsa") != "600":
+    if mode.strip() != "600":
         problems.append(f"{head}: ~/.ssh/id_rsa is not 0600")
-    bits = sh(head, "ssh-keygen -l -f ~/.ssh/id_rsa.pub").split(" ")[0]
-    if bits != str(data.cluster_key_bits):
-        problems.append(f"{head}: key has {bits} bits")
+    if bits.strip() != str(data.cluster_key_bits):
+        problems.append(f"{head}: key has {bits.strip()} bits")
     key_body = " ".join(pubkey.split()[:2])
-    for node in target.cluster.nodes:
-        lines = sh(node.name, "cat ~/.ssh/authorized_keys").splitlines()
-        if sum(" ".join(line.split()[:2]) == key_body for line in lines) != 1:
+
+    def node_state(node) -> tuple[str, str, list[str]]:
+        """(authorized_keys, firewalld, served host keys) of one node, in one ssh."""
+        parts = sh(
+            node.name,
+            f"cat ~/.ssh/authorized_keys; echo {split}; systemctl is-active firewalld; "
+            f"systemctl is-enabled firewalld; echo {split}; cat /etc/ssh/ssh_host_*_key.pub",
+        ).split(split)
+        keys, firewalld, served = parts if len(parts) == 3 else ("", "not reached", "")
+        return keys, firewalld.strip(), served.strip().splitlines()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        states = dict(zip(nodes, pool.map(node_state, nodes), strict=True))
+        reached = dict(
+            zip(
+                nodes,
+                pool.map(lambda n: sh(head, f"ssh -o BatchMode=yes {n.address} hostname"), nodes),
+                strict=True,
+            )
+        )
+    for node in nodes:
+        keys, firewalld, served = states[node]
+        if sum(" ".join(line.split()[:2]) == key_body for line in keys.splitlines()) != 1:
             problems.append(f"{node.name}: {head}'s key not authorised exactly once")
-        if sh(node.name, "systemctl is-active firewalld; systemctl is-enabled firewalld") != (
-            "inactive\ndisabled"
-        ):
+        if firewalld != "inactive\ndisabled":
             problems.append(f"{node.name}: firewalld not stopped and disabled")
-    known = sh(head, "cat ~/.ssh/known_hosts").splitlines()
-    for node in target.cluster.nodes:
-        served = sh(node.name, "cat /etc/ssh/ssh_host_*_key.pub").splitlines()
         for key in served:
             line = f"{node.name},{node.address} {' '.join(key.split()[:2])}"
-            if known.count(line) != 1:
+            if known_lines.count(line) != 1:
                 problems.append(f"{head}: known_hosts lacks (or repeats) {line[:60]}...")
-        reach = sh(head, f"ssh -o BatchMode=yes {node.address} hostname")
-        if reach != node.name:
+        if reached[node] != node.name:
             problems.append(f"{head}: cannot reach {node.name} with its key and pinned host keys")
-    installed = sh(head, "dpkg-query -W -f '${Package} ${Status}\\n' 2>/dev/null")
     for package in data.docker_packages:
         if f"{package} install ok installed" in installed:
             problems.append(f"{head}: {package} still installed")
-    if sh(head, f"test -e {data.docker_apt_source} && echo present") == "present":
+    if apt_source.strip() == "present":
         problems.append(f"{head}: {data.docker_apt_source} still there")
-    if sh(head, f"cat {SSHD_DROPIN}") + "\n" != sshd_dropin(len(target.cluster.nodes)):
+    if dropin.strip() + "\n" != sshd_dropin(len(nodes)):
         problems.append(f"{head}: {SSHD_DROPIN} does not size sshd for the jump host")
-    starts = sh(head, "sudo sshd -T | grep -i '^maxstartups'")
-    if starts.split()[-1:] != [max_startups(len(target.cluster.nodes))]:
-        problems.append(f"{head}: sshd runs with {starts or 'no MaxStartups'}")
+    if starts.split()[-1:] != [max_startups(len(nodes))]:
+        problems.append(f"{head}: sshd runs with {starts.strip() or 'no MaxStartups'}")
     return problems
