@@ -7,10 +7,11 @@ does at three nodes: each round resets the lab to pristine nodes before every co
 first run, checks the state it left (the same check for both tools), and times no-op
 reruns that must report no change; the contenders' order rotates every round. Ansible runs
 with `forks` = the number of nodes (its default of 5 would hold it back at 6 and 12 nodes).
-Also measured per size: `fab lab.up` from down, and each node's memory (its cgroup's
-memory.current) idle after boot and after a prepare.
+Also measured per size: `fab lab.up` from down, and each node's memory (the PSS of its
+processes) idle after boot and after a prepare.
 
     sudo .venv/bin/python benchmarks/scale_curve.py [--sizes 3 6 12] [--rounds 3] [--noop 3]
+    .venv/bin/python benchmarks/scale_curve.py --render    # again from docs/scale_curve.json
 
 Needs the lab (root), ansible and matplotlib (`pip install -e '.[dev,bench]'`). Prints the
 tables for docs/benchmarks.md, writes the plot to docs/scale_curve.png and the raw times
@@ -42,14 +43,8 @@ DOCS = PROJECT_ROOT / "docs"
 
 
 def node_memory_mb(target: Target) -> list[float]:
-    """Each running node's memory (cgroup v2 memory.current: its processes and page cache)."""
-    sizes = []
-    for node in target.cluster.nodes:
-        for cgroup in machines.node_cgroups(node.name):
-            current = cgroup / "memory.current"
-            if current.exists():
-                sizes.append(int(current.read_text()) / 2**20)
-    return sizes
+    """Each running node's memory: the PSS of its processes (gourmetops.lab.machines)."""
+    return [machines.memory_mib(node.name) for node in target.cluster.nodes]
 
 
 def measure_size(nodes: int, rounds: int, noop_repeats: int) -> dict:
@@ -152,7 +147,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[3, 6, 12])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--noop", type=int, default=3)
+    parser.add_argument("--render", action="store_true", help="tables and plot from the JSON")
     args = parser.parse_args()
+    if args.render:
+        results = json.loads((DOCS / "scale_curve.json").read_text())
+        plot(results, DOCS / "scale_curve.png")
+        print(tables(results))
+        return
     results = []
     try:
         for nodes in args.sizes:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +79,9 @@ def down(target: Target | None = None) -> None:
     require_root_and_tools()
     state = _read_state() or {"nodes": {}}
     pids = {pid for pid in state["nodes"].values() if pid} | set(machines.find_our_nspawns())
-    for pid in sorted(pids):
-        say(f"stopping node (nspawn pid {pid})")
-        machines.stop(pid)
+    if pids:
+        say(f"stopping {len(pids)} node(s) (nspawn pids {' '.join(map(str, sorted(pids)))})")
+    machines.stop_all(sorted(pids))
     machines.unmount_all()
     machines.remove_cgroups()
     network.destroy()
@@ -224,18 +225,30 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
     STATE_FILE.write_text(json.dumps(state))
     try:
         network.create(target.cluster, lab)
-        host_keys = {}
         for node in target.cluster.nodes:
             lowers = [docker_layer, rootfs] if node.jump else [rootfs]
             saved = snapshots.upper_of(snapshot, node.name, base) if snapshot else None
             machines.mount_overlay(node.name, lowers, saved)
-            host_keys[node.name] = machines.personalize(node, target.cluster, authorized_key)
+        # Host keys are made per node (an RSA key takes a while): all nodes side by side.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            keys = pool.map(
+                lambda n: machines.personalize(n, target.cluster, authorized_key),
+                target.cluster.nodes,
+            )
+            host_keys = dict(zip([n.name for n in target.cluster.nodes], keys, strict=True))
         _write_known_hosts(target, host_keys)
         for node in target.cluster.nodes:
             state["nodes"][node.name] = machines.boot(node.name)
             STATE_FILE.write_text(json.dumps(state))
-        for node in target.cluster.nodes:
-            _wait_booted(target, node.name, state["nodes"][node.name])
+        target.write_ssh_config()
+        # Side by side: the wait is as long as the slowest node's boot, not their sum.
+        with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
+            waits = [
+                pool.submit(_wait_booted, target, node.name, state["nodes"][node.name])
+                for node in target.cluster.nodes
+            ]
+            for wait in waits:
+                wait.result()
     except BaseException:
         say("bringing the lab up failed; removing what was made")
         down(target)

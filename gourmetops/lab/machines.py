@@ -124,6 +124,24 @@ def node_cgroups(name: str) -> list[Path]:
     return [root / CGROUP_GROUP / name for root in _cgroup_roots()]
 
 
+def memory_mib(name: str) -> float:
+    """What a running node's processes take (the sum of their PSS: each shared page counted
+    once across the nodes), read from its cgroup in the name=systemd or cgroup2 hierarchy."""
+    pids: set[str] = set()
+    for cgroup in node_cgroups(name):
+        for procs in cgroup.rglob("cgroup.procs"):
+            pids.update(procs.read_text().split())
+    total_kib = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        pss = [line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")]
+        total_kib += sum(map(int, pss))
+    return total_kib / 1024
+
+
 def remove_cgroups() -> None:
     """The lab's (empty, once its nodes stopped) cgroups, deepest first."""
     for root in _cgroup_roots():
@@ -233,15 +251,23 @@ def console_exec(
 
 def stop(pid: int) -> None:
     """SIGTERM asks nspawn for an orderly shutdown of the node; kill it if that hangs."""
-    if not is_our_nspawn(pid):
-        return
-    init = _children(pid)
-    os.kill(pid, signal.SIGTERM)
+    stop_all([pid])
+
+
+def stop_all(pids: list[int]) -> None:
+    """Every node shut down at once (each takes a second or two: one after another that was
+    most of a lab reset, and 20 s at twelve nodes); those that hang past STOP_TIMEOUT are
+    killed with their node's init."""
+    ours = [pid for pid in pids if is_our_nspawn(pid)]
+    inits = {pid: _children(pid) for pid in ours}
+    for pid in ours:
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and is_our_nspawn(pid):
+    while time.monotonic() < deadline and any(is_our_nspawn(pid) for pid in ours):
         time.sleep(0.1)
-    if is_our_nspawn(pid):
-        say(f"nspawn {pid} did not stop in {STOP_TIMEOUT:.0f}s; killing it and its node's init")
-        for child in init:  # PID 1 of the node's PID namespace: killing it ends them all
-            os.kill(child, signal.SIGKILL)
-        os.kill(pid, signal.SIGKILL)
+    for pid in ours:
+        if is_our_nspawn(pid):
+            say(f"nspawn {pid} did not stop in {STOP_TIMEOUT:.0f}s; killing it and its node's init")
+            for child in inits[pid]:  # PID 1 of the node's PID namespace: killing it ends them all
+                os.kill(child, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
