@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
-from gourmetops import lab as labmod
 from gourmetops.kubespray.playbook import PlaybookRun
 from gourmetops.render import artifacts
 from gourmetops.targets import LAB_DIR, chameleon_target, lab_target
@@ -70,11 +69,10 @@ def test_ssh_config_checks_host_keys_for_both_targets():
 
 
 @pytest.fixture(scope="module")
-def prepared(lab: Lab) -> Lab:
-    labmod.reset(lab.target)
-    result = lab.fab("prepare")
-    assert result.returncode == 0, result.stdout[-3000:]
-    return lab
+def prepared(docker_lab: Lab) -> Lab:
+    """Prepared nodes with dockerd, as the cluster stage leaves them (the session's
+    Docker-ready snapshot, restored)."""
+    return docker_lab
 
 
 @pytest.fixture
@@ -136,8 +134,6 @@ def test_registry_private_by_default_all_interfaces_only_when_asked_and_no_secre
     import bcrypt
 
     lab = prepared
-    engine = lab.pyinfra("lab_container_engine")  # dockerd, as the cluster stage leaves it
-    assert engine.returncode == 0, engine.stdout[-3000:]
     password = "gourmetops-s3cret-9f1"
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     htpasswd = tmp_path / "htpasswd"

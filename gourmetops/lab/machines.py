@@ -129,8 +129,11 @@ def memory_mib(name: str) -> float:
     once across the nodes), read from its cgroup in the name=systemd or cgroup2 hierarchy."""
     pids: set[str] = set()
     for cgroup in node_cgroups(name):
-        for procs in cgroup.rglob("cgroup.procs"):
-            pids.update(procs.read_text().split())
+        for directory, _dirs, _files in os.walk(cgroup):  # a session's cgroup may go meanwhile
+            try:
+                pids.update(Path(directory, "cgroup.procs").read_text().split())
+            except OSError:
+                continue
     total_kib = 0
     for pid in pids:
         try:
