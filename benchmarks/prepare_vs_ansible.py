@@ -78,9 +78,12 @@ CONTENDERS: dict[str, Callable[[Target], tuple[float, bool]]] = {
 }
 
 
-def main(rounds: int, noop_repeats: int) -> None:
-    target = lab_target()
-    labmod.up(target)
+def measure_rounds(
+    target: Target, rounds: int, noop_repeats: int, label: str = ""
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Every contender's first runs (each on pristine nodes, its state checked) and no-op
+    reruns (each must change nothing), the order rotated every round; also used by
+    scale_curve.py at each size."""
     first: dict[str, list[float]] = {name: [] for name in CONTENDERS}
     noop: dict[str, list[float]] = {name: [] for name in CONTENDERS}
     names = list(CONTENDERS)
@@ -90,18 +93,26 @@ def main(rounds: int, noop_repeats: int) -> None:
             seconds, changed = CONTENDERS[name](target)
             problems = state_problems(target)
             if not changed or problems:
-                raise SystemExit(f"{name}: first run changed={changed}, state: {problems}")
+                raise SystemExit(f"{label}{name}: first run changed={changed}, state: {problems}")
             first[name].append(seconds)
             for _ in range(noop_repeats):
                 seconds, changed = CONTENDERS[name](target)
                 if changed:
-                    raise SystemExit(f"{name}: a rerun reported changes")
+                    raise SystemExit(f"{label}{name}: a rerun reported changes")
                 noop[name].append(seconds)
             print(
-                f"round {i + 1} {name}: first {first[name][-1]:.2f}s, "
+                f"{label}round {i + 1} {name}: first {first[name][-1]:.2f}s, "
                 f"no-op {', '.join(f'{s:.2f}' for s in noop[name][-noop_repeats:])}s",
                 flush=True,
             )
+    return first, noop
+
+
+def main(rounds: int, noop_repeats: int) -> None:
+    target = lab_target()
+    labmod.up(target)
+    first, noop = measure_rounds(target, rounds, noop_repeats)
+    names = list(CONTENDERS)
     fab_noop = [timed_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
 
     labmod.down(target)

@@ -30,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.ansible_reference import state_problems  # noqa: E402
-from benchmarks.prepare_vs_ansible import CONTENDERS  # noqa: E402
+from benchmarks.prepare_vs_ansible import CONTENDERS, measure_rounds  # noqa: E402
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
 from gourmetops.cluster import CLUSTER_ENV, load_cluster  # noqa: E402
@@ -57,28 +56,7 @@ def measure_size(nodes: int, rounds: int, noop_repeats: int) -> dict:
     labmod.up(target)
     result: dict = {"nodes": nodes, "lab_up_s": time.monotonic() - started}
     result["memory_idle_mb"] = node_memory_mb(target)
-    first: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-    noop: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-    names = list(CONTENDERS)
-    for i in range(rounds):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            labmod.reset(target)
-            seconds, changed = CONTENDERS[name](target)
-            problems = state_problems(target)
-            if not changed or problems:
-                raise SystemExit(f"{nodes} nodes, {name}: changed={changed}, state: {problems}")
-            first[name].append(seconds)
-            for _ in range(noop_repeats):
-                seconds, changed = CONTENDERS[name](target)
-                if changed:
-                    raise SystemExit(f"{nodes} nodes, {name}: a rerun reported changes")
-                noop[name].append(seconds)
-            print(
-                f"{nodes} nodes, round {i + 1}, {name}: first {first[name][-1]:.2f}s, no-op "
-                + ", ".join(f"{s:.2f}" for s in noop[name][-noop_repeats:])
-                + "s",
-                flush=True,
-            )
+    first, noop = measure_rounds(target, rounds, noop_repeats, label=f"{nodes} nodes, ")
     result["memory_prepared_mb"] = node_memory_mb(target)
     result["first"], result["noop"] = first, noop
     return result
