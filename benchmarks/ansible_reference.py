@@ -90,6 +90,9 @@ def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
             ANSIBLE_RETRY_FILES_ENABLED="False",
             # Every node at once, as pyinfra does (Ansible's default is 5 at a time).
             ANSIBLE_FORKS=str(max(5, len(target.cluster.nodes))),
+            # A connection node1's stock sshd drops (MaxStartups) is tried again, as pyinfra
+            # tries its workers' (gourmetops.targets): at twelve nodes Ansible met it too.
+            ANSIBLE_SSH_RETRIES="2",
         )
         start = time.monotonic()
         proc = subprocess.run(

@@ -126,20 +126,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--noop", type=int, default=3)
     parser.add_argument("--render", action="store_true", help="tables and plot from the JSON")
+    parser.add_argument("--merge", action="store_true", help="keep the JSON's other sizes")
     args = parser.parse_args()
     if args.render:
         results = json.loads((DOCS / "scale_curve.json").read_text())
         plot(results, DOCS / "scale_curve.png")
         print(tables(results))
         return
-    results = []
+    path = DOCS / "scale_curve.json"
+    kept = json.loads(path.read_text()) if args.merge and path.exists() else []
+    results = [r for r in kept if r["nodes"] not in args.sizes]
     try:
         for nodes in args.sizes:
             results.append(measure_size(nodes, args.rounds, args.noop))
+            results.sort(key=lambda r: r["nodes"])
+            path.write_text(json.dumps(results, indent=1) + "\n")  # each size as it is done
     finally:
         labmod.down()  # every node of ours, whatever the size
         os.environ.pop(CLUSTER_ENV, None)
-    (DOCS / "scale_curve.json").write_text(json.dumps(results, indent=1) + "\n")
     plot(results, DOCS / "scale_curve.png")
     print(tables(results))
 
