@@ -151,7 +151,6 @@ def _wait_booted(target: Target, name: str, pid: int) -> None:
         _restart_failed_units(name, pid)
     elif state != "running":
         raise LabError(f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s: {_diagnose(pid)}")
-    target.write_ssh_config()
     last = ""
     while time.monotonic() < deadline:
         proc = _ssh(target, name, "true")
@@ -240,8 +239,9 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
         for node in target.cluster.nodes:
             state["nodes"][node.name] = machines.boot(node.name)
             STATE_FILE.write_text(json.dumps(state))
+        # Written once before the waits run side by side (they only read it then); each wait
+        # is as long as its node's boot, so all of them take the slowest one's, not the sum.
         target.write_ssh_config()
-        # Side by side: the wait is as long as the slowest node's boot, not their sum.
         with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
             waits = [
                 pool.submit(_wait_booted, target, node.name, state["nodes"][node.name])
