@@ -50,7 +50,8 @@ def test_check_reaches_all_twelve_through_a_stock_jump_host(lab12):
         assert " ok " in check_row(result.stdout, node, "ssh"), result.stdout[-4000:]
     # firewalld (active on fresh nodes) blocks node1's ports from all eleven peers: one line.
     reach = check_row(result.stdout, "node1", "ports-reach")
-    assert "from every peer (11): timed out" in reach and "fab prepare" in reach
+    assert "from every peer (11): timed out" in reach, result.stdout
+    assert "fab prepare" in reach
 
 
 def test_prepare_twice_at_twelve_nodes_through_one_jump_host(lab12):

@@ -21,9 +21,11 @@ SSH_TIMEOUT_S = 30.0
 # ssh's own connect timeout per hop: an unreachable node fails fast, not after 10 s.
 SSH_OPTIONS = ("-o", "ConnectTimeout=5")
 # Every node is probed at once, each through node1: until prepare sizes node1's sshd
-# (gourmetops.jump), its stock MaxStartups drops some of those before the banner.
+# (gourmetops.jump), its stock MaxStartups drops some of those before the banner. A retry
+# waits longer each time, at a random moment, so the retries do not all land together.
 DROPPED = "kex_exchange_identification"
-DROP_RETRIES = 2
+DROP_RETRIES = 4
+DROP_BACKOFF_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,11 @@ def ssh_all(target: Target, commands: Mapping[str, tuple[str, str | None]]) -> d
 
     def one(node: str, command: str, stdin: str | None) -> Reply:
         reply = once(node, command, stdin)
-        for _ in range(DROP_RETRIES):
+        for attempt in range(DROP_RETRIES):
             if reply.reached or DROPPED not in reply.err:
                 break
-            time.sleep(random.uniform(0.1, 0.5))  # dropped before login: nothing ran
+            # dropped before login, so nothing ran: up to 0.6, 1.2, 2.4, 4.8 s
+            time.sleep(random.uniform(DROP_BACKOFF_S, 2 * DROP_BACKOFF_S) * 2**attempt)
             reply = once(node, command, stdin)
         return reply
 
