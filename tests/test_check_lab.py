@@ -195,6 +195,7 @@ def test_logs_bundle_has_no_planted_secret(healthy: Lab, tmp_path: Path):
     top = tmp_path / "x" / "bundle"
     assert secret_holders([PASSWORD, auth, TOKEN, key_line], {}, [top]) == []
     journal = (top / "node1" / "journal-ssh.txt").read_text()
+    assert not (top / "node1" / "journal-sshd.txt").exists()  # Debian's alias of ssh.service
     assert "Invalid user [REDACTED]" in journal  # collected, and redacted
     assert "[REDACTED PRIVATE KEY]" in (top / "controller/logs/zz-check-plant.log").read_text()
     assert (top / "node2" / "daemon.json.txt").read_text().strip().startswith("{")

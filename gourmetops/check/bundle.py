@@ -31,11 +31,16 @@ def node_script() -> str:
     cap = f"tail -c {FILE_BYTES}"
     lines = ["export PATH=\"$PATH:/usr/sbin:/sbin\" LC_ALL=C",
              f"sec() {{ printf '\\n{MARK.format('%s')}\\n' \"$1\"; }}"]  # fmt: skip
+    # A unit is collected once under the first name that reaches it: on Debian sshd.service
+    # is an alias of ssh.service (on RHEL it is the unit itself).
+    lines.append("seen=' '")
     for unit in UNITS:
+        u = shlex.quote(f"{unit}.service")
         lines.append(
-            f"if systemctl cat {shlex.quote(unit)}.service >/dev/null 2>&1; then "
-            f"sec journal-{unit}; sudo -n journalctl -b -u {shlex.quote(unit)}.service "
-            f"--no-pager -n {JOURNAL_LINES} 2>&1 | {cap}; fi"
+            f"if systemctl cat {u} >/dev/null 2>&1; then id=$(systemctl show -p Id --value {u}); "
+            f'case "$seen" in *" $id "*) ;; *) seen="$seen$id "; '
+            f"sec journal-{unit}; sudo -n journalctl -b -u {u} "
+            f"--no-pager -n {JOURNAL_LINES} 2>&1 | {cap};; esac; fi"
         )
     lines += [
         f"sec daemon.json; sudo -n cat /etc/docker/daemon.json 2>&1 | {cap}",
