@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gourmetops import lab as labmod
-from gourmetops.lab import snapshots
-from gourmetops.targets import lab_target
+from gourmetops.lab import rootfs, snapshots
+from gourmetops.targets import LAB_DIR, lab_target
 from tests.labtools import Lab
 
 # Every test that reaches the lab does so through one of these fixtures (directly or through
@@ -25,15 +25,35 @@ LAB_FIXTURES = frozenset({"lab", "fresh_lab", "docker_lab", "standin_app"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the lab tests, and run them after the others (order kept within each part):
+    the lab's rootfs builds in the background meanwhile (`rootfs_building`)."""
     for item in items:
         if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.lab)
+    items.sort(key=lambda item: item.get_closest_marker("lab") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rootfs_building(request: pytest.FixtureRequest) -> Iterator[Future | None]:
+    """The lab's cached rootfs and node1's Docker layer (debootstrap, about two minutes in a
+    fresh clone) made in a thread from the session's start, while the tests that need no
+    lab run; the `lab` fixture waits for it."""
+    wanted = os.geteuid() == 0 and any(
+        item.get_closest_marker("lab") for item in request.session.items
+    )
+    if not wanted:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(rootfs.ensure_layers, LAB_DIR)
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
+def lab(rootfs_building: Future | None) -> Iterator[Lab]:
     if os.geteuid() != 0:
         pytest.fail("the lab tests need root (network namespaces, overlayfs, systemd-nspawn)")
+    if rootfs_building:
+        rootfs_building.result()
     target = lab_target()
     labmod.up(target)
     snapshots.drop_all()  # made anew each session, from the code under test

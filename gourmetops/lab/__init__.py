@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.lab import machines, network, snapshots
-from gourmetops.lab.rootfs import ensure_docker_layer, ensure_rootfs, recipe_stamp
+from gourmetops.lab.rootfs import ensure_layers, recipe_stamp
 from gourmetops.lab.system import LabError, require_root_and_tools, run, say
 from gourmetops.targets import LAB_DIR, Target, lab_target
 
@@ -212,8 +212,7 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
         down(target)
 
     started = time.monotonic()
-    rootfs = ensure_rootfs(LAB_DIR)
-    docker_layer = ensure_docker_layer(LAB_DIR, rootfs)
+    rootfs, docker_layer = ensure_layers(LAB_DIR)
     authorized_key = _controller_key()
     base = _layers_recipe(rootfs, docker_layer)
 
@@ -281,8 +280,7 @@ def save(name: str, target: Target | None = None) -> LabStatus:
     target = target or lab_target()
     if status(target).state != "running":
         raise LabError("the lab is not running: nothing to save")
-    rootfs = ensure_rootfs(LAB_DIR)
-    docker_layer = ensure_docker_layer(LAB_DIR, rootfs)
+    rootfs, docker_layer = ensure_layers(LAB_DIR)
     down(target)
     names = [node.name for node in target.cluster.nodes]
     snapshots.keep(name, names, _layers_recipe(rootfs, docker_layer))

@@ -243,3 +243,9 @@ def ensure_docker_layer(lab_dir: Path, rootfs: Path) -> Path:
     for d in (work, merged, overlay_work):
         shutil.rmtree(d, ignore_errors=True)
     return layer
+
+
+def ensure_layers(lab_dir: Path) -> tuple[Path, Path]:
+    """The cached rootfs and node1's Docker layer over it, each built when its recipe changed."""
+    rootfs = ensure_rootfs(lab_dir)
+    return rootfs, ensure_docker_layer(lab_dir, rootfs)
