@@ -16,7 +16,7 @@ import pytest
 from gourmetops import lab as labmod
 from gourmetops.lab import rootfs, snapshots
 from gourmetops.targets import LAB_DIR, lab_target
-from tests.labtools import Lab
+from tests.labtools import Lab, docker_ready
 
 # Every test that reaches the lab does so through one of these fixtures (directly or through
 # another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
@@ -70,23 +70,11 @@ def fresh_lab(lab: Lab) -> Lab:
     return lab
 
 
-DOCKER_READY = "docker-ready"
-
-
 @pytest.fixture(scope="module")
 def docker_lab(lab: Lab) -> Lab:
-    """Nodes as the cluster stage leaves them for the registry and image stages: pristine,
-    then `prepare` (old Docker gone, firewalld off) and the lab's container-engine stand-in
-    (dockerd on every node, registry:2 made on node1). Made once per session and saved as
-    a lab snapshot; every module gets its own copy of it, restored in seconds."""
-    if snapshots.exists(DOCKER_READY):
-        labmod.reset(lab.target, DOCKER_READY)
-        return lab
-    labmod.reset(lab.target)
-    for step in (lab.fab("prepare"), lab.pyinfra("lab_container_engine")):
-        assert step.returncode == 0, step.stdout[-3000:]
-    labmod.save(DOCKER_READY, lab.target)
-    return lab
+    """Nodes as the cluster stage leaves them for the registry and image stages
+    (tests.labtools.docker_ready), a copy for each module."""
+    return docker_ready(lab)
 
 
 STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
+from gourmetops.lab import snapshots
 from gourmetops.pyinfra_run import pyinfra_command
 from gourmetops.targets import Target
 
@@ -161,3 +162,21 @@ def check_row(out: str, node: str, check: str) -> str:
             nxt = lines[i + 1] if i + 1 < len(lines) and "fix: " in lines[i + 1] else ""
             return f"{line}\n{nxt}"
     raise AssertionError(f"no {node} {check} row in:\n{out[-4000:]}")
+
+
+DOCKER_READY = "docker-ready"
+
+
+def docker_ready(lab: Lab) -> Lab:
+    """Nodes as the cluster stage leaves them for the registry and image stages: pristine,
+    then `prepare` (old Docker gone, firewalld off) and the lab's container-engine stand-in
+    (dockerd on every node, registry:2 made on node1). Made once per session and saved as
+    a lab snapshot, then restored in seconds."""
+    if snapshots.exists(DOCKER_READY):
+        labmod.reset(lab.target, DOCKER_READY)
+        return lab
+    labmod.reset(lab.target)
+    for step in (lab.fab("prepare"), lab.pyinfra("lab_container_engine")):
+        assert step.returncode == 0, step.stdout[-3000:]
+    labmod.save(DOCKER_READY, lab.target)
+    return lab
