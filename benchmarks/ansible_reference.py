@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.jump import SSHD_DROPIN, max_startups, sshd_dropin
+from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.kubespray.recap import HostRecap, parse_recap
 from gourmetops.settings import host_data
 from gourmetops.targets import Target
@@ -45,6 +45,7 @@ def inventory(target: Target) -> dict:
                 "apt_update_offline_ok": data.apt_update_offline_ok,
                 "jump_sshd_dropin": SSHD_DROPIN,
                 "jump_sshd_content": sshd_dropin(len(target.cluster.nodes)),
+                "jump_sshd_reload": RELOAD_SSHD,
             },
             "children": {
                 group: {

@@ -20,7 +20,7 @@ from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
 from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each, shared_fact
-from gourmetops.jump import SSHD_DROPIN, max_startups, sshd_dropin
+from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.operations import authorized_head_key, known_hosts_lines
 from gourmetops.settings import of_host
 
@@ -147,10 +147,9 @@ if is_head:
         _if=dropin.did_change,
         _sudo=True,
     )
-    systemd.service(
+    server.shell(
         name="Reload sshd (open sessions stay)",
-        service="ssh.service",
-        reloaded=True,
+        commands=[RELOAD_SSHD],
         _if=dropin.did_change,
         _sudo=True,
     )

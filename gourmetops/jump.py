@@ -30,6 +30,16 @@ def sshd_dropin(nodes: int) -> str:
     )
 
 
+# sshd reads the drop-in on reload. Debian and Ubuntu name the daemon ssh.service (Ubuntu
+# 24.04 starts it from ssh.socket), RHEL sshd.service; with Debian's per-connection
+# ssh.socket no daemon runs and each connection's sshd reads the file anew.
+RELOAD_SSHD = (
+    "for unit in ssh.service sshd.service; do "
+    'if systemctl is-active --quiet "$unit"; then exec systemctl reload "$unit"; fi; done; '
+    "echo 'no sshd daemon to reload: sshd starts per connection and reads its configuration'"
+)
+
+
 def quiet_dropped_connections() -> None:
     """In pyinfra's process: a connection the jump host dropped is tried again (Target's
     `ssh_connect_retries` for the workers), and one that fails for good is reported by
