@@ -7,6 +7,8 @@ not exercise the real nodes never looks green.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -55,12 +57,14 @@ def lab(rootfs_building: Future | None) -> Iterator[Lab]:
     if rootfs_building:
         rootfs_building.result()
     target = lab_target()
-    labmod.up(target)
-    snapshots.drop_all()  # made anew each session, from the code under test
-    yield Lab(target)
+    # Pristine nodes, so that no node sits on a snapshot (a read-only layer under it) while
+    # the snapshots are dropped: they are made anew each session, from the code under test.
+    labmod.reset(target)
     snapshots.drop_all()
+    yield Lab(target)
     if not os.environ.get("GOURMETOPS_KEEP_LAB"):
         labmod.down(target)
+        snapshots.drop_all()
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,38 @@ def docker_lab(lab: Lab) -> Lab:
     """Nodes as the cluster stage leaves them for the registry and image stages
     (tests.labtools.docker_ready), a copy for each module."""
     return docker_ready(lab)
+
+
+CONVERGED = "converged"
+
+
+@pytest.fixture(scope="session")
+def first_up(lab: Lab) -> subprocess.CompletedProcess[str]:
+    """`fab up` on pristine nodes, and while it runs a second changing run on the same
+    target (refused, kept as `.refused`); the converged nodes are then saved as a lab
+    snapshot, which `converged_lab` restores for each module that checks them."""
+    labmod.reset(lab.target)
+    first = lab.fab_started("up", "--target", "lab")
+    lock = lab.target.state_dir / "run.lock"
+    deadline = time.monotonic() + 120
+    while '"task": "up"' not in (lock.read_text() if lock.exists() else ""):
+        assert first.poll() is None and time.monotonic() < deadline, "fab up took no lock"
+        time.sleep(0.2)
+    second = lab.fab("registry")
+    out, _ = first.communicate(timeout=1800)
+    result = subprocess.CompletedProcess(first.args, first.returncode, out)
+    assert result.returncode == 0, result.stdout[-5000:]
+    result.refused = second  # type: ignore[attr-defined]
+    labmod.save(CONVERGED, lab.target)
+    return result
+
+
+@pytest.fixture(scope="module")
+def converged_lab(lab: Lab, first_up) -> Lab:
+    """The nodes as the first `fab up` left them (every stage the lab supports), a copy for
+    each module."""
+    labmod.reset(lab.target, CONVERGED)
+    return lab
 
 
 STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"

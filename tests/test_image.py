@@ -1,7 +1,8 @@
 """The image stage on the lab: the GourmetGram stand-in in tests/fixtures/app built by
 docker on node1 from a base image of python3 out of node1's rootfs (nothing can be pulled
 in the lab), pushed to node1:5000, listed by the registry's API and pulled by node2 over the private
-network with the trust the registry stage configured."""
+network with the trust the registry stage configured. Checked on the nodes the first `fab up`
+converged (conftest's `converged_lab`)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,10 @@ APP = Path(__file__).parent / "fixtures" / "app"
 
 
 @pytest.fixture(scope="module")
-def image_lab(docker_lab: Lab) -> Lab:
-    fresh_lab = docker_lab
-    result = fresh_lab.fab("registry")
-    assert result.returncode == 0, result.stdout[-3000:]
-    result = fresh_lab.fab("image")
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert "==> image: built" in result.stdout
-    return fresh_lab
+def image_lab(converged_lab: Lab, first_up) -> Lab:
+    """The nodes after the first `fab up`, whose image stage built and pushed the app."""
+    assert "==> image: built" in first_up.stdout
+    return converged_lab
 
 
 def test_image_is_in_the_registry_with_both_tags(image_lab: Lab):

@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from gourmetops import lab as labmod
-from gourmetops.lab import machines, network
-from tests.labtools import Lab
+from gourmetops.lab import machines, network, snapshots
+from gourmetops.lab.system import LabError
+from tests.labtools import DOCKER_READY, Lab
 
 
 def routes(kind: str) -> list[dict]:
@@ -102,3 +103,22 @@ def test_down_removes_only_what_the_lab_made_then_up_again(lab: Lab):
         subprocess.run(["ip", "netns", "del", "unrelated-test-ns"], check=False)
         labmod.up(lab.target)
     assert labmod.status(lab.target).state == "running"
+
+
+def test_a_restored_snapshot_is_a_read_only_layer_under_a_fresh_upper_dir(docker_lab: Lab):
+    """docker_lab restored the Docker-ready snapshot: nothing was copied (the node's own
+    upper dir is near empty) yet the engine it saved runs; nodes on a snapshot cannot be
+    saved again (their upper dirs hold only what changed since)."""
+
+    def mib(path) -> int:
+        return int(subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True,
+                                  check=True).stdout.split()[0])  # fmt: skip
+
+    saved, own = (
+        mib(snapshots.SNAPSHOT_DIR / DOCKER_READY / "node2"),
+        mib(machines.node_dir("node2") / "upper"),
+    )
+    assert own * 4 < saved, (own, saved)
+    assert docker_lab.out("node2", "systemctl is-active docker") == "active"
+    with pytest.raises(LabError, match="the nodes run on snapshot 'docker-ready'"):
+        labmod.save("again", docker_lab.target)

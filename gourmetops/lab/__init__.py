@@ -219,14 +219,20 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
     network.check_range_is_free(lab)
     network.add_blackhole(lab)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    state: dict = {"project": str(PROJECT_ROOT), "range": str(lab.range), "nodes": {}}
+    state: dict = {
+        "project": str(PROJECT_ROOT),
+        "range": str(lab.range),
+        "snapshot": snapshot,
+        "nodes": {},
+    }
     STATE_FILE.write_text(json.dumps(state))
     try:
         network.create(target.cluster, lab)
         for node in target.cluster.nodes:
             lowers = [docker_layer, rootfs] if node.jump else [rootfs]
-            saved = snapshots.upper_of(snapshot, node.name, base) if snapshot else None
-            machines.mount_overlay(node.name, lowers, saved)
+            if snapshot:  # read-only, under a fresh upper dir: restored without a copy
+                lowers.insert(0, snapshots.upper_of(snapshot, node.name, base))
+            machines.mount_overlay(node.name, lowers)
         # Host keys are made per node (an RSA key takes a while): all nodes side by side.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             keys = pool.map(
@@ -276,10 +282,17 @@ def reset(target: Target | None = None, snapshot: str | None = None) -> LabStatu
 
 def save(name: str, target: Target | None = None) -> LabStatus:
     """Keep the running nodes' state as snapshot `name` (stopped for the copy, then booted
-    again from it), for `reset(snapshot=name)`."""
+    again from it), for `reset(snapshot=name)`, which mounts it as a read-only layer."""
     target = target or lab_target()
     if status(target).state != "running":
         raise LabError("the lab is not running: nothing to save")
+    booted_from = (_read_state() or {}).get("snapshot")
+    if booted_from:
+        # Their upper dirs hold only what changed since that snapshot, a layer over it.
+        raise LabError(
+            f"the nodes run on snapshot {booted_from!r}; only nodes booted pristine "
+            "(`reset()` without a snapshot) can be saved"
+        )
     rootfs, docker_layer = ensure_layers(LAB_DIR)
     down(target)
     names = [node.name for node in target.cluster.nodes]

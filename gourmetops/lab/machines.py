@@ -26,14 +26,13 @@ def merged_dir(name: str) -> Path:
     return node_dir(name) / "merged"
 
 
-def mount_overlay(name: str, lowers: list[Path], upper_from: Path | None = None) -> Path:
-    """A fresh upper dir each time: the node starts pristine, or as `upper_from` was saved."""
+def mount_overlay(name: str, lowers: list[Path]) -> Path:
+    """A fresh upper dir each time over `lowers` (topmost first): the node starts as they
+    are, pristine or as a snapshot saved it."""
     base = node_dir(name)
     for sub in ("upper", "work"):
         shutil.rmtree(base / sub, ignore_errors=True)
         (base / sub).mkdir(parents=True)
-    if upper_from is not None:
-        copy_tree(upper_from, base / "upper")
     merged = merged_dir(name)
     merged.mkdir(parents=True, exist_ok=True)
     lowerdir = ":".join(str(p) for p in lowers)
@@ -44,7 +43,10 @@ def mount_overlay(name: str, lowers: list[Path], upper_from: Path | None = None)
             "overlay",
             f"gourmetops-lab-{name}",
             "-o",
-            f"lowerdir={lowerdir},upperdir={base / 'upper'},workdir={base / 'work'}",
+            # redirect_dir: a directory from a lower layer can be renamed (dockerd renames
+            # its own under /var/lib/docker at start), instead of failing with EXDEV.
+            f"lowerdir={lowerdir},upperdir={base / 'upper'},workdir={base / 'work'},"
+            "redirect_dir=on",
             str(merged),
         ]
     )

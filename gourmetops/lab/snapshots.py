@@ -1,7 +1,9 @@
 """Saved node states a reset can start from instead of pristine nodes: each node's overlay
-upper dir (its host keys included) copied while the lab is down. The tests make their
-Docker-ready nodes (prepare plus the container engine, a minute of work) once per session
-and restore them in seconds; a snapshot is refused once the rootfs under it was rebuilt."""
+upper dir (its host keys and overlayfs whiteouts included) copied while the lab is down,
+then mounted read-only as the topmost lower layer under a fresh upper dir, so a restore
+copies nothing. The tests make their Docker-ready and converged nodes once per session and
+restore them in seconds; a snapshot is refused once the rootfs under it was rebuilt, and
+never changes while a node may sit on it (`drop_all` only with the lab down)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ def keep(name: str, nodes: list[str], base: str) -> None:
 
 
 def upper_of(name: str, node: str, base: str) -> Path:
-    """Where node's saved upper dir is; a missing or outdated snapshot is an error."""
+    """Where node's saved upper dir (its layer) is; a missing or outdated snapshot is an
+    error."""
     where = SNAPSHOT_DIR / name
     if not (where / node).is_dir():
         raise LabError(f"no lab snapshot {name!r} for {node} under {SNAPSHOT_DIR}")

@@ -1,0 +1,116 @@
+"""The kubespray stage on the converged lab (conftest's `converged_lab`: the nodes as the
+first `fab up` left them): node1's checkout and venv as pinned, the inventory render
+shows, kubespray's own facts playbook run by `fab cluster` from node1's virtualenv over the
+private network to all three nodes, the playbook's retries, and a move to another ref.
+
+The lab's nodes are offline and have no kubelet, so kubespray's cluster.yml cannot install
+Kubernetes here; `fab cluster` runs kubespray's own playbooks/facts.yml (group_data/lab.py),
+and the retry logic is driven with small playbooks of ours (tests/fixtures/playbooks).
+The dry run is in tests/test_up_dry.py, on pristine nodes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from gourmetops import render
+from gourmetops.kubespray.recap import parse_recap
+from tests.kubespray_source import KUBESPRAY
+from tests.labtools import Lab
+
+PLAYBOOKS = Path(__file__).parent / "fixtures" / "playbooks"
+
+
+def test_kubespray_checked_out_and_installed_as_pinned(converged_lab: Lab):
+    lab = converged_lab
+    bundle_head = subprocess.run(
+        ["git", "ls-remote", KUBESPRAY, "refs/heads/release-2.26"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    assert lab.out("node1", "git -C kubespray rev-parse HEAD") == bundle_head
+    assert lab.out("node1", "git -C kubespray rev-parse --abbrev-ref HEAD") == "release-2.26"
+    # The requirements are installed from the synced wheels, with the pins kubespray asks for.
+    pins = lab.out("node1", "grep -E '^ansible==' kubespray/requirements.txt")
+    assert pins in lab.out("node1", "myenv/bin/pip freeze").splitlines()
+    assert lab.out("node1", "myenv/bin/python -c 'import ruamel.yaml; print(1)'") == "1"
+    # The sample stays as upstream wrote it: the inventory is a copy, the one render shows.
+    assert lab.out("node1", "git -C kubespray status --porcelain inventory/sample") == ""
+    files = render.artifacts("lab")
+    kubespray_files = {
+        k.removeprefix("kubespray/"): v for k, v in files.items() if k.startswith("kubespray/")
+    }
+    assert len(kubespray_files) == 3
+    for rel, text in kubespray_files.items():
+        assert lab.ssh("node1", f"cat kubespray/{rel}").stdout == text, rel
+
+
+def test_kubesprays_facts_playbook_ran_on_every_node(converged_lab: Lab, first_up):
+    """The lab's cluster stage: kubespray's playbooks/facts.yml from node1's venv, to all
+    three nodes over the private network."""
+    assert "[task 1] PLAY Bootstrap hosts for Ansible" in first_up.stdout
+    logs = sorted((converged_lab.target.state_dir / "logs").glob("facts-*.log"))
+    recap = parse_recap(logs[-1].read_text())
+    assert sorted(recap) == ["node1", "node2", "node3"]
+    assert all(h.healthy and h.ok > 0 for h in recap.values())
+
+
+def test_fab_cluster_reruns_a_transient_failure(converged_lab: Lab):
+    lab = converged_lab
+    lab.ssh("node2", "sudo rm -f /tmp/gourmetops-flaky-marker")
+    lab.put("node1", PLAYBOOKS / "flaky.yml", "/tmp/flaky.yml")
+    result = lab.fab("cluster", "--playbook", "/tmp/flaky.yml", "--retries", "1")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (
+        "attempt 1 failed: failed hosts: node2 (failed=1); "
+        "first failed task: Fail once on node2 on node2" in result.stdout
+    )
+    assert "attempt 2/2" in result.stdout
+
+
+def test_fab_cluster_gives_up_naming_host_and_task(converged_lab: Lab):
+    lab = converged_lab
+    lab.put("node1", PLAYBOOKS / "broken.yml", "/tmp/broken.yml")
+    result = lab.fab("cluster", "--playbook", "/tmp/broken.yml", "--retries", "1")
+    assert result.returncode != 0
+    assert "attempt 2/2" in result.stdout and "attempt 3" not in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert "failed after 2 attempt(s)" in last
+    assert "node2 (failed=1)" in last
+    assert "Configure something that cannot work on node2 on node2" in last
+
+
+def test_a_different_ref_moves_the_checkout(converged_lab: Lab, tmp_path):
+    """A bundle with a newer branch: same deploy, other ref, node1 follows; back again."""
+    lab = converged_lab
+    work = tmp_path / "ks"
+    subprocess.run(
+        ["git", "clone", "-q", "--branch", "release-2.26", KUBESPRAY, str(work)], check=True
+    )
+    git = ["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@lab"]
+    subprocess.run([*git, "checkout", "-q", "-b", "gourmetops-test"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "newer"], check=True)
+    newer = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    derived = tmp_path / "kubespray-derived.bundle"
+    subprocess.run(
+        [*git, "bundle", "create", "-q", str(derived), "release-2.26", "gourmetops-test"],
+        check=True,
+    )
+
+    moved = lab.pyinfra(
+        "kubespray",
+        "--data",
+        f"kubespray_source={derived}",
+        "--data",
+        "kubespray_ref=gourmetops-test",
+    )
+    assert moved.returncode == 0, moved.stdout[-3000:]
+    assert lab.out("node1", "git -C kubespray rev-parse HEAD") == newer
+
+    back = lab.fab("kubespray")
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert lab.out("node1", "git -C kubespray rev-parse --abbrev-ref HEAD") == "release-2.26"
