@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,14 +15,13 @@ from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.lab import machines, network, snapshots
+from gourmetops.lab.boot import wait_booted
 from gourmetops.lab.rootfs import ensure_layers, recipe_stamp
 from gourmetops.lab.system import LabError, require_root_and_tools, run, say
 from gourmetops.targets import LAB_DIR, Target, lab_target
 
 RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", "/run/gourmetops-lab"))
 STATE_FILE = RUN_DIR / "state.json"
-# Above systemd's own 90 s job timeout, so a slow unit fails the boot before we give up.
-BOOT_TIMEOUT = 150.0
 
 __all__ = ["LabError", "LabStatus", "console", "down", "reset", "save", "status", "up"]
 
@@ -120,83 +118,6 @@ def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> 
     (LAB_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
-def _ssh(target: Target, name: str, command: str, timeout: float = 30):
-    return subprocess.run(
-        target.ssh_argv(name, command),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _wait_booted(target: Target, name: str, pid: int) -> None:
-    """Until systemd inside the node says boot finished (asked on its console, so a node
-    that refuses logins while booting still answers), then until SSH lets `cc` in."""
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    state = ""
-    while time.monotonic() < deadline:
-        try:
-            proc = machines.console_exec(
-                pid, "systemctl is-system-running --wait", timeout=deadline - time.monotonic()
-            )
-            state = proc.stdout.strip()
-        except subprocess.TimeoutExpired:
-            break
-        except LabError:
-            state = "not started"
-        if state in ("running", "degraded"):
-            break
-        time.sleep(0.5)  # "offline"/"unknown": the node's systemd is not up yet
-    if state == "degraded":
-        _restart_failed_units(name, pid)
-    elif state != "running":
-        raise LabError(f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s: {_diagnose(pid)}")
-    last = ""
-    while time.monotonic() < deadline:
-        proc = _ssh(target, name, "true")
-        if proc.returncode == 0:
-            return
-        last = proc.stderr.strip()
-        time.sleep(0.5)
-    raise LabError(f"{name} booted but refuses SSH ({last}): {_diagnose(pid)}")
-
-
-def _restart_failed_units(name: str, pid: int) -> None:
-    """A unit that failed while the nodes booted at once on a loaded machine (seen in CI:
-    systemd-user-sessions, which leaves /run/nologin and so refuses every SSH login) gets
-    one more start; the lab says which and why, and fails if it fails again."""
-    units = machines.console_exec(
-        pid, "systemctl --failed --no-legend --plain | awk '{print $1}'"
-    ).stdout.split()
-    if not units:
-        return
-    why = machines.console_exec(
-        pid, "journalctl -b --no-pager -n 15 " + " ".join(f"-u {u}" for u in units)
-    ).stdout.strip()
-    say(f"{name} booted degraded, starting again: {' '.join(units)}\n{why}")
-    retry = machines.console_exec(
-        pid,
-        f"systemctl reset-failed {' '.join(units)} && systemctl start {' '.join(units)}",
-        timeout=60,
-    )
-    if retry.returncode != 0:
-        raise LabError(f"{name}: {' '.join(units)} failed again: {retry.stderr.strip()}")
-
-
-def _diagnose(pid: int) -> str:
-    """What a boot is stuck on, read on the node's console."""
-    try:
-        proc = machines.console_exec(
-            pid,
-            "systemctl is-system-running; systemctl list-jobs --no-legend; "
-            "ls -l /run/nologin 2>&1; journalctl -b --no-pager -n 40",
-            timeout=20,
-        )
-        return proc.stdout.strip() or proc.stderr.strip()
-    except (subprocess.TimeoutExpired, LabError) as exc:
-        return f"(console did not answer: {exc})"
-
-
 def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
     """Boot the lab (pristine nodes, or each as `snapshot` saved it); no-op when running."""
     target = target or lab_target()
@@ -249,7 +170,7 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
         target.write_ssh_config()
         with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
             waits = [
-                pool.submit(_wait_booted, target, node.name, state["nodes"][node.name])
+                pool.submit(wait_booted, target, node.name, state["nodes"][node.name])
                 for node in target.cluster.nodes
             ]
             for wait in waits:
