@@ -30,9 +30,9 @@ def sshd_dropin(nodes: int) -> str:
     )
 
 
-# sshd reads the drop-in on reload. Debian and Ubuntu name the daemon ssh.service (Ubuntu
-# 24.04 starts it from ssh.socket), RHEL sshd.service; with Debian's per-connection
-# ssh.socket no daemon runs and each connection's sshd reads the file anew.
+# sshd reads the drop-in on reload. Debian and Ubuntu name the daemon ssh.service (also when
+# ssh.socket starts it, as on Ubuntu 24.04), RHEL sshd.service; where a socket starts one
+# sshd per connection (Accept=yes), no daemon runs and each one reads the file anew.
 RELOAD_SSHD = (
     "for unit in ssh.service sshd.service; do "
     'if systemctl is-active --quiet "$unit"; then exec systemctl reload "$unit"; fi; done; '
