@@ -77,7 +77,7 @@ def fresh_lab(lab: Lab) -> Lab:
 @pytest.fixture(scope="module")
 def docker_lab(lab: Lab) -> Lab:
     """Nodes as the cluster stage leaves them for the registry and image stages
-    (tests.labtools.docker_ready), a copy for each module."""
+    (tests.labtools.docker_ready), restored for each module: its changes are its own."""
     return docker_ready(lab)
 
 
@@ -107,8 +107,8 @@ def first_up(lab: Lab) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def converged_lab(lab: Lab, first_up) -> Lab:
-    """The nodes as the first `fab up` left them (every stage the lab supports), a copy for
-    each module."""
+    """The nodes as the first `fab up` left them (every stage the lab supports), restored
+    for each module: its changes are its own."""
     labmod.reset(lab.target, CONVERGED)
     return lab
 
