@@ -15,13 +15,21 @@ import shlex
 from io import StringIO
 
 from pyinfra import host, inventory, logger
-from pyinfra.facts.files import File, FileContents
+from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, server, systemd
 
-from gourmetops.facts import SshHostPublicKeys, SystemdUnit, fact_from_each, shared_fact
+from gourmetops.facts import PathStates, SshHostPublicKeys, SystemdUnit, at_once, shared_fact
+from gourmetops.in_place import (
+    block_in_place,
+    content_in_place,
+    in_place_dir,
+    in_place_file,
+    key_authorised,
+    text_lines,
+)
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
-from gourmetops.operations import authorized_head_key, known_hosts_lines
+from gourmetops.operations import authorized_head_key, known_hosts_lines, unless_in_place
 from gourmetops.settings import of_host
 
 data = of_host(host)  # settings checked (with any --data) before the first operation
@@ -31,19 +39,53 @@ is_head = "head" in host.groups
 # Each fact is a round trip (through node1 for the workers): ask for a home once.
 home = shared_fact(host, Home)  # the workers ask for node1's too: one read of it
 key_path = f"{home if is_head else shared_fact(head, Home)}/{data.cluster_key_path}"
+ssh_dir = f"{home}/.ssh"
+keys_file = f"{ssh_dir}/authorized_keys"
+known_hosts = f"{ssh_dir}/known_hosts"
+KNOWN_HOSTS_MARKER = "# {mark} gourmetops cluster nodes"
 
 
-def _existing_head_key() -> str | None:
-    if not head.connected:
-        return None
-    lines = shared_fact(head, FileContents, path=f"{key_path}.pub")
-    return lines[0].strip() if lines else None
+def _node1_paths() -> dict:
+    """node1's read: the same arguments from every deploy, so the workers share it."""
+    read = (f"{key_path}.pub", keys_file, known_hosts, SSHD_DROPIN)
+    paths = (ssh_dir, key_path, data.docker_apt_source) + read
+    return {"paths": paths, "read": read}
 
+
+# Everything this deploy decides from, read side by side while planning (one round trip of
+# waiting): a rerun with nothing to do then runs no operation that reads again. (`host` is
+# pyinfra's per-greenlet context: the reads get the Host itself.)
+this = inventory.get_host(host.name)
+if is_head:
+    paths, packages, firewalld, *node_keys = at_once(
+        lambda: shared_fact(this, PathStates, **_node1_paths()),
+        lambda: this.get_fact(DebPackages),
+        lambda: this.get_fact(SystemdUnit, unit="firewalld.service"),
+        *(
+            (lambda node=node: node.get_fact(SshHostPublicKeys, _sudo=True))
+            for node in inventory
+            if node.connected
+        ),
+    )
+    head_paths = paths
+else:
+    paths, firewalld, head_paths = at_once(
+        lambda: this.get_fact(PathStates, paths=(ssh_dir, keys_file), read=(keys_file,)),
+        lambda: this.get_fact(SystemdUnit, unit="firewalld.service"),
+        lambda: shared_fact(head, PathStates, **_node1_paths()) if head.connected else {},
+    )
+head_key = (text_lines(head_paths.get(f"{key_path}.pub")) or [None])[0]
 
 # --- node1's cluster key ---------------------------------------------------------------
 if is_head:
-    files.directory(name="~/.ssh exists and is private", path=f"{home}/.ssh", mode="700")
-    if not host.get_fact(File, path=key_path):
+    unless_in_place(
+        in_place_dir(paths[ssh_dir], mode="700"),
+        files.directory,
+        name="~/.ssh exists and is private",
+        path=ssh_dir,
+        mode="700",
+    )
+    if paths[key_path] is None:
         server.shell(
             name=f"Generate the cluster key {key_path} (RSA {data.cluster_key_bits})",
             commands=[
@@ -53,17 +95,27 @@ if is_head:
                 )
             ],
         )
-    files.file(name="The cluster key is readable by its owner only", path=key_path, mode="600")
+    unless_in_place(
+        in_place_file(paths[key_path], mode="600"),
+        files.file,
+        name="The cluster key is readable by its owner only",
+        path=key_path,
+        mode="600",
+    )
 
-authorized_head_key(
+unless_in_place(
+    head_key is not None
+    and in_place_dir(paths[ssh_dir], mode="700", owner=user)
+    and in_place_file(paths[keys_file], mode="600", user=user, group=user)
+    and key_authorised(paths[keys_file], head_key),
+    authorized_head_key,
     name=f"Authorise {head.name}'s cluster key for {user}",
     head=head.name,
     public_key_path=f"{key_path}.pub",
     user=user,
     home=home,
-    # Read now when it is there already: the workers plan faster than node1, so this
-    # costs them no wall time, and saves the operation a round trip to node1.
-    public_key=None if is_head else _existing_head_key(),
+    # Read while planning when it is there already: saves the operation a round trip.
+    public_key=head_key,
 )
 
 # --- node1 knows every node's host key -------------------------------------------------
@@ -75,19 +127,19 @@ if is_head:
                 f"[{host.name}] no SSH host key from {node.name} ({node.data.private_address}); "
                 "it is left out of known_hosts until a rerun reaches it"
             )
-    keys_by_name = fact_from_each(
-        [node for node in inventory if node.connected], SshHostPublicKeys, _sudo=True
-    )
-    host_keys = {inventory.get_host(n).data.private_address: k for n, k in keys_by_name.items()}
-    files.block(
+    connected = [node for node in inventory if node.connected]
+    host_keys = {n.data.private_address: k for n, k in zip(connected, node_keys, strict=True)}
+    lines = known_hosts_lines(names_by_address, host_keys)
+    unless_in_place(
+        block_in_place(paths[known_hosts], KNOWN_HOSTS_MARKER, lines),
+        files.block,
         name="Pin the cluster nodes' host keys in known_hosts",
-        path=f"{home}/.ssh/known_hosts",
-        content=known_hosts_lines(names_by_address, host_keys),
-        marker="# {mark} gourmetops cluster nodes",
+        path=known_hosts,
+        content=lines,
+        marker=KNOWN_HOSTS_MARKER,
     )
 
 # --- firewalld stopped and disabled ----------------------------------------------------
-firewalld = host.get_fact(SystemdUnit, unit="firewalld.service")
 if firewalld is None:
     host.noop("firewalld: PID 1 is not systemd, so no firewalld service can be running")
 elif firewalld.get("LoadState") == "not-found":
@@ -107,13 +159,17 @@ else:
 
 # --- the tutorial's earlier Docker, removed from node1 ---------------------------------
 if is_head:
-    apt.packages(
+    unless_in_place(
+        not set(data.docker_packages) & set(packages),
+        apt.packages,
         name="Remove the Docker packages kubespray would conflict with",
         packages=data.docker_packages,
         present=False,
         _sudo=True,
     )
-    docker_list = files.file(
+    docker_list = unless_in_place(
+        paths[data.docker_apt_source] is None,
+        files.file,
         name=f"Remove {data.docker_apt_source}",
         path=data.docker_apt_source,
         present=False,
@@ -130,7 +186,9 @@ if is_head:
 # --- node1's sshd sized for the jump host's role ---------------------------------------
 if is_head:
     nodes = len(inventory)
-    dropin = files.put(
+    dropin = unless_in_place(
+        content_in_place(paths[SSHD_DROPIN], sshd_dropin(nodes), "644", "root", "root"),
+        files.put,
         name=f"Let {nodes} nodes connect through {head.name} at once "
         f"(sshd MaxStartups {max_startups(nodes)})",
         src=StringIO(sshd_dropin(nodes)),

@@ -25,6 +25,25 @@ def known_hosts_lines(names_by_address: dict[str, str], keys: dict[str, list[str
     ]
 
 
+@operation()
+def already(**_asked: Any):
+    """
+    Nothing to do: the deploy's planning-time read found this step's state as asked
+    (gourmetops.in_place). The step keeps its row in the results, "No change", and costs
+    no round trip while the run executes.
+
+    + _asked: the arguments the step's own operation would have taken, unused
+    """
+    return
+    yield
+
+
+def unless_in_place(in_place: bool, op: Any, **kwargs: Any) -> Any:
+    """`op(**kwargs)`, or `already(**kwargs)` when the step is in place. One call line, so
+    pyinfra sees one operation (one results row) whichever each host needed."""
+    return (already if in_place else op)(**kwargs)
+
+
 def _key_not_generated_yet(head: str, path: str) -> Any:
     raise OperationError(f"{head}: {path} is still missing when it should have been generated")
 

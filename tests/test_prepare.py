@@ -3,11 +3,13 @@ the nodes themselves over SSH."""
 
 from __future__ import annotations
 
+import shlex
 import socket
 import subprocess
 
 import pytest
 
+from gourmetops.jump import SSHD_DROPIN, sshd_dropin
 from gourmetops.settings import host_data
 from tests.labtools import Lab, results_total
 
@@ -98,3 +100,34 @@ def test_second_run_changes_nothing(fresh_lab, first_run):
     total = results_total(proc.stdout)
     assert total["success"] == "-" and total["error"] == "-", proc.stdout[-3000:]
     assert total["no_change"] == total["hosts"]
+
+
+def test_drift_since_is_seen_put_back_then_nothing_more(fresh_lab, first_run):
+    """What a user or a stray script may change between runs, each kind the planning read
+    must see (gourmetops.in_place; every field is in tests/test_in_place.py), on real nodes:
+    one rerun puts all of it back, and the run after changes nothing."""
+    lab = fresh_lab
+    known_hosts = lab.out("node1", "cat ~/.ssh/known_hosts")
+    key = shlex.quote(lab.out("node1", "cat ~/.ssh/id_rsa.pub").split()[1])
+    lab.ssh("node1", "chmod 755 ~/.ssh && chmod 644 ~/.ssh/id_rsa")
+    lab.ssh("node1", "sed -i '/# BEGIN gourmetops cluster nodes/{n;d}' ~/.ssh/known_hosts")
+    lab.ssh("node1", f"echo 'MaxStartups 10:30:60' | sudo tee {SSHD_DROPIN} >/dev/null")
+    lab.ssh("node1", "sudo touch /etc/apt/sources.list.d/docker.list")
+    keys = "~/.ssh/authorized_keys"
+    lab.ssh("node2", f"grep -vF {key} {keys} > k; cat k > {keys}; rm k")
+    lab.ssh("node3", f"chmod 640 {keys} && sudo systemctl start firewalld")
+    assert lab.out("node2", f"grep -cF {key} {keys} || true") == "0"
+
+    rerun = lab.pyinfra("prepare")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert results_total(rerun.stdout)["success"] != "-", rerun.stdout[-3000:]
+    assert lab.out("node1", "stat -c %a ~/.ssh ~/.ssh/id_rsa").split() == ["700", "600"]
+    assert lab.out("node1", "cat ~/.ssh/known_hosts") == known_hosts
+    assert lab.out("node1", f"cat {SSHD_DROPIN}") == sshd_dropin(3).strip()
+    assert lab.ssh("node1", "test -e /etc/apt/sources.list.d/docker.list", check=False).returncode
+    assert lab.out("node2", f"grep -cF {key} {keys}") == "1"
+    assert lab.out("node3", f"stat -c %a {keys}") == "600"
+    assert lab.out("node3", "systemctl is-active firewalld || true") == "inactive"
+
+    again = lab.pyinfra("prepare")
+    assert results_total(again.stdout)["success"] == "-", again.stdout[-3000:]

@@ -1,0 +1,79 @@
+"""Is a piece of host state already as an operation would leave it? Decided from one
+planning-time read (gourmetops.facts.PathStates), so that a rerun with nothing to do runs
+no operation at all: under `-y` pyinfra evaluates each operation again while executing, and
+each one's facts are round trips one after another on the node.
+
+Every check is at least as strict as the stock operation it stands in for: when in doubt it
+says no, and the operation then runs and decides with its own facts.
+
+    >>> in_place_dir(PathState("directory", "755", "cc", "cc"), mode="700")
+    False
+"""
+
+from __future__ import annotations
+
+from gourmetops.facts import PathState
+
+
+def in_place_dir(state: PathState | None, mode: str, owner: str | None = None) -> bool:
+    """files.directory(mode=..., user=group=owner) would change nothing."""
+    return (
+        state is not None
+        and state.type == "directory"
+        and int(state.mode, 8) == int(mode, 8)
+        and (owner is None or (state.user, state.group) == (owner, owner))
+    )
+
+
+def in_place_file(
+    state: PathState | None, mode: str, user: str | None = None, group: str | None = None
+) -> bool:
+    """files.file(mode=..., user=..., group=...) would change nothing."""
+    return (
+        state is not None
+        and state.type == "file"
+        and int(state.mode, 8) == int(mode, 8)
+        and (user is None or state.user == user)
+        and (group is None or state.group == group)
+    )
+
+
+def text_lines(state: PathState | None) -> list[str] | None:
+    """The file's lines, None when it is absent, unread or not text."""
+    if state is None or state.type != "file" or state.content is None:
+        return None
+    try:
+        return state.content.decode().splitlines()
+    except UnicodeDecodeError:
+        return None
+
+
+def key_authorised(state: PathState | None, key: str) -> bool:
+    """`key` (type and base64, its comment aside) is a line of this authorized_keys."""
+    wanted = key.split()[:2]
+    return any(line.split()[:2] == wanted for line in text_lines(state) or [])
+
+
+def block_in_place(state: PathState | None, marker: str, content: list[str]) -> bool:
+    """files.block(marker=..., content=...) would change nothing: the file holds the block
+    exactly once, marker lines as written, `content` between them."""
+    lines = text_lines(state)
+    if lines is None:
+        return False
+    begin, end = marker.format(mark="BEGIN"), marker.format(mark="END")
+    # pyinfra's Block fact finds its markers anywhere in a line (awk /marker/).
+    if sum(begin in line or end in line for line in lines) != 2:
+        return False
+    if begin not in lines or end not in lines:
+        return False
+    start, stop = lines.index(begin), lines.index(end)
+    return start < stop and lines[start + 1 : stop] == content
+
+
+def content_in_place(state: PathState | None, text: str, mode: str, user: str, group: str) -> bool:
+    """files.put(src=text, mode=..., user=..., group=...) would change nothing."""
+    return (
+        state is not None
+        and in_place_file(state, mode, user, group)
+        and state.content == text.encode()
+    )

@@ -1,0 +1,128 @@
+"""The planning-time read behind prepare's no-op reruns: PathStates' command run by a real
+shell on real files here, and every in_place check refusing each way a path can differ
+from what its operation would leave (the lab half: tests/test_prepare.py's drift test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from gourmetops.facts import PathState, PathStates
+from gourmetops.in_place import (
+    block_in_place,
+    content_in_place,
+    in_place_dir,
+    in_place_file,
+    key_authorised,
+)
+
+MARKER = "# {mark} gourmetops cluster nodes"
+BLOCK = ["node1,192.168.1.11 ssh-ed25519 AAAA1", "node2,192.168.1.12 ssh-ed25519 AAAA2"]
+KEY = "ssh-rsa AAAAB3Nza+/key= cc@node1"
+
+
+def read(paths: list[Path], read: list[Path], as_user: str | None = None) -> dict:
+    fact = PathStates()
+    command = fact.command(tuple(map(str, paths)), tuple(map(str, read)))
+    runuser = ["runuser", "-u", as_user, "--"] if as_user else []
+    out = subprocess.run(
+        [*runuser, "sh", "-c", command.get_raw_value()], capture_output=True, text=True, check=True
+    )
+    return fact.process(out.stdout.splitlines())
+
+
+def test_path_states_reads_type_mode_owner_and_bytes_of_awkward_names(tmp_path: Path):
+    odd = tmp_path / 'it\'s a "file"; $(touch pwned) |x|'
+    odd.write_bytes(b"line one\nline|two\n")
+    odd.chmod(0o640)
+    empty = tmp_path / "empty"
+    empty.touch()
+    folder = tmp_path / "dir"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    absent = tmp_path / "absent"
+    states = read([odd, empty, folder, absent], read=[odd, empty])
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    group = subprocess.run(["id", "-gn"], capture_output=True, text=True).stdout.strip()
+    assert states[str(odd)] == PathState("file", "640", user, group, b"line one\nline|two\n")
+    mode = f"{empty.stat().st_mode & 0o777:o}"
+    assert states[str(empty)] == PathState("file", mode, user, group, b"")
+    assert states[str(folder)] == PathState("directory", "700", user, group, None)
+    assert states[str(absent)] is None
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_an_unreadable_file_is_seen_without_content():
+    """Read as an unprivileged user (root reads anything): stat'ed, content None."""
+    user = "nobody" if os.geteuid() == 0 else None
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp).chmod(0o755)
+        secret = Path(tmp) / "secret"
+        secret.write_text("x")
+        secret.chmod(0)
+        state = read([secret], read=[secret], as_user=user)[str(secret)]
+    assert state is not None and state.type == "file" and state.mode == "0"
+    assert state.content is None
+
+
+def test_dir_and_file_checks_refuse_every_difference():
+    ok = PathState("directory", "700", "cc", "cc")
+    assert in_place_dir(ok, "700") and in_place_dir(ok, "0700", owner="cc")
+    assert not in_place_dir(None, "700")
+    assert not in_place_dir(PathState("directory", "755", "cc", "cc"), "700")
+    assert not in_place_dir(PathState("file", "700", "cc", "cc"), "700")
+    assert not in_place_dir(PathState("directory", "700", "root", "cc"), "700", owner="cc")
+    assert not in_place_dir(PathState("directory", "700", "cc", "root"), "700", owner="cc")
+    key = PathState("file", "600", "cc", "cc")
+    assert in_place_file(key, "600") and in_place_file(key, "600", "cc", "cc")
+    assert not in_place_file(None, "600")
+    assert not in_place_file(PathState("file", "644", "cc", "cc"), "600")
+    assert not in_place_file(PathState("symbolic link", "600", "cc", "cc"), "600")
+    assert not in_place_file(PathState("file", "600", "root", "cc"), "600", "cc", "cc")
+    assert not in_place_file(PathState("file", "600", "cc", "adm"), "600", "cc", "cc")
+
+
+def test_an_authorised_key_is_matched_by_type_and_key_not_comment():
+    def keys(text: str | None) -> PathState:
+        return PathState("file", "600", "cc", "cc", None if text is None else text.encode())
+
+    assert key_authorised(keys(f"ssh-ed25519 AAAAother me\n{KEY}\n"), KEY)
+    assert key_authorised(keys("ssh-rsa AAAAB3Nza+/key= another-comment\n"), KEY)
+    assert not key_authorised(keys("ssh-rsa AAAAB3Nza+/kez= cc@node1\n"), KEY)
+    assert not key_authorised(keys("# ssh-rsa AAAAB3Nza+/key=\n"), KEY)
+    assert not key_authorised(keys(None), KEY)  # unreadable: the operation decides
+    assert not key_authorised(None, KEY)
+
+
+def test_the_block_check_wants_it_once_and_exactly():
+    def known(lines: list[str]) -> PathState:
+        return PathState("file", "644", "cc", "cc", "\n".join(lines).encode() + b"\n")
+
+    begin, end = MARKER.format(mark="BEGIN"), MARKER.format(mark="END")
+    other = "gitlab.example ssh-ed25519 AAAAx"
+    assert block_in_place(known([other, begin, *BLOCK, end, other]), MARKER, BLOCK)
+    assert not block_in_place(known([begin, BLOCK[0], end]), MARKER, BLOCK)
+    assert not block_in_place(known([begin, *BLOCK, "extra", end]), MARKER, BLOCK)
+    assert not block_in_place(known([begin, *reversed(BLOCK), end]), MARKER, BLOCK)
+    assert not block_in_place(known([begin, *BLOCK, end, begin, *BLOCK, end]), MARKER, BLOCK)
+    assert not block_in_place(known([end, *BLOCK, begin]), MARKER, BLOCK)
+    assert not block_in_place(known([begin + " ", *BLOCK, end]), MARKER, BLOCK)
+    assert not block_in_place(known([other]), MARKER, BLOCK)
+    assert not block_in_place(None, MARKER, BLOCK)
+
+
+def test_put_content_must_match_byte_for_byte_with_its_mode_and_owner():
+    text = "MaxStartups 10:30:100\n"
+
+    def dropin(content: bytes | None, mode="644", user="root", group="root") -> PathState:
+        return PathState("file", mode, user, group, content)
+
+    assert content_in_place(dropin(text.encode()), text, "644", "root", "root")
+    assert not content_in_place(dropin(text.rstrip("\n").encode()), text, "644", "root", "root")
+    assert not content_in_place(dropin(b"MaxStartups 9\n"), text, "644", "root", "root")
+    assert not content_in_place(dropin(None), text, "644", "root", "root")
+    assert not content_in_place(dropin(text.encode(), mode="600"), text, "644", "root", "root")
+    assert not content_in_place(dropin(text.encode(), user="cc"), text, "644", "root", "root")
+    assert not content_in_place(None, text, "644", "root", "root")
