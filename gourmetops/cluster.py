@@ -21,7 +21,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -42,10 +41,8 @@ CLUSTER_ENV = "GOURMETOPS_CLUSTER"
 CLUSTER_FILE = PROJECT_ROOT / "cluster.yaml"
 
 
-class ClusterError(InputError, InventoryError):
-    """The cluster description is unusable; the message names the file and key.
-
-    An InventoryError so the pyinfra CLI prints it as a message, not a traceback."""
+class ClusterError(InputError):
+    """The cluster description is unusable; the message names the file and key."""
 
 
 @dataclass(frozen=True)

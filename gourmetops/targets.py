@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pyinfra.api.exceptions import InventoryError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -34,7 +33,7 @@ LAB_DIR = PROJECT_ROOT / ".lab"
 JUMP_CONNECT_RETRIES = 2
 
 
-class TargetError(GourmetopsError, InventoryError, ValueError):
+class TargetError(GourmetopsError, ValueError):
     """A target cannot be built from the given settings; the message says which setting."""
 
 

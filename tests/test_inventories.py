@@ -122,6 +122,7 @@ def test_cli_refuses_missing_or_malformed_floating_ip(env, message):
     assert proc.returncode != 0
     assert message in proc.stdout
     assert "Connecting to hosts" not in proc.stdout
+    assert "--> pyinfra error in " in proc.stdout and "Traceback" not in proc.stdout
 
 
 def test_cli_refuses_duplicate_node_names(tmp_path):
@@ -133,6 +134,7 @@ def test_cli_refuses_duplicate_node_names(tmp_path):
     assert proc.returncode != 0
     assert f"{bad}: duplicate node name 'node1'" in proc.stdout
     assert "Connecting to hosts" not in proc.stdout
+    assert "--> pyinfra error in " in proc.stdout and "Traceback" not in proc.stdout
 
 
 @pytest.mark.parametrize(
