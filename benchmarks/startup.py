@@ -31,11 +31,13 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.reference_tree import ROOT, env_for, reference_tree  # noqa: E402
+
 BIN = Path(sys.executable).parent  # the venv's bin: `fab` and `python` of the same venv
 PYTHON = str(BIN / "python")
 
@@ -53,10 +55,6 @@ CASES = {
     "import tasks": [PYTHON, "-c", "import tasks"],
     "pyinfra + inventory, to its first connection": [PYTHON, "-c", PYINFRA_TO_FIRST_CONNECTION],
 }
-
-
-def env_for(tree: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree)}
 
 
 def _cpu() -> float:
@@ -92,32 +90,22 @@ def summary(times: list[float]) -> str:
 
 
 def main(rounds: int, ref: str) -> None:
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    with tempfile.TemporaryDirectory(prefix="startup-ref-") as tmp:
-        worktree = Path(tmp) / "ref"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", "-q", str(worktree), rev], cwd=ROOT, check=True
-        )
-        try:
-            trees = {"ours": ROOT, f"reference {rev}": worktree}
-            for tree in trees.values():
-                check_imports(tree)
-            lists = {run(CASES["fab --list"], tree)[2] for tree in trees.values()}  # warm-up
-            if len(lists) != 1:
-                print("warning: `fab --list` differs between the trees", file=sys.stderr)
-            wall: dict[tuple[str, str], list[float]] = {}
-            cpu: dict[tuple[str, str], list[float]] = {}
-            for i in range(rounds):
-                order = list(trees.items())[:: 1 if i % 2 == 0 else -1]
-                for case, cmd in CASES.items():
-                    for side, tree in order:
-                        took, used, _ = run(cmd, tree)
-                        wall.setdefault((case, side), []).append(took)
-                        cpu.setdefault((case, side), []).append(used)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+    with reference_tree(ref) as (rev, worktree):
+        trees = {"ours": ROOT, f"reference {rev}": worktree}
+        for tree in trees.values():
+            check_imports(tree)
+        lists = {run(CASES["fab --list"], tree)[2] for tree in trees.values()}  # warm-up
+        if len(lists) != 1:
+            print("warning: `fab --list` differs between the trees", file=sys.stderr)
+        wall: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
+        for i in range(rounds):
+            order = list(trees.items())[:: 1 if i % 2 == 0 else -1]
+            for case, cmd in CASES.items():
+                for side, tree in order:
+                    took, used, _ = run(cmd, tree)
+                    wall.setdefault((case, side), []).append(took)
+                    cpu.setdefault((case, side), []).append(used)
     ours, reference = trees
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(

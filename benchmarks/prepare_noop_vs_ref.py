@@ -1,0 +1,96 @@
+"""Benchmark: prepare's no-op rerun, this tree against a reference commit, side by side on
+the same converged lab nodes (alternating, the order flipped every round).
+
+    sudo .venv/bin/python benchmarks/prepare_noop_vs_ref.py [ROUNDS] --ref REV
+
+Each run is what `fab prepare` runs (`python -m pyinfra inventories/lab.py deploys/prepare.py
+-y`), from its own tree (benchmarks/reference_tree.py), and must report no change. Before
+timing, this tree's prepare converges the nodes, and the reference's first run must change
+nothing either: both trees agree on the state, or the comparison means nothing. Needs the
+lab running (root). docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.prepare_vs_ansible import _pyinfra_changes  # noqa: E402
+from benchmarks.reference_tree import ROOT, env_for, reference_tree  # noqa: E402
+from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
+
+COMMAND = pyinfra_command("lab", "prepare")
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(tree: Path) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds of one prepare run from `tree`, and its Success column."""
+    start, cpu = time.perf_counter(), _cpu()
+    proc = subprocess.run(
+        COMMAND, cwd=tree, env=env_for(tree), capture_output=True, text=True, timeout=300
+    )
+    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    if proc.returncode != 0:
+        raise SystemExit(f"prepare from {tree} failed:\n{proc.stdout[-3000:]}{proc.stderr}")
+    return elapsed, cpu, _pyinfra_changes(proc.stdout)
+
+
+def imports_its_own_code(tree: Path) -> None:
+    code = "import gourmetops; print(gourmetops.__file__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env=env_for(tree), capture_output=True, text=True
+    ).stdout.strip()
+    if Path(out).resolve().parent.parent != tree.resolve():
+        raise SystemExit(f"from {tree} the deploy would import {out}, not that tree's code")
+
+
+def summary(times: list[float]) -> str:
+    return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"
+
+
+def main(rounds: int, ref: str) -> None:
+    with reference_tree(ref, share_lab=True) as (rev, worktree):
+        trees = {"ours": ROOT, f"reference {rev}": worktree}
+        for tree in trees.values():
+            imports_its_own_code(tree)
+        run(ROOT)  # converge the nodes
+        for side, tree in trees.items():
+            if run(tree)[2] != "-":
+                raise SystemExit(f"{side}: a rerun after ours changed something")
+        wall: dict[str, list[float]] = {}
+        cpu: dict[str, list[float]] = {}
+        for i in range(rounds):
+            for side, tree in list(trees.items())[:: 1 if i % 2 == 0 else -1]:
+                took, used, changed = run(tree)
+                if changed != "-":
+                    raise SystemExit(f"{side}: a no-op rerun changed something")
+                wall.setdefault(side, []).append(took)
+                cpu.setdefault(side, []).append(used)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{rounds} rounds, load average {load}, {time.strftime('%Y-%m-%d %H:%M')}\n")
+    print("| prepare, no-op rerun (3 nodes) | mean (s) | min | max | CPU mean (s) |")
+    print("|---|---|---|---|---|")
+    for side in trees:
+        print(f"| {side} | {summary(wall[side])} | {statistics.mean(cpu[side]):.3f} |")
+    ours, theirs = (statistics.mean(wall[side]) for side in trees)
+    print(f"\nours / reference (means): {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=10)
+    parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
+    args = parser.parse_args()
+    main(args.rounds, args.ref)

@@ -1,0 +1,39 @@
+"""Another commit of this repository checked out beside this one for a side-by-side run:
+a temporary `git worktree`, run by the same venv with cwd and PYTHONPATH set to it, and
+sharing this checkout's `.state` and `.lab` (the lab's keys, pinned host keys and state),
+so that both trees reach the same running lab nodes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_for(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
+@contextmanager
+def reference_tree(ref: str, share_lab: bool = False) -> Iterator[tuple[str, Path]]:
+    """(short hash, path) of `ref` checked out; removed afterwards."""
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="bench-ref-") as tmp:
+        tree = Path(tmp) / "ref"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "-q", str(tree), rev], cwd=ROOT, check=True
+        )
+        try:
+            if share_lab:
+                for name in (".state", ".lab"):
+                    (tree / name).symlink_to(ROOT / name)
+            yield rev, tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT)
