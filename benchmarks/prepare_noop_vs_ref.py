@@ -12,9 +12,7 @@ lab running (root). docs/benchmarks.md records a run.
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,24 +22,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.prepare_vs_ansible import _pyinfra_changes  # noqa: E402
-from benchmarks.reference_tree import ROOT, env_for, reference_tree  # noqa: E402
+from benchmarks.reference_tree import (  # noqa: E402
+    ROOT,
+    children_cpu,
+    env_for,
+    reference_tree,
+    rounds_and_ref,
+)
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 
 COMMAND = pyinfra_command("lab", "prepare")
 
 
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def run(tree: Path) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds of one prepare run from `tree`, and its Success column."""
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(
         COMMAND, cwd=tree, env=env_for(tree), capture_output=True, text=True, timeout=300
     )
-    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
         raise SystemExit(f"prepare from {tree} failed:\n{proc.stdout[-3000:]}{proc.stderr}")
     return elapsed, cpu, _pyinfra_changes(proc.stdout)
@@ -89,8 +88,5 @@ def main(rounds: int, ref: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("rounds", nargs="?", type=int, default=10)
-    parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
-    args = parser.parse_args()
+    args = rounds_and_ref(__doc__)
     main(args.rounds, args.ref)

@@ -5,7 +5,9 @@ so that both trees reach the same running lab nodes."""
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -37,3 +39,17 @@ def reference_tree(ref: str, share_lab: bool = False) -> Iterator[tuple[str, Pat
             yield rev, tree
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's finished children."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def rounds_and_ref(doc: str) -> argparse.Namespace:
+    """The command line of a side-by-side benchmark: `[ROUNDS] [--ref REV]`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=10)
+    parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
+    return parser.parse_args()

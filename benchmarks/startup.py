@@ -24,10 +24,8 @@ records a run.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,7 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.reference_tree import ROOT, env_for, reference_tree  # noqa: E402
+from benchmarks.reference_tree import (  # noqa: E402
+    ROOT,
+    children_cpu,
+    env_for,
+    reference_tree,
+    rounds_and_ref,
+)
 
 BIN = Path(sys.executable).parent  # the venv's bin: `fab` and `python` of the same venv
 PYTHON = str(BIN / "python")
@@ -57,16 +61,11 @@ CASES = {
 }
 
 
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def run(cmd: list[str], tree: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds (user + system) of one run, and its output."""
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, cwd=tree, env=env or env_for(tree), capture_output=True, text=True)
-    elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} in {tree} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return elapsed, cpu, proc.stdout + proc.stderr
@@ -124,8 +123,5 @@ def main(rounds: int, ref: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("rounds", nargs="?", type=int, default=10)
-    parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
-    args = parser.parse_args()
+    args = rounds_and_ref(__doc__)
     main(args.rounds, args.ref)
