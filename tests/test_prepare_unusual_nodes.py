@@ -3,17 +3,20 @@ modules:
 - node3 without firewalld (apt remove): prepare converges there and says so, and the other
   nodes still get firewalld stopped and disabled;
 - node1's sshd started from ssh.socket (as Ubuntu 24.04 does): the jump-host drop-in is
-  reloaded into the daemon the socket started, and node1 stays reachable."""
+  reloaded into the daemon the socket started, and node1 stays reachable;
+- node3's sshd under RHEL's unit name, then none running: the reload command's other
+  branches."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from gourmetops import lab as labmod
 from gourmetops.facts import SystemdUnit
-from gourmetops.jump import SSHD_DROPIN, max_startups
+from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups
 from tests.labtools import Lab, results_total
 
 SIGHUPS = "journalctl -b -u ssh.service -o cat | grep -c 'Received SIGHUP' || true"
@@ -57,6 +60,40 @@ def test_prepare_converges_on_a_node_without_firewalld(prepared):
         assert lab.out(node, "systemctl is-enabled firewalld || true") == "disabled", node
     again = lab.pyinfra("prepare")
     assert results_total(again.stdout)["success"] == "-", again.stdout[-3000:]
+
+
+RHEL_SSHD_UNIT = """[Unit]
+Description=OpenSSH server daemon, under RHEL's unit name
+[Service]
+ExecStartPre=/usr/sbin/sshd -t
+ExecStart=/usr/sbin/sshd -D
+ExecReload=/bin/kill -HUP $MAINPID
+RuntimeDirectory=sshd
+"""
+
+
+def test_the_reload_finds_rhels_sshd_service_and_passes_when_no_daemon_runs(prepared):
+    """The other two branches of the reload command, on node3 through its console (its own
+    sshd is what changes): an sshd run as `sshd.service`, RHEL's name (Debian's alias of
+    ssh.service removed, a unit of that name written), is the one reloaded; with no daemon
+    at all the command says so and succeeds. The module's fixture resets node3 after."""
+    lab = prepared[0]
+    unit = "/etc/systemd/system/sshd.service"
+    lab.console("node3", f"systemctl disable -q --now ssh.service; rm -f {unit}")
+    lab.console("node3", f"cat > {unit} <<'EOF'\n{RHEL_SSHD_UNIT}EOF\n")
+    lab.console("node3", "systemctl daemon-reload && systemctl start sshd.service")
+    sighups = "journalctl -b -u sshd.service -o cat | grep -c 'Received SIGHUP' || true"
+    assert lab.console("node3", sighups).strip() == "0"
+    assert lab.console("node3", RELOAD_SSHD).strip() == ""
+    for _ in range(50):  # the journal gets sshd's line a moment after systemctl returns
+        if lab.console("node3", sighups).strip() == "1":
+            break
+        time.sleep(0.1)
+    assert lab.console("node3", sighups).strip() == "1"
+    assert lab.console("node3", "systemctl is-active ssh.service || true").strip() == "inactive"
+    lab.console("node3", "systemctl stop sshd.service")
+    said = lab.console("node3", RELOAD_SSHD).strip()
+    assert said.startswith("no sshd daemon to reload"), said
 
 
 def test_the_unit_fact_reads_systemctl_and_the_no_systemd_marker():
