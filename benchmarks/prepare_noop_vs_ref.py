@@ -38,11 +38,17 @@ def run(tree: Path) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds of one prepare run from `tree`, and its Success column."""
     start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(
-        COMMAND, cwd=tree, env=env_for(tree), capture_output=True, text=True, timeout=300
+        COMMAND,
+        cwd=tree,
+        env=env_for(tree),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
     )
     elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
-        raise SystemExit(f"prepare from {tree} failed:\n{proc.stdout[-3000:]}{proc.stderr}")
+        raise SystemExit(f"prepare from {tree} failed:\n{proc.stdout[-3000:]}")
     return elapsed, cpu, _pyinfra_changes(proc.stdout)
 
 
