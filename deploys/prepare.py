@@ -38,18 +38,24 @@ user = data.cluster_user
 is_head = "head" in host.groups
 # Each fact is a round trip (through node1 for the workers): ask for a home once.
 home = shared_fact(host, Home)  # the workers ask for node1's too: one read of it
-key_path = f"{home if is_head else shared_fact(head, Home)}/{data.cluster_key_path}"
+head_home = home if is_head else shared_fact(head, Home)
+key_path = f"{head_home}/{data.cluster_key_path}"
 ssh_dir = f"{home}/.ssh"
 keys_file = f"{ssh_dir}/authorized_keys"
-known_hosts = f"{ssh_dir}/known_hosts"
+known_hosts = f"{ssh_dir}/known_hosts"  # node1's only
 KNOWN_HOSTS_MARKER = "# {mark} gourmetops cluster nodes"
 
 
 def _node1_paths() -> dict:
-    """node1's read: the same arguments from every deploy, so the workers share it."""
-    read = (f"{key_path}.pub", keys_file, known_hosts, SSHD_DROPIN)
-    paths = (ssh_dir, key_path, data.docker_apt_source) + read
-    return {"paths": paths, "read": read}
+    """node1's read, built from node1's home by every deploy, so the workers share it."""
+    head_ssh = f"{head_home}/.ssh"
+    read = (
+        f"{key_path}.pub",
+        f"{head_ssh}/authorized_keys",
+        f"{head_ssh}/known_hosts",
+        SSHD_DROPIN,
+    )
+    return {"paths": (head_ssh, key_path, data.docker_apt_source) + read, "read": read}
 
 
 # Everything this deploy decides from, read side by side while planning (one round trip of
