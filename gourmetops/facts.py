@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gevent
@@ -148,13 +147,6 @@ def at_once(*reads: Callable[[], Any]) -> list[Any]:
     greenlets = [gevent.spawn(read) for read in reads]
     gevent.joinall(greenlets, raise_error=True)
     return [g.value for g in greenlets]
-
-
-def fact_from_each(hosts: Iterable[Host], cls: type[FactBase], **kwargs: Any) -> dict[str, Any]:
-    """The same fact from several hosts side by side. Host name -> value."""
-    hosts = list(hosts)
-    values = at_once(*(partial(h.get_fact, cls, **kwargs) for h in hosts))
-    return {h.name: value for h, value in zip(hosts, values, strict=True)}
 
 
 _shared: dict[tuple, Any] = {}
