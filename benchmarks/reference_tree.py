@@ -47,9 +47,14 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def rounds_and_ref(doc: str) -> argparse.Namespace:
-    """The command line of a side-by-side benchmark: `[ROUNDS] [--ref REV]`."""
+def rounds_and_ref(doc: str, deploy: bool = False) -> argparse.Namespace:
+    """The command line of a side-by-side benchmark: `[ROUNDS] [--ref REV]`, and with
+    `deploy` a `--deploy NAME` (a file of deploys/, default prepare)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("rounds", nargs="?", type=int, default=10)
     parser.add_argument("--ref", default="main", help="the reference commit (default: main)")
+    if deploy:
+        parser.add_argument(
+            "--deploy", default="prepare", help="deploys/NAME.py (default: prepare)"
+        )
     return parser.parse_args()

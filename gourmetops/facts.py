@@ -120,6 +120,37 @@ class PathStates(FactBase[dict[str, PathState | None]]):
         return states
 
 
+class DirectorySha1s(FactBase[dict[str, str] | None]):
+    """The sha1 of every file directly in a directory, in one round trip; anything else
+    in it (a link, a subdirectory) as "other"; None when it is no directory (or a link).
+
+    .. code:: python
+
+        {"ansible-9.8.0-py3-none-any.whl": "a3f1...", ".complete": "da39..."}
+    """
+
+    def command(self, path: str) -> StringCommand:
+        return StringCommand(
+            "test -d",
+            QuoteString(path),
+            "&& ! test -L",
+            QuoteString(path),
+            "|| { echo no-directory; exit 0; }; cd",
+            QuoteString(path),
+            "&& find . -mindepth 1 -maxdepth 1 ! -type f -printf 'other %P\\n'"
+            " && find . -mindepth 1 -maxdepth 1 -type f -exec sha1sum -- {} +",
+        )
+
+    def process(self, output: list[str]) -> dict[str, str] | None:
+        if output == ["no-directory"]:
+            return None
+        sums = {}
+        for line in output:
+            digest, _, name = line.partition(" ")
+            sums[name.lstrip(" *").removeprefix("./")] = digest
+        return sums
+
+
 class PythonPlatform(FactBase):
     """python3's version, machine and glibc on the host: what its wheels must match.
 

@@ -12,6 +12,9 @@ says no, and the operation then runs and decides with its own facts.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from gourmetops.facts import PathState
 
 
@@ -70,10 +73,30 @@ def block_in_place(state: PathState | None, marker: str, content: list[str]) -> 
     return start < stop and lines[start + 1 : stop] == content
 
 
-def content_in_place(state: PathState | None, text: str, mode: str, user: str, group: str) -> bool:
+def content_in_place(
+    state: PathState | None,
+    text: str,
+    mode: str | None = None,
+    user: str | None = None,
+    group: str | None = None,
+) -> bool:
     """files.put(src=text, mode=..., user=..., group=...) would change nothing."""
     return (
         state is not None
-        and in_place_file(state, mode, user, group)
+        and state.type == "file"
+        and (mode is None or in_place_file(state, mode))
+        and (user is None or state.user == user)
+        and (group is None or state.group == group)
         and state.content == text.encode()
     )
+
+
+def dir_in_sync(remote: dict[str, str] | None, local: Path) -> bool:
+    """files.sync(src=local, delete=True) would change nothing: the remote directory holds
+    exactly the local one's files, byte for byte (sha1), and nothing else."""
+    if remote is None or "other" in remote.values():
+        return False
+    files = list(local.iterdir())
+    if any(not f.is_file() or f.is_symlink() for f in files):
+        return False
+    return remote == {f.name: hashlib.sha1(f.read_bytes()).hexdigest() for f in files}

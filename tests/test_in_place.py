@@ -9,10 +9,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from gourmetops.facts import PathState, PathStates
+from gourmetops.facts import DirectorySha1s, PathState, PathStates
 from gourmetops.in_place import (
     block_in_place,
     content_in_place,
+    dir_in_sync,
     in_place_dir,
     in_place_file,
     key_authorised,
@@ -126,3 +127,36 @@ def test_put_content_must_match_byte_for_byte_with_its_mode_and_owner():
     assert not content_in_place(dropin(text.encode(), mode="600"), text, "644", "root", "root")
     assert not content_in_place(dropin(text.encode(), user="cc"), text, "644", "root", "root")
     assert not content_in_place(None, text, "644", "root", "root")
+    assert content_in_place(dropin(text.encode(), mode="600", user="cc"), text)  # put(src) only
+    assert not content_in_place(dropin(b"other\n"), text)
+
+
+def remote_sums(path: Path) -> dict[str, str] | None:
+    fact = DirectorySha1s()
+    command = fact.command(str(path)).get_raw_value()
+    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True)
+    return fact.process(out.stdout.splitlines())
+
+
+def test_a_synced_directory_is_in_place_only_with_the_same_files_and_bytes(tmp_path: Path):
+    """DirectorySha1s run by a real shell on real directories, against dir_in_sync."""
+    local, remote = tmp_path / "wheels", tmp_path / "on node1"
+    for folder in (local, remote):
+        folder.mkdir()
+        (folder / "ansible-9.8.0-py3-none-any.whl").write_bytes(b"wheel bytes")
+        (folder / ".complete").write_bytes(b"")
+    assert dir_in_sync(remote_sums(remote), local)
+    (remote / ".complete").write_bytes(b"changed")
+    assert not dir_in_sync(remote_sums(remote), local)
+    (remote / ".complete").write_bytes(b"")
+    (remote / "stray it's.whl").write_bytes(b"x")
+    assert not dir_in_sync(remote_sums(remote), local)
+    (remote / "stray it's.whl").unlink()
+    (remote / "sub").mkdir()
+    assert not dir_in_sync(remote_sums(remote), local)
+    (remote / "sub").rmdir()
+    (remote / ".complete").unlink()
+    assert not dir_in_sync(remote_sums(remote), local)
+    assert remote_sums(tmp_path / "absent") is None
+    (tmp_path / "link").symlink_to(local)
+    assert remote_sums(tmp_path / "link") is None

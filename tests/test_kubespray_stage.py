@@ -17,7 +17,7 @@ from pathlib import Path
 from gourmetops import render
 from gourmetops.kubespray.recap import parse_recap
 from tests.kubespray_source import KUBESPRAY
-from tests.labtools import Lab
+from tests.labtools import Lab, results_total
 
 PLAYBOOKS = Path(__file__).parent / "fixtures" / "playbooks"
 
@@ -45,6 +45,30 @@ def test_kubespray_checked_out_and_installed_as_pinned(converged_lab: Lab):
     assert len(kubespray_files) == 3
     for rel, text in kubespray_files.items():
         assert lab.ssh("node1", f"cat kubespray/{rel}").stdout == text, rel
+
+
+def test_drift_in_the_wheels_and_the_inventory_is_put_back(converged_lab: Lab):
+    """What the stage decides from its planning reads (the wheels' sha1s, the inventory
+    files' bytes): a wheel changed, another removed, a stray one added and hosts.yaml
+    edited on node1, then one rerun puts back each, and the run after changes nothing."""
+    lab = converged_lab
+    hosts = "kubespray/inventory/mycluster/hosts.yaml"
+    sums = "cd kubespray-wheels && sha1sum -- * .complete"
+    hosts_before, sums_before = lab.out("node1", f"cat {hosts}"), lab.out("node1", sums)
+    lab.ssh(
+        "node1",
+        'cd kubespray-wheels && set -- *.whl && echo x >> "$1" && rm -- "$2" && touch stray.whl',
+    )
+    lab.ssh("node1", f"echo '# edited' >> {hosts}")
+    assert lab.out("node1", sums) != sums_before
+
+    rerun = lab.pyinfra("kubespray")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert results_total(rerun.stdout)["success"] != "-", rerun.stdout[-3000:]
+    assert lab.out("node1", f"cat {hosts}") == hosts_before
+    assert lab.out("node1", sums) == sums_before
+    again = lab.pyinfra("kubespray")
+    assert results_total(again.stdout)["success"] == "-", again.stdout[-3000:]
 
 
 def test_kubesprays_facts_playbook_ran_on_every_node(converged_lab: Lab, first_up):

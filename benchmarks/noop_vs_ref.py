@@ -1,13 +1,14 @@
-"""Benchmark: prepare's no-op rerun, this tree against a reference commit, side by side on
-the same converged lab nodes (alternating, the order flipped every round).
+"""Benchmark: a pyinfra stage's no-op rerun, this tree against a reference commit, side by
+side on the same converged lab nodes (alternating, the order flipped every round).
 
-    sudo .venv/bin/python benchmarks/prepare_noop_vs_ref.py [ROUNDS] --ref REV
+    sudo .venv/bin/python benchmarks/noop_vs_ref.py [ROUNDS] --ref REV [--deploy prepare]
 
-Each run is what `fab prepare` runs (`python -m pyinfra inventories/lab.py deploys/prepare.py
--y`), from its own tree (benchmarks/reference_tree.py), and must report no change. Before
-timing, this tree's prepare converges the nodes, and the reference's first run must change
-nothing either: both trees agree on the state, or the comparison means nothing. Needs the
-lab running (root). docs/benchmarks.md records a run.
+Each run is what `fab <deploy>` runs (`python -m pyinfra inventories/lab.py
+deploys/<deploy>.py -y`), from its own tree (benchmarks/reference_tree.py), and must report
+no change. Before timing, this tree's run converges the nodes, and the reference's first run
+must change nothing either: both trees agree on the state, or the comparison means nothing.
+Needs the lab running (root), converged by `fab up` for a later stage. docs/benchmarks.md
+records a run.
 """
 
 from __future__ import annotations
@@ -31,14 +32,12 @@ from benchmarks.reference_tree import (  # noqa: E402
 )
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 
-COMMAND = pyinfra_command("lab", "prepare")
 
-
-def run(tree: Path) -> tuple[float, float, str]:
-    """Wall-clock and CPU seconds of one prepare run from `tree`, and its Success column."""
+def run(tree: Path, deploy: str) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds of one run from `tree`, and its Success column."""
     start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(
-        COMMAND,
+        pyinfra_command("lab", deploy),
         cwd=tree,
         env=env_for(tree),
         stdout=subprocess.PIPE,
@@ -48,7 +47,7 @@ def run(tree: Path) -> tuple[float, float, str]:
     )
     elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
-        raise SystemExit(f"prepare from {tree} failed:\n{proc.stdout[-3000:]}")
+        raise SystemExit(f"{deploy} from {tree} failed:\n{proc.stdout[-3000:]}")
     return elapsed, cpu, _pyinfra_changes(proc.stdout)
 
 
@@ -65,27 +64,27 @@ def summary(times: list[float]) -> str:
     return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"
 
 
-def main(rounds: int, ref: str) -> None:
+def main(rounds: int, ref: str, deploy: str) -> None:
     with reference_tree(ref, share_lab=True) as (rev, worktree):
         trees = {"ours": ROOT, f"reference {rev}": worktree}
         for tree in trees.values():
             imports_its_own_code(tree)
-        run(ROOT)  # converge the nodes
+        run(ROOT, deploy)  # converge the nodes
         for side, tree in trees.items():
-            if run(tree)[2] != "-":
+            if run(tree, deploy)[2] != "-":
                 raise SystemExit(f"{side}: a rerun after ours changed something")
         wall: dict[str, list[float]] = {}
         cpu: dict[str, list[float]] = {}
         for i in range(rounds):
             for side, tree in list(trees.items())[:: 1 if i % 2 == 0 else -1]:
-                took, used, changed = run(tree)
+                took, used, changed = run(tree, deploy)
                 if changed != "-":
                     raise SystemExit(f"{side}: a no-op rerun changed something")
                 wall.setdefault(side, []).append(took)
                 cpu.setdefault(side, []).append(used)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{rounds} rounds, load average {load}, {time.strftime('%Y-%m-%d %H:%M')}\n")
-    print("| prepare, no-op rerun (3 nodes) | mean (s) | min | max | CPU mean (s) |")
+    print(f"| {deploy}, no-op rerun | mean (s) | min | max | CPU mean (s) |")
     print("|---|---|---|---|---|")
     for side in trees:
         print(f"| {side} | {summary(wall[side])} | {statistics.mean(cpu[side]):.3f} |")
@@ -94,5 +93,5 @@ def main(rounds: int, ref: str) -> None:
 
 
 if __name__ == "__main__":
-    args = rounds_and_ref(__doc__)
-    main(args.rounds, args.ref)
+    args = rounds_and_ref(__doc__, deploy=True)
+    main(args.rounds, args.ref, args.deploy)
