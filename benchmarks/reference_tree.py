@@ -9,16 +9,22 @@ import argparse
 import os
 import resource
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gourmetops import FIXTURES_DIR  # noqa: E402
 
 
 def env_for(tree: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree)}
+    """Run from `tree`, with this checkout's offline mirror (a worktree in /tmp has no
+    ../shared beside it)."""
+    return {**os.environ, "PYTHONPATH": str(tree), "GOURMETOPS_FIXTURES": str(FIXTURES_DIR)}
 
 
 @contextmanager
