@@ -93,7 +93,7 @@ if "head" in host.groups:
             dest=wheel_dir,
             delete=True,
         )
-        install_args += " --no-index --find-links " + shlex.quote(f"{home}/kubespray-wheels")
+        install_args += " --no-index --find-links " + shlex.quote(wheel_dir)
     if local is not None and (wheels is not None or not data.kubespray_offline):
         pip.packages(
             name="kubespray's requirements in the virtualenv",
