@@ -29,6 +29,7 @@ from benchmarks.reference_tree import (  # noqa: E402
     env_for,
     reference_tree,
     rounds_and_ref,
+    summary,
 )
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 
@@ -58,10 +59,6 @@ def imports_its_own_code(tree: Path) -> None:
     ).stdout.strip()
     if Path(out).resolve().parent.parent != tree.resolve():
         raise SystemExit(f"from {tree} the deploy would import {out}, not that tree's code")
-
-
-def summary(times: list[float]) -> str:
-    return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"
 
 
 def main(rounds: int, ref: str, deploy: str) -> None:

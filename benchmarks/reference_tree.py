@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,3 +65,8 @@ def rounds_and_ref(doc: str, deploy: bool = False) -> argparse.Namespace:
             "--deploy", default="prepare", help="deploys/NAME.py (default: prepare)"
         )
     return parser.parse_args()
+
+
+def summary(times: list[float]) -> str:
+    """mean | min | max, for a table row."""
+    return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"

@@ -40,6 +40,7 @@ from benchmarks.reference_tree import (  # noqa: E402
     env_for,
     reference_tree,
     rounds_and_ref,
+    summary,
 )
 
 BIN = Path(sys.executable).parent  # the venv's bin: `fab` and `python` of the same venv
@@ -82,10 +83,6 @@ def check_imports(tree: Path) -> None:
             tree.resolve()
         }:
             raise SystemExit(f"{case} in {tree} imports {sorted(found)}, not that tree's code")
-
-
-def summary(times: list[float]) -> str:
-    return f"{statistics.mean(times):.3f} | {min(times):.3f} | {max(times):.3f}"
 
 
 def main(rounds: int, ref: str) -> None:
