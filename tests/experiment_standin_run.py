@@ -3,10 +3,14 @@ against tests/kube_standin/ (the API STAND-IN), in a process of its own: the pyt
 has pyinfra_cli imported (tests/test_inventories.py), whose gevent monkey-patching stalls
 Fabric's threads. Used by tests/test_experiment.py.
 
-The stand-in's controllers run 100 times the wall clock (HPA sync 15 s -> 0.15 s, scale-down
-window 300 s -> 3 s). Its HPA reacts to modelled CPU: while a siege run is going, the
-Deployment's pods carry CPU_PER_USER millicores per concurrent siege user (the stand-in app
-on node1 serves the real requests; the stand-in API cannot see them).
+Time: the experiment waits on the stand-in's modelled clock (ModelClock): its rollout and
+HPA waits, the pause and the scale-down watch sleep modelled seconds, so the 300 s
+scale-down window passes at once and in the same order on any machine. Siege itself runs for
+real (2 s of wall time, sampled meanwhile). Each load run is LOAD_SECONDS of modelled load:
+the Deployment's pods carry CPU_PER_USER millicores per concurrent siege user and modelled
+time moves on by LOAD_SECONDS before siege starts, so the samples taken during siege see
+what the HPA made of that load (the stand-in app on node1 serves the real requests; the
+stand-in API cannot see them).
 
     python tests/experiment_standin_run.py OUT_DIR
 """
@@ -26,17 +30,19 @@ from gourmetops.context import connect  # noqa: E402
 from gourmetops.load import experiment  # noqa: E402
 from gourmetops.load.experiment import Plan, run  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
-from tests.kube_standin import serve  # noqa: E402
+from tests.kube_standin import ModelClock, serve  # noqa: E402
 
 CPU_PER_USER = 300.0  # millicores the stand-in's pods carry per concurrent siege user
+LOAD_SECONDS = 60.0  # modelled length of each load run: four HPA syncs under the load
 
 
 def main(out_dir: Path) -> None:
-    server, cluster = serve(speed=100)
+    server, cluster = serve()
     real_load = experiment.run_load
 
     def modelled_load(conn, load, *args, **kwargs):
         cluster.load_m = load.concurrency * CPU_PER_USER
+        cluster.advance(LOAD_SECONDS)
         try:
             return real_load(conn, load, *args, **kwargs)
         finally:
@@ -45,15 +51,15 @@ def main(out_dir: Path) -> None:
     experiment.run_load = modelled_load
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
-    kube = Kube.from_api_client(client.ApiClient(config))
+    kube = Kube.from_api_client(client.ApiClient(config), ModelClock(cluster))
     plan = Plan(
         url="http://10.254.1.11:8000/test",
         concurrency=2,
-        duration=2,
-        pause=0.5,
-        sample_every=0.5,
-        rollout_timeout=20,
-        scale_down_timeout=10,  # the 300 s window is 3 s here
+        duration=2,  # wall seconds of real siege
+        pause=30,  # the rest in modelled seconds, as a real run's
+        sample_every=0.5,  # (during siege: wall seconds)
+        rollout_timeout=120,
+        scale_down_timeout=360,
     )
     try:
         report = run(

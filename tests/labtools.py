@@ -110,12 +110,13 @@ class Lab:
     @contextmanager
     def serving(self, node: str, command: str, port: int, name: str) -> Iterator[None]:
         """`command` started in the background on `node` (as cc), waited for until something
-        listens on `port`, and stopped afterwards by the PID it was started with."""
+        listens on `port` (at most 30 s, a bound only a server that never listens reaches),
+        and stopped afterwards by the PID it was started with."""
         pid = f"/tmp/{name}.pid"
         self.ssh(node, f"setsid nohup {command} </dev/null >/dev/null 2>&1 & echo $! > {pid}")
         self.ssh(
             node,
-            f"for i in $(seq 50); do ss -ltnH | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
+            f"for i in $(seq 300); do ss -ltnH | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
             "exit 1",
         )
         try:

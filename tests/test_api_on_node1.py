@@ -47,7 +47,7 @@ def api_on_node1(lab: Lab, tmp_path_factory) -> Iterator[tuple[Lab, str]]:
     proc = subprocess.Popen(
         ["ip", "netns", "exec", node_ns("node1"), sys.executable, "-m", "tests.kube_standin",
          "--host", "127.0.0.1", "--port", "6443", "--cert", str(crt), "--key", str(key),
-         "--token", token, "--speed", "100"],
+         "--token", token, "--step", "5"],
         cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

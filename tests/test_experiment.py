@@ -43,8 +43,8 @@ def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
         assert scenario["samples"], scenario["name"]
     peak = {s["name"]: max(x["replicas"] for x in s["samples"]) for s in data["scenarios"]}
     assert peak["1 replica"] == 1 and peak["6 replicas"] == 6
-    # Under load the HPA scales above its minimum of 2; after the 300 s window (3 s at the
-    # stand-in's speed) it comes back down, and the watch says so.
+    # Under load the HPA scales above its minimum of 2; after the 300 s window (modelled
+    # time, see the runner) it comes back down, and the watch says so.
     auto = [s for s in data["scenarios"] if s["name"].startswith("autoscaling")]
     assert max(x["replicas"] for s in auto for x in s["samples"]) > 2
     down = data["scale_down"]

@@ -2,18 +2,21 @@
 reads or writes, and the project code that depends on it: canonical quantities, metrics-server
 units, HPA status and its scale-up / stabilised scale-down, server-side apply conflicts,
 Deployment conditions, events. Every answer is checked against the v1.30 OpenAPI schema
-(the fixture's last assertion). Still a STAND-IN: see tests/kube_standin/__init__.py."""
+(the fixture's last assertion). Still a STAND-IN: see tests/kube_standin/__init__.py.
+
+Time is the stand-in's modelled time only: our waits sleep on its ModelClock, the tests
+move it with `advance()`, and no assertion reads the wall clock."""
 
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from gourmetops.app import kube as kube_module
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import (
     APPLY,
@@ -28,7 +31,8 @@ from gourmetops.app.kube import (
 )
 from gourmetops.app.manifests import AppParams, render
 from gourmetops.load.experiment import ScaleDownWatch
-from tests.kube_standin import serve
+from gourmetops.waiting import poll
+from tests.kube_standin import ModelClock, serve
 from tests.kube_standin.admission import canonical
 from tests.kube_standin.cluster import micro, stamp
 
@@ -36,19 +40,17 @@ NS, DEP, HPA = "kube-gourmetgram", "gourmetgram-kube-app", "gourmetgram-kube-hpa
 
 
 @pytest.fixture
-def standin(monkeypatch):
-    """serve(speed) -> (Kube, Cluster); every server stopped and schema-checked at the end."""
+def standin():
+    """start() -> (Kube, Cluster), the Kube waiting on the cluster's modelled clock; every
+    server stopped and schema-checked at the end."""
     started = []
-    # Poll every 50 ms instead of 2 s: the same waits, sooner over.
-    monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.05))
 
-    def start(speed: float = 100.0, ready_after: float = 0.05):
-        server, cluster = serve(speed=speed)
-        cluster.ready_after = ready_after
+    def start():
+        server, cluster = serve()
         started.append((server, cluster))
         config = client.Configuration()
         config.host = f"http://127.0.0.1:{server.server_address[1]}"
-        return Kube.from_api_client(client.ApiClient(config)), cluster
+        return Kube.from_api_client(client.ApiClient(config), ModelClock(cluster)), cluster
 
     yield start
     for server, cluster in started:
@@ -64,12 +66,18 @@ def quiet(_line: str) -> None:
     pass
 
 
-def until(check, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return value
+T = TypeVar("T")
+
+
+def until(kube: Kube, check: Callable[[], T], timeout: float = 600, every: float = 5) -> T:
+    """check() until truthy, every `every` modelled seconds, at most `timeout` of them."""
+    return poll(
+        lambda: check() or None,
+        timeout,
+        every,
+        lambda: AssertionError(f"not reached in {timeout:g} modelled seconds"),
+        kube.clock,
+    )
 
 
 def test_quantities_are_canonicalised_as_the_api_server_does():
@@ -94,7 +102,7 @@ def test_quantities_are_canonicalised_as_the_api_server_does():
 
 def test_dry_rollout_compares_quantities_by_value(standin):
     kube, _ = standin()
-    app_stage.rollout(kube, objects(), 10, False, quiet)
+    app_stage.rollout(kube, objects(), 60, False, quiet)
     live = kube.live(objects()["deployment"])
     resources = live["spec"]["template"]["spec"]["containers"][0]["resources"]
     assert resources == {
@@ -110,7 +118,7 @@ def test_dry_rollout_compares_quantities_by_value(standin):
 def test_metrics_are_summed_over_containers_in_kubectl_top_units(standin):
     kube, cluster = standin()
     cluster.sidecar = True
-    app_stage.rollout(kube, objects(replicas=2), 10, False, quiet)
+    app_stage.rollout(kube, objects(replicas=2), 60, False, quiet)
     raw = kube.custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", NS, "pods")
     usage = [c["usage"] for c in raw["items"][0]["containers"]]
     assert usage == [
@@ -130,8 +138,8 @@ def test_metrics_are_summed_over_containers_in_kubectl_top_units(standin):
 
 
 def test_a_fresh_hpa_has_no_current_replicas_and_status_copes(standin):
-    kube, cluster = standin(speed=0.001)  # its first sync never comes in this test
-    app_stage.rollout(kube, objects(), 10, False, quiet)
+    kube, cluster = standin()  # no time passes after the HPA is applied: no sync yet
+    app_stage.rollout(kube, objects(), 60, False, quiet)
     kube.apply(objects()["hpa"])
     answer = kube.autoscaling.read_namespaced_horizontal_pod_autoscaler(
         HPA, NS, _preload_content=False
@@ -148,21 +156,21 @@ def test_a_fresh_hpa_has_no_current_replicas_and_status_copes(standin):
 
 
 def test_hpa_scales_up_under_load_and_down_only_after_the_window(standin):
-    kube, cluster = standin(speed=1000)  # 15 s sync = 15 ms, 300 s window = 0.3 s
-    app_stage.autoscale(kube, objects(), 10, False, quiet)
+    kube, cluster = standin()
+    app_stage.autoscale(kube, objects(), 120, False, quiet)
     dep = objects()["deployment"]
-    until(lambda: kube.live(dep)["status"].get("readyReplicas") == 2)
-    watch = ScaleDownWatch(minimum=2, timeout=10)
-    started = time.monotonic()
+    assert kube.live(dep)["status"].get("readyReplicas") == 2
+    watch = ScaleDownWatch(minimum=2, timeout=600)
+    started = cluster.now()
 
     def sample() -> bool:
         live = kube.live(dep)
         return watch.observe(
-            {"t": time.monotonic() - started, "replicas": live["status"].get("readyReplicas")}
+            {"t": cluster.now() - started, "replicas": live["status"].get("readyReplicas")}
         )
 
     cluster.load_m = 1200  # siege's demand: 600m a pod at 2 pods, above the 500m limit
-    until(lambda: sample() or watch.peak == 6)
+    until(kube, lambda: sample() or watch.peak == 6)
     hpa = kube.live(objects()["hpa"])["status"]
     assert hpa["currentMetrics"][0]["resource"]["current"]["averageUtilization"] > 50
     reasons = {c["type"]: c["reason"] for c in hpa["conditions"]}
@@ -171,21 +179,25 @@ def test_hpa_scales_up_under_load_and_down_only_after_the_window(standin):
 
     cluster.load_m = 0
     load_stopped = cluster.now()
-    until(lambda: sample())
+    until(kube, sample)
     # Not before the window: 300 s from the last sync that saw the load (<= 15 s before).
     assert cluster.now() - load_stopped >= 300 - 15
     assert watch.outcome() == "scaled_down" and watch.peak == 6
     last = kube.live(objects()["hpa"])["status"]
-    assert last["currentReplicas"] == 2 and "lastScaleTime" in last
+    # The sync that scaled down saw 6 (currentReplicas: as last seen); the next one sees 2.
+    assert (last["currentReplicas"], last["desiredReplicas"]) == (6, 2)
+    assert "lastScaleTime" in last
+    cluster.advance(15)
+    assert kube.live(objects()["hpa"])["status"]["currentReplicas"] == 2
 
 
 def test_stabilised_scale_down_is_reported_while_the_window_lasts(standin):
-    kube, cluster = standin(speed=100)  # the window lasts 3 s here
-    app_stage.autoscale(kube, objects(), 10, False, quiet)
+    kube, cluster = standin()
+    app_stage.autoscale(kube, objects(), 120, False, quiet)
     cluster.load_m = 1200
-    until(lambda: kube.live(objects()["deployment"])["spec"]["replicas"] == 6)
+    until(kube, lambda: kube.live(objects()["deployment"])["spec"]["replicas"] == 6)
     cluster.load_m = 0
-    time.sleep(0.5)  # 50 modelled seconds: several syncs, all inside the window
+    cluster.advance(50)  # several syncs, all inside the 300 s window
     hpa = kube.live(objects()["hpa"])["status"]
     assert hpa["desiredReplicas"] == 6
     assert {c["type"]: c["reason"] for c in hpa["conditions"]}["AbleToScale"] == (
@@ -195,7 +207,7 @@ def test_stabilised_scale_down_is_reported_while_the_window_lasts(standin):
 
 def test_server_side_apply_conflicts_unless_forced_and_tracks_owners(standin):
     kube, cluster = standin()
-    app_stage.rollout(kube, objects(), 10, False, quiet)
+    app_stage.rollout(kube, objects(), 60, False, quiet)
     body = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -225,8 +237,8 @@ def test_server_side_apply_conflicts_unless_forced_and_tracks_owners(standin):
 
 
 def test_deployment_conditions_and_old_pods_terminating(standin):
-    kube, cluster = standin(speed=10)  # 30 s grace: 3 s
-    app_stage.rollout(kube, objects(), 10, False, quiet)
+    kube, cluster = standin()
+    app_stage.rollout(kube, objects(), 60, False, quiet)
     live = kube.live(objects()["deployment"])["status"]
     assert {c["type"]: (c["status"], c["reason"]) for c in live["conditions"]} == {
         "Available": ("True", "MinimumReplicasAvailable"),
@@ -240,17 +252,16 @@ def test_deployment_conditions_and_old_pods_terminating(standin):
         items = kube.core.list_namespaced_pod(NS, label_selector=selector).items
         return items if any(p.metadata.deletion_timestamp for p in items) else None
 
-    pods = until(terminating)  # the new pod is ready, the old one is on its way out
+    pods = until(kube, terminating, every=1)  # the new pod is ready, the old one on its way out
     assert sorted(p.spec.containers[0].image.rsplit(":", 1)[1] for p in pods) == ["latest", "v2"]
     assert any(" Terminating ready" in line for line in pod_lines(kube, NS, selector))
 
 
 def test_progress_deadline_and_failed_scheduling(standin):
-    kube, cluster = standin(speed=1000)  # progressDeadlineSeconds 600: 0.6 s
-    started = time.monotonic()
+    kube, cluster = standin()
     with pytest.raises(KubeError) as failed:  # the controller's verdict, not our timeout
-        app_stage.rollout(kube, objects(image="node1:5000/unpullable:latest"), 30, False, quiet)
-    assert time.monotonic() - started < 10
+        app_stage.rollout(kube, objects(image="node1:5000/unpullable:latest"), 900, False, quiet)
+    assert 600 <= cluster.now() < 900  # progressDeadlineSeconds, then at most one poll
     assert 'gourmetgram-kube-app stuck: ReplicaSet "gourmetgram-kube-app-' in str(
         failed.value
     ) and '" has timed out progressing (0/1 ready)' in str(failed.value)
@@ -279,7 +290,7 @@ def test_events_sort_by_series_event_time_or_last_timestamp(standin):
         app_stage.rollout(kube, big, 0, False, quiet)
     failed = next(e for e in cluster.events if e["reason"] == "FailedScheduling")
     pod = failed["involvedObject"]["name"]
-    later = time.time() + 60
+    later = cluster.epoch + cluster.now() + 60
     kubelet = {
         **failed,
         "metadata": {**failed["metadata"], "name": f"{pod}.kubelet"},

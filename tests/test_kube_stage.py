@@ -1,11 +1,14 @@
 """rollout / scale / autoscale / status / teardown logic, run with the real `kubernetes`
 client against tests/kube_standin/: a STAND-IN for the API server (no kube-apiserver can
 run here, see the offline mirror's README.md). It checks what our code sends and how it reads
-answers shaped like the real API's; it cannot show how a real cluster behaves."""
+answers shaped like the real API's; it cannot show how a real cluster behaves.
+
+Time: our waits sleep on the stand-in's modelled clock (tests/kube_standin/clock.py), so a
+sleep is exactly the time its controllers get; no outcome here depends on the machine."""
 
 from __future__ import annotations
 
-import time
+import math
 
 import pytest
 from kubernetes import client
@@ -15,22 +18,21 @@ from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import METRICS_NOT_READY, Kube, KubeError
 from gourmetops.app.manifests import AppParams, render
 from tests.cli import fab
-from tests.kube_standin import serve
+from tests.kube_standin import ModelClock, serve
 
 
 @pytest.fixture
-def api(monkeypatch):
-    # Poll every 0.1 s instead of 2 s: the same waits, sooner over.
-    monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.1))
-    monkeypatch.setattr(kube_module.wait_gone, "__defaults__", (0.1,))
-    server, cluster = serve(speed=100)  # controllers' 15 s / 300 s in 0.15 s / 3 s
-    cluster.ready_after = 0.3  # pods Ready 0.3 s after creation (a few polls)
+def api():
+    server, cluster = serve()  # pods Ready 16 s after creation: the manifest's probe
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
-    yield Kube.from_api_client(client.ApiClient(config)), cluster
+    yield Kube.from_api_client(client.ApiClient(config), ModelClock(cluster)), cluster
     server.shutdown()
     # Every answer the stand-in gave matched the v1.30 OpenAPI schema (strict).
     assert cluster.invalid == []
+
+
+NS, DEP = "kube-gourmetgram", "gourmetgram-kube-app"
 
 
 def objects(**changes):
@@ -106,6 +108,57 @@ def test_scale_then_autoscale_hands_replicas_to_the_hpa(api):
     assert kube.live(objects()["hpa"]) is None
 
 
+def test_autoscale_waits_for_a_late_first_hpa_sync(api):
+    """The product's race: after the handover the Deployment is rolled out at the manifest's
+    1 replica until the HPA's first sync raises it to the minimum of 2. A wait for the
+    rollout alone returns at 1; autoscale returns only once the HPA has acted."""
+    kube, cluster = api
+    cluster.hpa_first_sync = 45.0  # a busy kube-controller-manager: 45 s to the first sync
+    app_stage.rollout(kube, objects(), 60, False, Echo())
+    kube.apply(objects()["hpa"])
+    applied = cluster.now()
+    assert kube_module.wait_rollout(kube, DEP, NS, 60, Echo()) == 1  # the race, as it was
+    assert kube.live(objects()["deployment"])["status"]["readyReplicas"] == 1
+
+    echo = Echo()
+    app_stage.autoscale(kube, objects(), 120, False, echo)
+    live = kube.live(objects()["deployment"])
+    assert live["spec"]["replicas"] == 2 and live["status"]["readyReplicas"] == 2
+    assert cluster.now() - applied >= 45
+    assert f"gourmetgram-kube-hpa set {DEP} to 2 replica(s)" in echo
+    assert f"  {DEP}: 2/2 ready, 2 updated" in echo
+
+
+def test_autoscale_names_an_hpa_that_never_syncs(api):
+    kube, cluster = api
+    cluster.hpa_first_sync = math.inf  # no kube-controller-manager
+    started = cluster.now()
+    with pytest.raises(KubeError) as failed:
+        app_stage.autoscale(kube, objects(), 60, False, Echo())
+    assert str(failed.value).startswith(
+        "HorizontalPodAutoscaler/gourmetgram-kube-hpa did not take over in 60s: it has not "
+        "synced once (its status has no conditions)"
+    )
+    assert cluster.now() - started >= 60  # the timeout is the cluster's time, not the wall's
+    assert kube.live(objects()["deployment"])["spec"]["replicas"] == 1
+
+
+def test_autoscale_names_what_the_hpa_says_when_it_cannot_scale(api):
+    """A target at 0 replicas: the HPA syncs but disables scaling (horizontal.go), so the
+    count stays outside its range and the timeout quotes its conditions."""
+    kube, cluster = api
+    app_stage.autoscale(kube, objects(), 120, False, Echo())
+    cluster.scale(NS, DEP, 0, "kubectl")  # kubectl scale --replicas 0, through /scale
+    with pytest.raises(KubeError) as failed:
+        app_stage.autoscale(kube, objects(), 60, False, Echo())
+    message = str(failed.value)
+    assert f"Deployment/{DEP} is at 0 replica(s), outside its 2-6" in message
+    assert (
+        "ScalingActive False ScalingDisabled: scaling is disabled since the replica count of "
+        "the target is zero"
+    ) in message
+
+
 def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
     kube, cluster = api
     app_stage.autoscale(kube, objects(), 20, False, Echo())
@@ -117,7 +170,7 @@ def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
     assert echo.text.count("cpu 37m memory 211Mi") == 2  # 36874532n, 216064Ki
 
     cluster.metrics = "starting"
-    time.sleep(0.2)  # the HPA notices at its next 15 s sync (0.15 s at speed 100)
+    cluster.advance(15)  # the HPA notices at its next sync
     unready = Echo()
     app_stage.status(kube, objects(), unready)
     assert "cpu <unknown>/50%" in unready.text

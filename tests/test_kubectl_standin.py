@@ -13,6 +13,8 @@ What the stand-in does not serve, and how the test copes:
 - `kubectl apply --server-side` after the HPA has scaled conflicts on .spec.replicas with
   kube-controller-manager (subresource scale): that is the real behaviour (server-side
   apply docs, "Conflicts"), so the test checks it and then applies with --force-conflicts.
+Time: the stand-in's modelled time moves only when the test says (`cluster.advance`), so
+what kubectl sees between two commands is the same on any machine.
 Still a stand-in: nothing here shows a real cluster's behaviour.
 """
 
@@ -37,8 +39,7 @@ NS = "kube-gourmetgram"
 @pytest.fixture
 def cluster_config(tmp_path):
     ca, crt, key = certificates(tmp_path)
-    server, cluster = serve(speed=100, token=TOKEN, tls=(str(crt), str(key)))
-    cluster.ready_after = 0.1
+    server, cluster = serve(token=TOKEN, tls=(str(crt), str(key)))
     config = tmp_path / "kubeconfig"
     config.write_text(admin_kubeconfig(ca, f"https://127.0.0.1:{server.server_address[1]}", TOKEN))
     yield config, cluster, tmp_path
@@ -80,6 +81,9 @@ def test_the_tutorials_kubectl_commands_against_the_standin(cluster_config):
     assert "deployment.apps/gourmetgram-kube-app created" in applied
     assert "horizontalpodautoscaler.autoscaling/gourmetgram-kube-hpa created" in applied
     assert "namespace/kube-gourmetgram unchanged" in applied
+    # A minute: the pod passes its readiness probe, the HPA's first sync raises the
+    # Deployment to its minimum of 2, and the second pod gets ready too.
+    cluster.advance(60)
     rolled = ok(run("rollout", "status", "-n", NS, "deploy/gourmetgram-kube-app", "--timeout=20s"))
     assert 'deployment "gourmetgram-kube-app" successfully rolled out' in rolled
 

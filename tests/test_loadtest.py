@@ -25,7 +25,9 @@ def test_siege_against_a_healthy_server(standin_app: Lab):
     r = saved(result.stdout)["result"]
     assert r["transactions"] > 0 and r["failed_transactions"] == 0
     assert r["availability"] == 100.0 and r["connection_refused"] == 0
-    assert 2.0 <= r["elapsed_time"] <= 4.5
+    # siege's own clock: at least the 3 s asked for; the upper bound only says it stopped
+    # at its duration and not at the node-side timeout (a busy machine adds seconds, not 30).
+    assert 2.0 <= r["elapsed_time"] <= 30
     rate = r["transactions"] / r["elapsed_time"]
     assert abs(rate - r["transaction_rate"]) / r["transaction_rate"] < 0.05
 
@@ -76,16 +78,18 @@ def test_ctrl_c_stops_siege_on_node1_too(standin_app: Lab):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
+        # Bounds (here and below) that only a fault reaches: siege starts within seconds.
+        deadline = time.monotonic() + 120
         while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode != 0:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             assert time.monotonic() < deadline, "siege never started on node1"
             time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode == 0:
         assert time.monotonic() < deadline, "siege still runs on node1 after Ctrl-C"
         time.sleep(0.5)

@@ -13,13 +13,12 @@ import pytest
 from kubernetes import client
 
 from gourmetops import STATE_DIR
-from gourmetops.app import kube as kube_module
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import Kube
 from gourmetops.app.manifests import PULL_SECRET, params_for, pull_secret_for, render, to_yaml
 from gourmetops.settings import host_data
 from gourmetops.targets import lab_target
-from tests.kube_standin import serve
+from tests.kube_standin import ModelClock, serve
 from tests.labtools import secret_holders
 
 USER, PASSWORD = "gourmet", "gm-Pull-pw-7c2e"
@@ -27,13 +26,11 @@ NS = "kube-gourmetgram"
 
 
 @pytest.fixture
-def api(monkeypatch):
-    monkeypatch.setattr(kube_module.wait_rollout, "__defaults__", (print, 0.05))
-    server, cluster = serve(speed=100)
-    cluster.ready_after = 0.05
+def api():
+    server, cluster = serve()  # our waits sleep on its modelled clock
     config = client.Configuration()
     config.host = f"http://127.0.0.1:{server.server_address[1]}"
-    yield Kube.from_api_client(client.ApiClient(config)), cluster
+    yield Kube.from_api_client(client.ApiClient(config), ModelClock(cluster)), cluster
     server.shutdown()
     assert cluster.invalid == []
 
@@ -54,7 +51,7 @@ def test_auth_on_rollout_creates_the_secret_and_references_it(api, monkeypatch, 
     objects = render(params)
     secret = pull_secret_for(host_data("lab"))
     lines: list[str] = []
-    app_stage.rollout(kube, objects, 10, False, lines.append, secret=secret)
+    app_stage.rollout(kube, objects, 60, False, lines.append, secret=secret)
 
     live = cluster.objects[("secrets", NS, PULL_SECRET)]
     assert live["type"] == "kubernetes.io/dockerconfigjson"
@@ -89,5 +86,5 @@ def test_auth_off_changes_nothing(api, monkeypatch):
     params = params_for(lab_target(), host_data("lab"))
     assert params.pull_secret is None
     assert "imagePullSecrets" not in render(params)["deployment"]["spec"]["template"]["spec"]
-    app_stage.rollout(kube, render(params), 10, False, lambda _: None, secret=None)
+    app_stage.rollout(kube, render(params), 60, False, lambda _: None, secret=None)
     assert [k for k in cluster.objects if k[0] == "secrets"] == []

@@ -17,6 +17,7 @@ from gourmetops.app.kube import (
     pod_lines,
     pod_metrics,
     wait_gone,
+    wait_hpa_acted,
     wait_rollout,
 )
 
@@ -98,15 +99,24 @@ def autoscale(
     """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
     applied, and the replica count handed over to the HPA so that later applies of the
     Deployment do not reset it (Kubernetes' documented server-side-apply handover). The
-    registry pull Secret, with registry auth on, is applied before the Deployment."""
+    registry pull Secret, with registry auth on, is applied before the Deployment. Returns
+    once the HPA has acted: synced, the count within its range and rolled out."""
     hpa, deployment = objects["hpa"], objects["deployment"]
     had_hpa = kube.live(hpa) is not None
     items = [objects["namespace"], objects["service"], *([secret] if secret else [])]
     items.append(_without_replicas(deployment) if had_hpa else deployment)
     items.append(hpa)
     _apply_all(kube, items, dry, echo)
-    if dry or had_hpa:
+    if dry:
         return
+    if not had_hpa:
+        _hand_over(kube, deployment, hpa, echo)
+    wait_hpa_acted(kube, hpa, timeout, echo)
+
+
+def _hand_over(kube: Kube, deployment: dict[str, Any], hpa: dict[str, Any], echo: Echo) -> None:
+    """spec.replicas moved from our field manager to one that never applies again, then
+    dropped from ours, so the HPA's writes are not undone by our next apply."""
     live = kube.live(deployment) or {}
     replicas = live.get("spec", {}).get("replicas", deployment["spec"].get("replicas", 1))
     handover = {
@@ -118,8 +128,6 @@ def autoscale(
     kube.apply(handover, field_manager=HANDOVER_MANAGER)
     kube.apply(_without_replicas(deployment))
     echo(f"replica count handed over to {hpa['metadata']['name']}")
-    name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
-    wait_rollout(kube, name, ns, timeout, echo)
 
 
 def autoscale_off(kube: Kube, objects: Objects, dry: bool, echo: Echo) -> None:

@@ -22,7 +22,10 @@ ROLE_PORTS = {
     "kube_node": ((10250, "kubelet"),),
 }  # fmt: skip
 REGISTRY_OWNERS = ("docker-proxy", "registry", "docker-registry")
-REACH_DEADLINE_S = 3.0  # how long listeners wait for peers, and connects retry
+# How long listeners wait for peers and connects retry. Each node's round starts when its
+# own ssh does (workers later, through the jump host), so this also covers that skew on a
+# busy controller; a healthy round ends as soon as every peer has connected.
+REACH_DEADLINE_S = 10.0
 
 
 @dataclass(frozen=True)

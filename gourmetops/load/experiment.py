@@ -184,7 +184,7 @@ def run(
     label = hpa_label(hpa)
     load(f"{label}, first run")
     echo(f"==> pause {plan.pause:.0f}s")
-    time.sleep(plan.pause)
+    kube.clock.sleep(plan.pause)
     load(f"{label}, second run")
 
     echo(
@@ -202,9 +202,10 @@ def run(
         ),
         default=0,
     )
-    started = time.monotonic()
-    while not watch.observe({"t": round(time.monotonic() - started, 1), **sample()}):
-        time.sleep(plan.sample_every)
+    # On the cluster's clock, as the HPA's window is: the wall clock for users.
+    clock, started = kube.clock, kube.clock.now()
+    while not watch.observe({"t": round(clock.now() - started, 1), **sample()}):
+        clock.sleep(plan.sample_every)
     data["scale_down"] = watch.result()
     echo(f"    {report.scale_down_summary(data['scale_down'])}")
     (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))

@@ -17,9 +17,11 @@ where the project reads or writes, each behaviour naming the source it follows:
 - discovery.py, tables.py: what kubectl needs (discovery, nodes, ReplicaSets, Table output);
 - server.py: REST paths, Status errors, watch streams, optional bearer token.
 
-Controller time runs `speed` times the wall clock (serve(speed=...)), so tests see minutes
-of HPA behaviour in seconds. What it cannot tell us: anything about a real cluster beyond
-this; README.md lists the differences that remain.
+The controllers run on modelled time that moves only at defined points (clock.py): when the
+code under test sleeps on a ModelClock, when a test calls `advance()`, or by a fixed step per
+request; so tests see minutes of HPA behaviour at once, in the same order on any machine.
+What it cannot tell us: anything about a real cluster beyond this; README.md lists the
+differences that remain.
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ import ssl
 import threading
 from http.server import ThreadingHTTPServer
 
+from tests.kube_standin.clock import ModelClock, Simulated, Wall
 from tests.kube_standin.cluster import Cluster
 from tests.kube_standin.server import Handler
 
-__all__ = ["Cluster", "serve"]
+__all__ = ["Cluster", "ModelClock", "serve"]
 
 
 def serve(
-    speed: float = 1.0,
+    step: float = 0.0,
+    speed: float | None = None,
     validate: bool = True,
     token: str | None = None,
     tls: tuple[str, str] | None = None,
@@ -43,8 +47,10 @@ def serve(
     port: int = 0,
 ) -> tuple[ThreadingHTTPServer, Cluster]:
     """Start on a free loopback port; returns the server (its .server_address) and state.
-    `tls` is (certificate, key) files; `token` a bearer token every request must carry."""
-    cluster = Cluster(speed)
+    Modelled time moves `step` seconds a request, or with `speed` follows the wall clock
+    that many times faster (clock.py). `tls` is (certificate, key) files; `token` a bearer
+    token every request must carry."""
+    cluster = Cluster(Wall(speed) if speed else Simulated(step))
     cluster.validate = validate
     handler = type("BoundHandler", (Handler,), {"cluster": cluster, "token": token})
     server = ThreadingHTTPServer((host, port), handler)

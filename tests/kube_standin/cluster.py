@@ -1,7 +1,8 @@
 """The stand-in's state and its control plane: the apply path (admission + field ownership),
 the deployment controller, the scheduler and kubelet (pods, events), metrics-server and the
-HPA controller. Time for the controllers runs `speed` times faster than the wall clock so
-tests see 15 s HPA syncs and a 300 s stabilisation window in a fraction of that."""
+HPA controller. The controllers run on modelled seconds that move only at defined points
+(clock.py), so tests see 15 s HPA syncs and a 300 s stabilisation window without waiting
+for them, in the same order on any machine."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from tests.kube_standin import admission, hpa
+from tests.kube_standin.clock import STEP, Pace, Simulated
 from tests.kube_standin.ssa import Fields
 
 API = {
@@ -29,6 +31,7 @@ API = {
 NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for our pods;
 # node1 is the control plane, tainted NoSchedule as kubespray leaves it.
 TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
+CONTAINER_START = 1.0  # modelled seconds from scheduling to a running container (cached image)
 
 
 def stamp(seconds: float | None = None) -> str:
@@ -42,13 +45,20 @@ def micro(seconds: float | None = None) -> str:
 
 
 class Cluster:
-    """The stand-in's state; tests can reach in (`metrics`, `load_m`, `speed`, ...)."""
+    """The stand-in's state; tests can reach in (`metrics`, `load_m`, `advance()`, ...)."""
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, pace: Pace | None = None) -> None:
         self.lock = threading.RLock()
-        self.speed = speed  # modelled seconds per real second
-        self.t0 = time.monotonic()
-        self.ready_after = 0.6  # real seconds from pod creation to Ready
+        self.pace = pace or Simulated()
+        self.t = 0.0  # modelled seconds since start
+        self.epoch = time.time()  # wall time of modelled 0, for timestamps
+        # Modelled seconds from a running container to Ready; None: from the container's
+        # readinessProbe, as the kubelet's prober runs it (_probe_delay).
+        self.ready_after: float | None = None
+        # The HPA controller's first sync of a new HPA, modelled seconds after its creation:
+        # at once through the informer; later when kube-controller-manager is busy or
+        # restarting; math.inf when it does not run.
+        self.hpa_first_sync = 1.0
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (res, ns, name)
         self.fields: dict[tuple[str, str, str], Fields] = {}
         self.pods: dict[str, list[dict[str, Any]]] = {}  # deployment key -> pods
@@ -68,7 +78,27 @@ class Cluster:
 
     def now(self) -> float:
         """Modelled seconds since start."""
-        return (time.monotonic() - self.t0) * self.speed
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        """Modelled time moves on by `seconds`, the controllers running every STEP."""
+        with self.lock:
+            self._run_to(self.t + seconds)
+
+    def on_request(self) -> None:
+        """A request (or a watch round) arrives: time moves as the pace says, then the
+        controllers look at the state the request will read or change."""
+        self._run_to(self.pace.target(self.t))
+        self.reconcile()
+
+    def _run_to(self, target: float) -> None:
+        while self.t < target:
+            self.t = min(self.t + STEP, target)
+            self.reconcile()
+
+    def stamp(self, t: float | None = None) -> str:
+        """A timestamp at modelled time `t` (default now)."""
+        return stamp(self.epoch + (self.t if t is None else t))
 
     # --- writes ---------------------------------------------------------------------------
     def apply(
@@ -100,17 +130,17 @@ class Cluster:
                 data[k] = base64.b64encode(v.encode()).decode()
         old_meta = (current or {}).get("metadata", {})
         meta["uid"] = old_meta.get("uid", str(uuid.uuid4()))
-        meta["creationTimestamp"] = old_meta.get("creationTimestamp", stamp())
+        meta["creationTimestamp"] = old_meta.get("creationTimestamp", self.stamp())
         changed = current is None or _body(current) != _body(obj)
         meta["resourceVersion"] = (
             str(time.time_ns() // 1000) if changed else old_meta["resourceVersion"]
         )
-        if res in ("deployments", "horizontalpodautoscalers"):
-            # metadata.generation: bumped on spec changes only (apps/v1 and autoscaling
-            # strategies' PrepareForUpdate).
+        if res == "deployments":
+            # metadata.generation: bumped on spec changes only (apps/v1 strategy's
+            # PrepareForUpdate). v1.30's HPA strategy sets none (added behind a gate in 2026).
             same = current is not None and current.get("spec") == obj.get("spec")
             meta["generation"] = old_meta.get("generation", 0) + (0 if same else 1)
-        meta["managedFields"] = fields.managed_fields(API[res][0], stamp())
+        meta["managedFields"] = fields.managed_fields(API[res][0], self.stamp())
         obj["status"] = copy.deepcopy((current or {}).get("status")) or _fresh_status(res)
         if res == "secrets":
             del obj["status"]  # a Secret has none
@@ -136,7 +166,9 @@ class Cluster:
     def reconcile(self) -> None:
         for (res, ns, name), obj in list(self.objects.items()):
             if res == "horizontalpodautoscalers":
-                auto = self.autoscalers.setdefault((ns, name), hpa.Autoscaler(self.now()))
+                auto = self.autoscalers.setdefault(
+                    (ns, name), hpa.Autoscaler(self.now() + self.hpa_first_sync)
+                )
                 auto.sync(self, obj)
         for (res, ns, name), dep in list(self.objects.items()):
             if res == "deployments":
@@ -162,14 +194,14 @@ class Cluster:
         h = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
         rs = f"{name}-{h}"
         key = f"{ns}/{name}"
-        real, model = time.monotonic(), self.now()
+        model = self.now()
         pods = self.pods.setdefault(key, [])
         pods[:] = [p for p in pods if not p["deleting"] or model < p["deleting"]]
         live = [p for p in pods if not p["deleting"]]
         new = [p for p in live if p["rs"] == rs]
         want = spec["replicas"]
         for _ in range(want - len(new)):
-            pod = {"name": f"{rs}-{uuid.uuid4().hex[:5]}", "rs": rs, "born": real}
+            pod = {"name": f"{rs}-{uuid.uuid4().hex[:5]}", "rs": rs, "born": model}
             pod.update(template=template, deleting=None, node=self._schedule(ns, template))
             pods.append(pod)
             new.append(pod)
@@ -225,10 +257,10 @@ class Cluster:
                     "status": st,
                     "lastUpdateTime": was["lastUpdateTime"]
                     if was.get("reason") == reason
-                    else stamp(),
+                    else self.stamp(),
                     "lastTransitionTime": was["lastTransitionTime"]
                     if was.get("status") == st
-                    else stamp(),
+                    else self.stamp(),
                     "reason": reason,
                     "message": message,
                 }
@@ -260,12 +292,18 @@ class Cluster:
                 return node
         return None
 
-    def pod_ready(self, pod: dict[str, Any]) -> bool:
+    def pod_running(self, pod: dict[str, Any]) -> bool:
         return (
             pod["node"] is not None
             and not _unpullable(pod)
-            and time.monotonic() - pod["born"] >= self.ready_after
+            and self.now() - pod["born"] >= CONTAINER_START
         )
+
+    def pod_ready(self, pod: dict[str, Any]) -> bool:
+        delay = self.ready_after
+        if delay is None:
+            delay = _probe_delay(pod["template"]["spec"]["containers"][0])
+        return self.pod_running(pod) and self.now() - pod["born"] >= CONTAINER_START + delay
 
     def _pod_events(self, ns: str, pod: dict[str, Any]) -> None:
         """Events in v1.30's shapes, as read through core/v1: the scheduler writes
@@ -305,7 +343,7 @@ class Cluster:
             )
 
     def _event(self, ns, pod, type_, reason, message, scheduler=False, node=None) -> None:
-        now = time.time() + len(self.events) * 1e-3  # distinct, ordered times
+        now = self.epoch + self.now() + len(self.events) * 1e-3  # distinct, ordered times
         event: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -362,11 +400,10 @@ class Cluster:
             spec["containers"].append(
                 admission_container("log-shipper", "node1:5000/log-shipper:1.0")
             )
-        age = time.monotonic() - pod["born"]
         ready = self.pod_ready(pod)
-        running = pod["node"] is not None and not _unpullable(pod) and age >= self.ready_after / 3
+        running = self.pod_running(pod)
         waiting = "ErrImagePull" if _unpullable(pod) else "ContainerCreating"
-        started = stamp(time.time() - age)
+        started = self.stamp(pod["born"])
         statuses = [
             {
                 "name": c["name"],
@@ -399,7 +436,7 @@ class Cluster:
             ],
         }
         if pod["deleting"]:
-            meta["deletionTimestamp"] = stamp()
+            meta["deletionTimestamp"] = self.stamp()
             meta["deletionGracePeriodSeconds"] = int(TERMINATION_GRACE)
         if pod["node"]:
             spec["nodeName"] = pod["node"]
@@ -479,10 +516,10 @@ class Cluster:
                         "metadata": {
                             "name": pod["name"],
                             "namespace": ns,
-                            "creationTimestamp": stamp(),
+                            "creationTimestamp": self.stamp(),
                             "labels": pod["template"]["metadata"]["labels"],
                         },
-                        "timestamp": stamp(),
+                        "timestamp": self.stamp(),
                         "window": "15.006s",
                         "containers": containers,
                     }
@@ -502,6 +539,18 @@ def _cpu_request(template: dict[str, Any]) -> float:
         cpu = c.get("resources", {}).get("requests", {}).get("cpu")
         total += float(parse_quantity(cpu)) * 1000 if cpu else 0
     return total
+
+
+def _probe_delay(container: dict[str, Any]) -> float:
+    """Seconds from a running container to Ready under its readinessProbe: the kubelet's
+    prober probes first after initialDelaySeconds, then every periodSeconds, and marks the
+    container ready after successThreshold successes in a row (pkg/kubelet/prober/worker.go;
+    the API's defaults: 0, 10, 1). Without a probe a running container is ready at once."""
+    probe = container.get("readinessProbe")
+    if not probe:
+        return 0.0
+    first, period = probe.get("initialDelaySeconds", 0), probe.get("periodSeconds", 10)
+    return float(first + period * (probe.get("successThreshold", 1) - 1))
 
 
 def _unpullable(pod: dict[str, Any]) -> bool:

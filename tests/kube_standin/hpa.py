@@ -3,7 +3,8 @@ for a Resource cpu Utilization metric, with the defaults of kube-controller-mana
 --horizontal-pod-autoscaler-sync-period 15s, a 0.1 tolerance, and the scale-down
 stabilisation window of 300 s (the highest recommendation of the last 300 s is used), as
 https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details
-describes. Times are the cluster's modelled seconds."""
+describes. Times are the cluster's modelled seconds. Like v1.30's controller it writes no
+status.observedGeneration (setStatus in horizontal.go)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ MANAGER = "kube-controller-manager"
 
 
 class Autoscaler:
-    def __init__(self, created: float) -> None:
-        self.next_sync = created + 1.0  # the informer hands a new HPA over at once
+    def __init__(self, first_sync: float) -> None:
+        self.next_sync = first_sync
         self.recommendations: list[tuple[float, int]] = []
 
     def sync(self, cluster: Cluster, hpa: dict[str, Any]) -> None:
@@ -29,15 +30,11 @@ class Autoscaler:
             self.next_sync += SYNC_PERIOD
 
     def _sync(self, cluster: Cluster, hpa: dict[str, Any], now: float) -> None:
-        from tests.kube_standin.cluster import stamp
-
         spec, ns = hpa["spec"], hpa["metadata"]["namespace"]
         target = spec["scaleTargetRef"]["name"]
         dep = cluster.objects.get(("deployments", ns, target))
-        status: dict[str, Any] = {
-            "observedGeneration": hpa["metadata"]["generation"],
-            "desiredReplicas": 0,
-        }
+        status: dict[str, Any] = {"desiredReplicas": 0}
+        stamp = cluster.stamp()
         old = hpa.get("status") or {}
         if "lastScaleTime" in old:
             status["lastScaleTime"] = old["lastScaleTime"]
@@ -49,6 +46,7 @@ class Autoscaler:
                     "FailedGetScale",
                     f"the HPA controller was unable to get the target's current scale: "
                     f'deployments/scale.apps "{target}" not found',
+                    stamp,
                 )
             ]
             hpa["status"] = status
@@ -62,6 +60,7 @@ class Autoscaler:
                 "True",
                 "SucceededGetScale",
                 "the HPA controller was able to get the target's current scale",
+                stamp,
             )
         ]
         metric = None
@@ -73,6 +72,7 @@ class Autoscaler:
                     "False",
                     "ScalingDisabled",
                     "scaling is disabled since the replica count of the target is zero",
+                    stamp,
                 )
             )
         elif cluster.metrics != "ready" or cluster.cpu_per_pod_m(ns, target) == 0:
@@ -86,6 +86,7 @@ class Autoscaler:
                     "utilization: unable to get metrics for resource cpu: unable to fetch metrics "
                     "from resource metrics API: the server is currently unable to handle the "
                     "request (get pods.metrics.k8s.io)",
+                    stamp,
                 )
             )
         else:
@@ -112,6 +113,7 @@ class Autoscaler:
                     "ValidMetricFound",
                     "the HPA was able to successfully calculate a replica count "
                     "from cpu resource utilization (percentage of request)",
+                    stamp,
                 )
             )
             # Stabilisation: scale up at once (window 0), down to the highest recommendation
@@ -126,6 +128,7 @@ class Autoscaler:
                     "ScaleDownStabilized",
                     "recent recommendations were higher than current one, "
                     "applying the highest recent recommendation",
+                    stamp,
                 )
             desired = min(stable, max(current + 4, current * 2))
             if desired < lo or desired > hi:
@@ -140,6 +143,7 @@ class Autoscaler:
                         f"{'less' if which == 'TooFewReplicas' else 'more'} "
                         f"than the {'minimum' if desired == lo else 'maximum'}"
                         " replica count",
+                        stamp,
                     )
                 )
             else:
@@ -149,16 +153,18 @@ class Autoscaler:
                         "False",
                         "DesiredWithinRange",
                         "the desired count is within the acceptable range",
+                        stamp,
                     )
                 )
         if desired != current and desired:
             cluster.scale(ns, target, desired, MANAGER)
-            status["lastScaleTime"] = stamp()
+            status["lastScaleTime"] = stamp
             conditions[0] = _cond(
                 "AbleToScale",
                 "True",
                 "SucceededRescale",
                 f"the HPA controller was able to update the target scale to {desired}",
+                stamp,
             )
         status["currentReplicas"] = current
         status["desiredReplicas"] = desired
@@ -175,13 +181,11 @@ class Autoscaler:
         }
 
 
-def _cond(kind: str, status: str, reason: str, message: str) -> dict[str, str]:
-    from tests.kube_standin.cluster import stamp
-
+def _cond(kind: str, status: str, reason: str, message: str, at: str) -> dict[str, str]:
     return {
         "type": kind,
         "status": status,
-        "lastTransitionTime": stamp(),
+        "lastTransitionTime": at,
         "reason": reason,
         "message": message,
     }

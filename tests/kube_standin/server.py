@@ -105,7 +105,7 @@ class Handler(BaseHTTPRequestHandler):
         path, match, query = self._route()
         with c.lock:
             c.requests.append(("GET", path))
-            c.reconcile()
+            c.on_request()
             found = discovery.answer(c, path)
             if found is not None:
                 return self._send(*found)
@@ -126,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             items = self._list(res, ns, query)
             kind = LISTS.get(res) or (API[res][0], API[res][1] + "List")
             if "as=Table" in self.headers.get("Accept", ""):
-                return self._send(200, tables.table(res, items, query))
+                return self._send(200, tables.table(res, items, query, c.epoch + c.now()))
             rv = str(time.time_ns() // 1000)
             body = {"kind": kind[1], "apiVersion": kind[0], "metadata": {"resourceVersion": rv}}
             return self._send(200, {**body, "items": items})
@@ -198,7 +198,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _watch(self, res: str, ns: str, query: dict[str, str]) -> None:
         """A watch stream (apimachinery pkg/watch): one JSON event per change, ended after
-        timeoutSeconds (or 5 s here), as the API server ends watches; clients re-list."""
+        timeoutSeconds (or 5 s of wall time here), as the API server ends watches; clients
+        re-list. Each round of it is a request for the cluster's pace (clock.py): the
+        20 rounds a second only pace the stream, they decide no outcome."""
         c = self.cluster
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -212,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
                 c.lock.release()
                 time.sleep(0.05)
                 c.lock.acquire()
-                c.reconcile()
+                c.on_request()
             now = {o["metadata"]["name"]: o for o in self._list(res, ns, query)}
             events = [
                 ("ADDED" if n not in seen else "MODIFIED", o)
@@ -267,6 +269,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         with c.lock:
             c.requests.append(("POST", path))
+            c.on_request()
             if not match or match["res"] not in API:
                 return self._send(404, status(404, "NotFound", "no such resource"))
             target = self._target(match)
@@ -292,6 +295,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         with c.lock:
             c.requests.append(("PATCH", self.path))
+            c.on_request()
             if not match or match["res"] not in API:
                 return self._send(404, status(404, "NotFound", "no such resource"))
             target = self._target(match)
@@ -383,6 +387,7 @@ class Handler(BaseHTTPRequestHandler):
         path, match, _ = self._route()
         with c.lock:
             c.requests.append(("DELETE", path))
+            c.on_request()
             if not match:
                 return self._send(404, status(404, "NotFound", "no such resource"))
             res, ns, name = match["res"], match["ns"] or "", match["name"]

@@ -68,10 +68,10 @@ COLUMNS = {
 }
 
 
-def age(timestamp: str | None) -> str:
+def age(timestamp: str | None, now: float) -> str:
     if not timestamp:
         return "<unknown>"
-    seconds = int(time.time() - calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")))
+    seconds = int(now - calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")))
     # apimachinery pkg/util/duration HumanDuration, as kubectl's AGE column.
     s = max(seconds, 0)
     m, h, d = s // 60, s // 3600, s // 86400
@@ -92,9 +92,9 @@ def _selector(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items()) or "<none>"
 
 
-def _cells(res: str, o: dict[str, Any]) -> list[Any]:
+def _cells(res: str, o: dict[str, Any], now: float) -> list[Any]:
     meta, spec, st = o["metadata"], o.get("spec", {}), o.get("status", {})
-    created = age(meta.get("creationTimestamp"))
+    created = age(meta.get("creationTimestamp"), now)
     if res == "nodes":
         ready = next(c["status"] for c in st["conditions"] if c["type"] == "Ready")
         roles = [k.split("/", 1)[1] for k in meta["labels"] if k.startswith("node-role.")]
@@ -194,7 +194,7 @@ def _cells(res: str, o: dict[str, Any]) -> list[Any]:
         when = o.get("lastTimestamp") or o.get("eventTime")
         involved = o["involvedObject"]
         return [
-            age(when),
+            age(when, now),
             o["type"],
             o["reason"],
             f"{involved['kind'].lower()}/{involved['name']}",
@@ -203,7 +203,10 @@ def _cells(res: str, o: dict[str, Any]) -> list[Any]:
     raise KeyError(res)
 
 
-def table(res: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+def table(
+    res: str, items: list[dict[str, Any]], query: dict[str, str], now: float
+) -> dict[str, Any]:
+    """A meta.k8s.io/v1 Table; ages as of `now`, the cluster's modelled wall time."""
     columns = [
         {
             "name": name.lstrip("*"),
@@ -223,7 +226,7 @@ def table(res: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[
         "columnDefinitions": columns,
         "rows": [
             {
-                "cells": _cells(res, o),
+                "cells": _cells(res, o, now),
                 "object": {
                     "kind": "PartialObjectMetadata",
                     "apiVersion": "meta.k8s.io/v1",
