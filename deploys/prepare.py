@@ -80,7 +80,7 @@ else:
         lambda: this.get_fact(SystemdUnit, unit="firewalld.service"),
         lambda: shared_fact(head, PathStates, **_node1_paths()) if head.connected else {},
     )
-head_key = (text_lines(head_paths.get(f"{key_path}.pub")) or [None])[0]
+head_key = next(iter(text_lines(head_paths.get(f"{key_path}.pub")) or []), None)
 
 # --- node1's cluster key ---------------------------------------------------------------
 if is_head:

@@ -125,6 +125,7 @@ def deploy(ctx: RunContext, dry: bool, name: str) -> None:
     c = Context()
     with c.cd(str(PROJECT_ROOT)):
         result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
+    assert result is not None  # warn=True: invoke returns the Result, it does not raise
     output = result.stdout + result.stderr
     if "\nExiting upon user request!" in "\n" + output:
         raise StageFailed(

@@ -43,7 +43,7 @@ def _logged(logs: Path, task: str) -> Iterator[None]:
     path = logs / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     out, err = sys.stdout, sys.stderr
     with open(path, "a") as log:
-        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)  # type: ignore[assignment]
+        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
         try:
             yield
         finally:

@@ -100,7 +100,7 @@ class Target:
 
     def host_data(self, node_name: str) -> dict[str, Any]:
         node = self.cluster.node(node_name)
-        data = {
+        data: dict[str, Any] = {
             "ssh_config_file": str(self.ssh_config_path),
             "private_address": str(node.address),
             "kube_roles": list(node.roles),
@@ -142,7 +142,7 @@ def _chameleon_file(path: Path) -> _ChameleonFile:
     try:
         return _ChameleonFile.model_validate(raw)
     except ValidationError as err:
-        known = {(): list(_ChameleonFile.model_fields)}
+        known: dict[tuple[str, ...], list[str]] = {(): list(_ChameleonFile.model_fields)}
         raise TargetError("\n".join(problems(err, str(path), raw, known=known))) from None
 
 

@@ -25,6 +25,11 @@ echo "==> pip: the project into .venv"
 
 case "$action" in
   up)   exec .venv/bin/fab up --target lab ;;
-  test) exec .venv/bin/pytest ;;
+  test)
+    echo "==> static checks: ruff, mypy (configured in pyproject.toml)"
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/mypy
+    exec .venv/bin/pytest ;;
   *)    echo "setup.sh: unknown action '$action' (use: up | test)" >&2; exit 2 ;;
 esac

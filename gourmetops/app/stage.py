@@ -168,9 +168,9 @@ def status(kube: Kube, objects: Objects, echo: Echo) -> None:
         )
         for line in pod_lines(kube, ns, _selector(objects)):
             echo(f"  pod/{line}")
-    line = hpa_line(kube, objects["hpa"]["metadata"]["name"], ns)
-    if line:
-        echo(line)
+    hpa = hpa_line(kube, objects["hpa"]["metadata"]["name"], ns)
+    if hpa:
+        echo(hpa)
     usage = pod_metrics(kube, ns)
     if usage is None:
         echo(METRICS_NOT_READY)

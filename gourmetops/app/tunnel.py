@@ -43,7 +43,8 @@ def api_tunnel(
         deadline = time.monotonic() + OPEN_TIMEOUT
         while not port_open(local_port):
             if proc.poll() is not None:
-                raise TunnelError(f"ssh tunnel to {head} exited: {proc.stderr.read().strip()}")
+                said = proc.stderr.read().strip() if proc.stderr else ""
+                raise TunnelError(f"ssh tunnel to {head} exited: {said}")
             if time.monotonic() > deadline:
                 raise TunnelError(f"ssh tunnel to {head} not open after {OPEN_TIMEOUT:.0f}s")
             time.sleep(0.2)

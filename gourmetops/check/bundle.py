@@ -13,6 +13,7 @@ import shlex
 import tarfile
 import time
 from pathlib import Path
+from typing import Any
 
 from gourmetops.check import parse, redact
 from gourmetops.check.probe import MARK
@@ -69,7 +70,8 @@ def collect(ctx: RunContext) -> tuple[dict[str, str], list[dict]]:
     """{bundle path: redacted text} and the index entries (source, bytes, what happened)."""
     settings = ctx.settings
     secrets = redact.literal_secrets(os.environ.get(PASSWORD_ENV), [settings.registry_user])
-    files, index = {}, []
+    files: dict[str, str] = {}
+    index: list[dict[str, Any]] = []
     nodes = [n.name for n in ctx.target.cluster.nodes]
     replies = ssh_all(ctx.target, {n: ("sh -s", node_script()) for n in nodes})
     for node in nodes:

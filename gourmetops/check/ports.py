@@ -77,7 +77,7 @@ def reach_plan(
 ) -> dict[str, dict]:
     """Per reachable node: what it listens on (its free needed ports) and which peer ports
     it connects to (free ones, or ones held by their component on a non-loopback address)."""
-    testable = {}
+    testable: dict[str, dict[int, str]] = {}  # node -> port -> listen | held
     for node, needs in ports.items():
         if node not in listening:
             continue
@@ -166,8 +166,8 @@ def reach_rows(
     for peer, by_error in refused.items():
         for err, by_port in by_error.items():
             groups: dict[frozenset[str], list[int]] = {}
-            for port, nodes in sorted(by_port.items()):
-                groups.setdefault(frozenset(nodes), []).append(port)
+            for port, seen_by in sorted(by_port.items()):
+                groups.setdefault(frozenset(seen_by), []).append(port)
             for nodes, ports_ in groups.items():
                 failures[peer].append(
                     f"{' '.join(map(str, ports_))} from {_peers(nodes, peer, order)}: {err}"

@@ -159,8 +159,8 @@ def pre_rows(ctx: RunContext, limits: Limits) -> list[Row]:
         )
         for n in cluster.nodes
     }
-    for node, f in facts.items():
-        rows.append(ports.free_row(node, needs[node], f.listeners))
+    for name, f in facts.items():
+        rows.append(ports.free_row(name, needs[name], f.listeners))
     firewalled = {n for n, f in facts.items() if f.firewalld.get("active") == "active"}
     listening = {n: f.listeners for n, f in facts.items()}
     rows += _reach(ctx.target, needs, listening, addresses, firewalled)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
@@ -101,7 +101,7 @@ def edit_yaml_text(text: str, values: Mapping[str, object], where: str) -> str:
         raise KubesprayConfigError(f"{where}: not valid YAML: {exc}") from exc
     if data is None:
         data = {}
-    if not isinstance(data, Mapping):
+    if not isinstance(data, MutableMapping):
         raise KubesprayConfigError(f"{where}: expected a mapping at the top level")
     explicit = text.lstrip().startswith("---")
     if dump(data, explicit_start=explicit) != text:

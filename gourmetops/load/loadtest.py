@@ -108,7 +108,7 @@ def run(
     stop = threading.Event()
     interrupted = threading.Event()
 
-    def sampler() -> None:
+    def sampler(sample: Callable[[], dict[str, Any]]) -> None:
         started = time.monotonic()
         while not stop.wait(every):
             try:
@@ -124,7 +124,7 @@ def run(
         if stop_remote:
             threading.Thread(target=stop_remote, daemon=True).start()
 
-    thread = threading.Thread(target=sampler, daemon=True) if sample else None
+    thread = threading.Thread(target=sampler, args=(sample,), daemon=True) if sample else None
     echo(f"==> siege -c {load.concurrency} -t {load.duration}S {load.url} on {conn.original_host}")
     if thread:
         thread.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from gourmetops.errors import GourmetopsError
 
@@ -59,7 +60,7 @@ class SiegeResult:
         return asdict(self)
 
 
-def _numbers(raw: dict[str, object]) -> dict[str, float | int]:
+def _numbers(raw: dict[str, Any]) -> dict[str, Any]:
     ints = {"transactions", "successful_transactions", "failed_transactions"}
     missing = [k for k in _TEXT.values() if k not in raw]
     if missing:
@@ -77,7 +78,7 @@ def parse(stdout: str, stderr: str = "") -> SiegeResult:
         (m.start() for m in re.finditer(r"^\{", stdout, re.M)),
         -1,
     )
-    raw: dict[str, object] | None = None
+    raw: dict[str, Any] | None = None
     if start >= 0:
         try:
             raw = json.loads(stdout[start : stdout.rindex("}") + 1])

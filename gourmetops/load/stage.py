@@ -45,9 +45,9 @@ def _interruptible() -> Iterator[None]:
         yield
     except Interrupted as exc:
         r = exc.load.result
+        so_far = f"{r.transactions} transactions ({r.elapsed_time}s)" if r else "no summary"
         raise StageFailed(
-            f"interrupted; siege stopped on the node after {r.transactions} transactions "
-            f"({r.elapsed_time}s)",
+            f"interrupted; siege stopped on the node after {so_far}",
             130,
         ) from None
 

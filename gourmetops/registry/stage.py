@@ -58,5 +58,6 @@ def catalog(ctx: RunContext) -> None:
         tags = query(conn, base, paths, creds) if paths else {}
     print(f"registry {base}: {len(repos)} repositories")
     for repo, path in zip(repos, paths, strict=True):
-        listed = (tags[path][1] or {}).get("tags") or []
+        answer = tags[path][1]
+        listed = (answer.get("tags") if isinstance(answer, dict) else None) or []
         print(f"  {repo}: {', '.join(sorted(listed)) or '(no tags)'}")
