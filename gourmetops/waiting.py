@@ -38,17 +38,13 @@ class SystemClock:
 SYSTEM_CLOCK: Clock = SystemClock()
 
 
-def poll(
-    check: Callable[[], T | None],
-    timeout: float,
-    every: float,
-    on_timeout: Callable[[], Exception],
-    clock: Clock = SYSTEM_CLOCK,
-) -> T:
+def wait_until(
+    check: Callable[[], T | None], timeout: float, every: float, clock: Clock = SYSTEM_CLOCK
+) -> T | None:
     """`check()` until it returns something other than None (returned), at most `timeout`
-    seconds on `clock`, sleeping `every` seconds between calls; then `on_timeout()` is
-    raised. `check` is always called at least once, and once more at the deadline, so a
-    state reached during the last sleep still counts."""
+    seconds on `clock`, sleeping `every` seconds between calls; None when the time is up.
+    `check` is always called at least once, and once more at the deadline, so a state
+    reached during the last sleep still counts."""
     deadline = clock.now() + timeout
     while True:
         value = check()
@@ -56,5 +52,20 @@ def poll(
             return value
         left = deadline - clock.now()
         if left <= 0:
-            raise on_timeout()
+            return None
         clock.sleep(min(every, left))
+
+
+def poll(
+    check: Callable[[], T | None],
+    timeout: float,
+    every: float,
+    on_timeout: Callable[[], Exception],
+    clock: Clock = SYSTEM_CLOCK,
+) -> T:
+    """wait_until, with `on_timeout()` raised when the time is up: its message says what
+    was awaited and for how long."""
+    value = wait_until(check, timeout, every, clock)
+    if value is None:
+        raise on_timeout()
+    return value

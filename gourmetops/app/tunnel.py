@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from gourmetops.app.kubeconfig import tunnel_command
 from gourmetops.errors import GourmetopsError
 from gourmetops.targets import Target
+from gourmetops.waiting import poll
 
 OPEN_TIMEOUT = 20.0
 
@@ -39,15 +39,22 @@ def api_tunnel(
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
+
+    def opened() -> bool | None:
+        if port_open(local_port):
+            return True
+        if proc.poll() is not None:
+            said = proc.stderr.read().strip() if proc.stderr else ""
+            raise TunnelError(f"ssh tunnel to {head} exited: {said}")
+        return None
+
     try:
-        deadline = time.monotonic() + OPEN_TIMEOUT
-        while not port_open(local_port):
-            if proc.poll() is not None:
-                said = proc.stderr.read().strip() if proc.stderr else ""
-                raise TunnelError(f"ssh tunnel to {head} exited: {said}")
-            if time.monotonic() > deadline:
-                raise TunnelError(f"ssh tunnel to {head} not open after {OPEN_TIMEOUT:.0f}s")
-            time.sleep(0.2)
+        poll(
+            opened,
+            OPEN_TIMEOUT,
+            0.2,
+            lambda: TunnelError(f"ssh tunnel to {head} not open after {OPEN_TIMEOUT:.0f}s"),
+        )
         yield
     finally:
         proc.terminate()

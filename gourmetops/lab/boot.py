@@ -10,6 +10,7 @@ import time
 from gourmetops.lab import machines
 from gourmetops.lab.system import LabError, say
 from gourmetops.targets import Target
+from gourmetops.waiting import wait_until
 
 # Above systemd's own 90 s job timeout, so a slow unit fails the boot before we give up.
 BOOT_TIMEOUT = 150.0
@@ -27,33 +28,36 @@ def _ssh(target: Target, name: str, command: str, timeout: float = 30):
 def wait_booted(target: Target, name: str, pid: int) -> None:
     """Until systemd inside the node says boot finished (asked on its console, so a node
     that refuses logins while booting still answers), then until SSH lets `cc` in."""
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    state = ""
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + BOOT_TIMEOUT  # one for both phases
+
+    def systemd_done() -> str | None:
         try:
-            proc = machines.console_exec(
-                pid, "systemctl is-system-running --wait", timeout=deadline - time.monotonic()
-            )
-            state = proc.stdout.strip()
+            state = machines.console_exec(
+                pid,
+                "systemctl is-system-running --wait",
+                timeout=max(deadline - time.monotonic(), 1.0),
+            ).stdout.strip()
         except subprocess.TimeoutExpired:
-            break
+            return "timed out"
         except LabError:
-            state = "not started"
-        if state in ("running", "degraded"):
-            break
-        time.sleep(0.5)  # "offline"/"unknown": the node's systemd is not up yet
+            return None  # nspawn has no console for it yet
+        # "offline"/"unknown": the node's systemd is not up yet
+        return state if state in ("running", "degraded") else None
+
+    state = wait_until(systemd_done, BOOT_TIMEOUT, 0.5)
     if state == "degraded":
         _restart_failed_units(name, pid)
     elif state != "running":
         raise LabError(f"{name} did not finish booting in {BOOT_TIMEOUT:.0f}s: {_diagnose(pid)}")
-    last = ""
-    while time.monotonic() < deadline:
+    refused = {"last": ""}
+
+    def ssh_lets_in() -> bool | None:
         proc = _ssh(target, name, "true")
-        if proc.returncode == 0:
-            return
-        last = proc.stderr.strip()
-        time.sleep(0.5)
-    raise LabError(f"{name} booted but refuses SSH ({last}): {_diagnose(pid)}")
+        refused["last"] = proc.stderr.strip()
+        return True if proc.returncode == 0 else None
+
+    if wait_until(ssh_lets_in, max(deadline - time.monotonic(), 0.0), 0.5) is None:
+        raise LabError(f"{name} booted but refuses SSH ({refused['last']}): {_diagnose(pid)}")
 
 
 def _restart_failed_units(name: str, pid: int) -> None:

@@ -7,12 +7,12 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from gourmetops.cluster import Cluster, Node
 from gourmetops.lab.network import node_ns
 from gourmetops.lab.system import LabError, run, say
+from gourmetops.waiting import wait_until
 
 DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", "/var/lib/gourmetops-lab"))
 STOP_TIMEOUT = 20.0
@@ -267,9 +267,7 @@ def stop_all(pids: list[int]) -> None:
     inits = {pid: _children(pid) for pid in ours}
     for pid in ours:
         os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and any(is_our_nspawn(pid) for pid in ours):
-        time.sleep(0.1)
+    wait_until(lambda: None if any(is_our_nspawn(p) for p in ours) else True, STOP_TIMEOUT, 0.1)
     for pid in ours:
         if is_our_nspawn(pid):
             say(f"nspawn {pid} did not stop in {STOP_TIMEOUT:.0f}s; killing it and its node's init")
