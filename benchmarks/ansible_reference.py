@@ -21,7 +21,7 @@ from pathlib import Path
 from gourmetops import PROJECT_ROOT
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.kubespray.recap import HostRecap, parse_recap
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from gourmetops.targets import Target
 
 PLAYBOOK = PROJECT_ROOT / "benchmarks" / "ansible" / "prepare.yml"
@@ -31,7 +31,7 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 def inventory(target: Target) -> dict:
     """An Ansible inventory of the target: the groups pyinfra uses, the same ssh_config
     (node1 direct, node2/node3 through it) and the same group_data values."""
-    data = host_data(target.name)
+    data = host_settings(target.name)
     groups = target.groups()
     return {
         "all": {
@@ -132,7 +132,7 @@ def state_problems(target: Target) -> list[str]:
             timeout=60,
         ).stdout.strip()
 
-    data = host_data(target.name)
+    data = host_settings(target.name)
     nodes = target.cluster.nodes
     head = target.cluster.jump.name
     problems = []

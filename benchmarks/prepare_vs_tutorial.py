@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
-from gourmetops.settings import host_data  # noqa: E402
+from gourmetops.settings import host_settings  # noqa: E402
 from gourmetops.targets import LAB_DIR, lab_target  # noqa: E402
 
 FAB = str(Path(sys.executable).with_name("fab"))
@@ -43,7 +43,7 @@ def reference_script(addresses: list[str], user: str) -> str:
         'ssh-keygen -t rsa -b 4096 -f ~/.ssh/id_rsa -q -N ""; '
         + copy
         + stop_fw
-        + f"sudo apt -y remove {' '.join(host_data('lab').docker_packages)}; "
+        + f"sudo apt -y remove {' '.join(host_settings('lab').docker_packages)}; "
         "sudo rm /etc/apt/sources.list.d/docker.list; sudo apt update; true"
     )
 

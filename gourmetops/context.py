@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from fabric import Config, Connection
 from paramiko import RejectPolicy
 
 from gourmetops.targets import Target, get_target
+
+if TYPE_CHECKING:
+    from gourmetops.settings_schema import HostSettings
 
 
 def connect(target: Target, node: str) -> Connection:
@@ -37,12 +40,12 @@ class RunContext:
         self._connections: dict[str, Connection] = {}
 
     @cached_property
-    def settings(self) -> SimpleNamespace:
+    def settings(self) -> HostSettings:
         """group_data for the jump host, checked against the settings schema."""
         # local: it imports the kubernetes client, which the pyinfra stages never need
-        from gourmetops.settings import host_data
+        from gourmetops.settings import host_settings
 
-        return host_data(self.target)
+        return host_settings(self.target)
 
     @property
     def head(self) -> str:

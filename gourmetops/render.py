@@ -11,7 +11,7 @@ from gourmetops.errors import InputError
 from gourmetops.kubespray.checkout import controller_checkout
 from gourmetops.kubespray.overrides import kube_version, node_files
 from gourmetops.registry.daemon_json import merge
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from gourmetops.targets import get_target
 
 # Left in every directory `fab render` writes, so a rerun may write there again.
@@ -22,7 +22,7 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     """Relative output path -> content. `kubespray_source` replaces where the controller
     reads kubespray from (a mirror or bundle of the same ref, e.g. offline)."""
     target = get_target(target_name)
-    data = host_data(target_name)
+    data = host_settings(target_name)
     checkout = controller_checkout(kubespray_source or data.kubespray_source, data.kubespray_ref)
     out = {"ssh_config": target.ssh_config_text()}
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():

@@ -14,7 +14,6 @@ import copy
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,13 +21,14 @@ from pyinfra.api.exceptions import InventoryError
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import InputError
-from gourmetops.settings_schema import PYINFRA_PREFIXES, Settings
+from gourmetops.settings_schema import PYINFRA_PREFIXES, HostSettings, Settings
 from gourmetops.targets import Target, get_target
 from gourmetops.validation import problems
 
 GROUP_DATA = PROJECT_ROOT / "group_data"
-# What the inventory adds per host (targets.Target.host_data), not settings.
+# What the inventory adds per host (targets.Target.inventory_data), not settings.
 HOST_KEYS = {"ssh_config_file", "private_address", "kube_roles", "target", "cluster_user"}
+_FOR_HOST = HOST_KEYS | {"ssh_connect_retries"}
 
 
 class SettingsError(InputError, InventoryError):
@@ -94,17 +94,21 @@ def check_target(target: str) -> Settings:
     return validate(*target_settings(target))
 
 
-def host_data(target: str | Target, node: str | None = None) -> SimpleNamespace:
-    """The checked data pyinfra gives `node` (default: the jump host) for `target` (a name,
-    or a Target already built); connects nowhere."""
+def _for_host(settings: Settings, data: Mapping[str, Any]) -> HostSettings:
+    """The checked settings with the node's own inventory data (ours, not the user's)."""
+    own = {k: v for k, v in data.items() if k in _FOR_HOST}
+    return HostSettings.model_validate({**settings.model_dump(), **own})
+
+
+def host_settings(target: str | Target, node: str | None = None) -> HostSettings:
+    """The checked settings pyinfra gives `node` (default: the jump host) for `target` (a
+    name, or a Target already built); connects nowhere."""
     tgt = get_target(target) if isinstance(target, str) else target
-    values, origin = target_settings(tgt.name)
-    validate(values, origin)
-    name = node or tgt.cluster.jump.name
-    return SimpleNamespace(**{**values, **tgt.host_data(name)})
+    settings = validate(*target_settings(tgt.name))
+    return _for_host(settings, tgt.inventory_data(node or tgt.cluster.jump.name))
 
 
-def of_host(host: Any) -> SimpleNamespace:
+def of_host(host: Any) -> HostSettings:
     """A deploy's view of host.data, validated with pyinfra's --data overrides included:
     a bad override stops the deploy before its first operation."""
     data = host.data.dict()
@@ -115,5 +119,4 @@ def of_host(host: Any) -> SimpleNamespace:
     for key, value in data.items():
         if key not in values or values[key] != value:
             origin[key] = "pyinfra --data"
-    validate(data, origin)
-    return SimpleNamespace(**data)
+    return _for_host(validate(data, origin), data)

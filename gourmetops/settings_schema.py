@@ -202,3 +202,15 @@ class Settings(BaseModel):
                 f"registry {self.registry!r} and registry_port {self.registry_port} disagree"
             )
         return self
+
+
+class HostSettings(Settings):
+    """What a deploy or task reads for one node: the target's checked settings, and what the
+    inventory adds for the node from cluster.yaml (targets.Target.inventory_data)."""
+
+    target: str
+    cluster_user: str
+    private_address: str
+    kube_roles: list[str]
+    ssh_config_file: str
+    ssh_connect_retries: int | None = None  # pyinfra's, set for the nodes behind the jump host

@@ -98,7 +98,9 @@ class Target:
         argv += ["-o", "BatchMode=yes"] if batch else []
         return [*argv, *options, node, *command]
 
-    def host_data(self, node_name: str) -> dict[str, Any]:
+    def inventory_data(self, node_name: str) -> dict[str, Any]:
+        """What pyinfra's inventory gives `node_name` besides group_data: its connection and
+        its place in cluster.yaml."""
         node = self.cluster.node(node_name)
         data: dict[str, Any] = {
             "ssh_config_file": str(self.ssh_config_path),
@@ -117,8 +119,8 @@ class Target:
         """pyinfra groups: `head` holds the jump host, `workers` the nodes behind it."""
         self.write_ssh_config()
         return {
-            "head": [(self.cluster.jump.name, self.host_data(self.cluster.jump.name))],
-            "workers": [(n.name, self.host_data(n.name)) for n in self.cluster.workers],
+            "head": [(self.cluster.jump.name, self.inventory_data(self.cluster.jump.name))],
+            "workers": [(n.name, self.inventory_data(n.name)) for n in self.cluster.workers],
         }
 
 

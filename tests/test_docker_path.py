@@ -16,7 +16,7 @@ import pytest
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.registry.image import AppSource
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from tests.labtools import Lab, check_row, results_total
 
 APP = Path(__file__).parent / "fixtures" / "app"
@@ -25,9 +25,9 @@ PUBLISH_WITH_PODMAN = """
 import sys
 from gourmetops.context import connect
 from gourmetops.registry.image import AppSource, ImagePlan, publish
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from gourmetops.targets import lab_target
-data = host_data("lab")
+data = host_settings("lab")
 conn = connect(lab_target(), "node1")
 conn.config.run.in_stream = False
 plan = ImagePlan("podman", "gourmetgram-app", "node1:5000", "", "", ("--isolation=chroot",))
@@ -37,7 +37,7 @@ print(publish(conn, AppSource(sys.argv[1]), plan, url, data.app_base_image_from_
 DAEMON_JSON = "/etc/docker/daemon.json"
 IMAGE = "node1:5000/gourmetgram-app:latest"
 HTTPS_REFUSED = "http: server gave HTTP response to HTTPS client"
-LAB_KEYS = host_data("lab").docker_daemon_settings
+LAB_KEYS = host_settings("lab").docker_daemon_settings
 
 
 def docker(lab: Lab, node: str, args: str, check: bool = True):

@@ -22,7 +22,7 @@ import pytest
 from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
 from gourmetops.lab import machines
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from tests.labtools import Lab, docker_ready, results_total
 
 AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"
@@ -102,7 +102,7 @@ def assert_no_duplicate_registry_lines(lab: Lab) -> None:
     """daemon.json holds the trust once, and node1 runs one registry container."""
     for node in lab.nodes:
         daemon = json.loads(lab.out(node, "cat /etc/docker/daemon.json"))
-        lab_keys = host_data("lab").docker_daemon_settings
+        lab_keys = host_settings("lab").docker_daemon_settings
         assert daemon == {**lab_keys, "insecure-registries": ["node1:5000"]}, node
     registries = lab.out("node1", "sudo docker ps -a --filter name=^registry$ --format '{{.ID}}'")
     assert len(registries.split()) == 1, registries

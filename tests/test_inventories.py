@@ -16,7 +16,7 @@ from pyinfra_cli.inventory import make_inventory
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.pyinfra_run import pyinfra_command
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from tests.cli import fab
 
 PLACEHOLDER_IP = "127.0.0.10"
@@ -80,7 +80,7 @@ def test_fabric_settings_read_what_pyinfra_gives_every_host(in_project, monkeypa
     monkeypatch.setenv("GOURMETOPS_FLOATING_IP", PLACEHOLDER_IP)
     inventory = load(target)
     for host in inventory:
-        ours = vars(host_data(target, host.name))
+        ours = host_settings(target, host.name).model_dump()
         theirs = {key: host.data.get(key) for key in ours}
         assert ours == theirs, host.name
         assert {"kubespray_source", "registry", "cluster_playbook"} <= set(ours)

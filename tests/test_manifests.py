@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from gourmetops.app.manifests import AppParams, ManifestError, params_for, render, validate
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from gourmetops.targets import lab_target
 
 # Transcribed from the tutorial (deploy-on-kubernetes.md, the GourmetGram series), with
@@ -96,7 +96,7 @@ def test_defaults_are_the_tutorials_objects():
 def test_group_data_and_cluster_model_give_the_defaults():
     """The lab's parameters differ from the tutorial only in the Service's external IP."""
     target = lab_target()
-    objects = render(params_for(target, host_data(target)))
+    objects = render(params_for(target, host_settings(target)))
     assert objects["service"]["spec"]["externalIPs"] == ["10.254.0.2"]
     objects["service"]["spec"]["externalIPs"] = ["10.254.0.2"]
     assert objects == TUTORIAL

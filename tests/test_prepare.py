@@ -10,10 +10,10 @@ import subprocess
 import pytest
 
 from gourmetops.jump import SSHD_DROPIN, sshd_dropin
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from tests.labtools import Lab, results_total
 
-DOCKER_PACKAGES = host_data("lab").docker_packages
+DOCKER_PACKAGES = host_settings("lab").docker_packages
 
 
 def installed(lab: Lab, node: str, package: str) -> bool:

@@ -16,7 +16,7 @@ from gourmetops import STATE_DIR
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import Kube
 from gourmetops.app.manifests import PULL_SECRET, params_for, pull_secret_for, render, to_yaml
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from gourmetops.targets import lab_target
 from tests.kube_standin import ModelClock, serve
 from tests.labtools import secret_holders
@@ -46,10 +46,10 @@ def test_auth_on_rollout_creates_the_secret_and_references_it(api, monkeypatch, 
     kube, cluster = api
     _auth_on(monkeypatch)
     caplog.set_level(logging.DEBUG)
-    params = params_for(lab_target(), host_data("lab"))
+    params = params_for(lab_target(), host_settings("lab"))
     assert params.pull_secret == PULL_SECRET
     objects = render(params)
-    secret = pull_secret_for(host_data("lab"))
+    secret = pull_secret_for(host_settings("lab"))
     lines: list[str] = []
     app_stage.rollout(kube, objects, 60, False, lines.append, secret=secret)
 
@@ -82,8 +82,8 @@ def test_auth_off_changes_nothing(api, monkeypatch):
     for name in ("GOURMETOPS_REGISTRY_USER", "GOURMETOPS_REGISTRY_HTPASSWD"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("GOURMETOPS_REGISTRY_PASSWORD", raising=False)
-    assert pull_secret_for(host_data("lab")) is None
-    params = params_for(lab_target(), host_data("lab"))
+    assert pull_secret_for(host_settings("lab")) is None
+    params = params_for(lab_target(), host_settings("lab"))
     assert params.pull_secret is None
     assert "imagePullSecrets" not in render(params)["deployment"]["spec"]["template"]["spec"]
     app_stage.rollout(kube, render(params), 60, False, lambda _: None, secret=None)

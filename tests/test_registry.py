@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from gourmetops.settings import host_data
+from gourmetops.settings import host_settings
 from tests.labtools import Lab, results_total
 
 DAEMON_JSON = "/etc/docker/daemon.json"
-LAB_KEYS = host_data("lab").docker_daemon_settings  # the engine stand-in's own keys
+LAB_KEYS = host_settings("lab").docker_daemon_settings  # the engine stand-in's own keys
 
 
 @pytest.fixture(scope="module")

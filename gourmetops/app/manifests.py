@@ -20,6 +20,7 @@ from gourmetops.registry.service import credentials
 from gourmetops.yamlio import dump
 
 if TYPE_CHECKING:
+    from gourmetops.settings_schema import HostSettings
     from gourmetops.targets import Target
 
 MANIFESTS_DIR = PROJECT_ROOT / "manifests"
@@ -158,17 +159,17 @@ def pull_secret(namespace: str, registry: str, creds: Any) -> dict[str, Any]:
     }
 
 
-def pull_secret_for(data: Any) -> dict[str, Any] | None:
+def pull_secret_for(data: HostSettings) -> dict[str, Any] | None:
     """The pull Secret for a target's settings when its registry has auth on (password
     from the environment), else None."""
     creds = credentials(data)
     return pull_secret(data.app_namespace, data.registry, creds) if creds else None
 
 
-def params_for(target: Target, data: Any, **overrides: Any) -> AppParams:
+def params_for(target: Target, data: HostSettings, **overrides: Any) -> AppParams:
     """The parameters the target's settings (`data`) and cluster model give, task flags
     (`overrides`, None keeps the setting) on top."""
-    auth = bool(getattr(data, "registry_user", None) or getattr(data, "registry_htpasswd", None))
+    auth = bool(data.registry_user or data.registry_htpasswd)
     values: dict[str, Any] = {
         "external_ips": (target.external_ip(),),
         "namespace": data.app_namespace,

@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
 from gourmetops.errors import GourmetopsError
+
+if TYPE_CHECKING:
+    from gourmetops.settings_schema import Settings
 
 PREINSTALL = "roles/kubernetes/preinstall"
 NODE = "roles/kubernetes/node"
@@ -125,7 +128,7 @@ def read(checkout: Path, ref: str) -> Limits:
     )
 
 
-def for_settings(settings: Any) -> Limits:
+def for_settings(settings: Settings) -> Limits:
     """The limits of the kubespray the target's settings name, from the controller's clone:
     the cached one when there is one (read-only, no fetch), else cloned as `fab kubespray`
     would."""

@@ -15,10 +15,13 @@ import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gourmetops.errors import GourmetopsError
 from gourmetops.yamlio import dump
+
+if TYPE_CHECKING:
+    from gourmetops.settings_schema import Settings
 
 PASSWORD_ENV = "GOURMETOPS_REGISTRY_PASSWORD"
 
@@ -106,14 +109,14 @@ class Credentials:
     password: str = field(repr=False)  # so no traceback or debug print shows it
 
 
-def credentials(data: Any, env: Mapping[str, str] | None = None) -> Credentials | None:
+def credentials(data: Settings, env: Mapping[str, str] | None = None) -> Credentials | None:
     """The controller's login for the registry: `registry_user` (group_data) and the password
     from GOURMETOPS_REGISTRY_PASSWORD; None when the registry has no auth. Auth on
     (registry_htpasswd or registry_user set) without a password stops here, naming what to set."""
     env = os.environ if env is None else env
-    user = getattr(data, "registry_user", None)
+    user = data.registry_user
     password = env.get(PASSWORD_ENV) or None
-    htpasswd = getattr(data, "registry_htpasswd", None)
+    htpasswd = data.registry_htpasswd
     if not user and not htpasswd and not password:
         return None
     why = f"registry_htpasswd = {htpasswd}" if htpasswd else f"registry_user = {user!r}"
