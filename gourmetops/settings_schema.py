@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from gourmetops.check.rows import POST_CHECKS, PRE_CHECKS
+from gourmetops.check_names import POST_CHECKS, PRE_CHECKS
 from gourmetops.quantity import parse_quantity
 from gourmetops.validation import (
     HOSTNAME,

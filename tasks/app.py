@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fabric import task
-
 from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT, fetch
-from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
+from tasks.common import KUBE_HELP, TARGET_HELP, gtask
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -28,14 +26,13 @@ def _count(flag: str, value: Any) -> int | None:
     return flags.optional_whole(flag, value, minimum=None)
 
 
-@task(
+@gtask(
     help={
         **TARGET_HELP,
         "port": KUBE_HELP["port"],
         "dry": "say what would be copied and fetched, touch nothing",
     }
 )
-@clean_errors
 def kubeconfig(c, target="lab", port=None, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
     from gourmetops.run import changing
@@ -45,8 +42,7 @@ def kubeconfig(c, target="lab", port=None, dry=False):
         fetch(ctx, dry, port)
 
 
-@task(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
-@clean_errors
+@gtask(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
 def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
     from gourmetops.app import api as app_api
@@ -58,8 +54,7 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
         app_api.rollout(ctx, dry, replicas, timeout, port)
 
 
-@task(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
-@clean_errors
+@gtask(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
 def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
     from gourmetops.app import api as app_api
@@ -71,7 +66,7 @@ def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
         app_api.scale(ctx, dry, replicas, timeout, port)
 
 
-@task(
+@gtask(
     help={
         **KUBE_HELP,
         "min": "HPA minReplicas (default 2)",
@@ -80,7 +75,6 @@ def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
         "off": "delete the HPA instead (replicas stay where it left them)",
     }
 )
-@clean_errors
 def autoscale(
     c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
 ):
@@ -95,8 +89,7 @@ def autoscale(
         app_api.autoscale(ctx, dry, hpa, off, timeout, port)
 
 
-@task(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
-@clean_errors
+@gtask(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
 def status(c, target="lab", port=None):
     """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
     from gourmetops.app import stage as app_stage
@@ -110,8 +103,7 @@ def status(c, target="lab", port=None):
         app_stage.status(kube, objects, print)
 
 
-@task(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
-@clean_errors
+@gtask(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
 def teardown(c, target="lab", timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
     from gourmetops.app import api as app_api

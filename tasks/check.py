@@ -7,12 +7,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fabric import task
-
 from gourmetops import flags
 from gourmetops.errors import GourmetopsError
 from gourmetops.runlock import run_lock
-from tasks.common import TARGET_HELP, clean_errors
+from tasks.common import TARGET_HELP, gtask
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -32,7 +30,7 @@ def _context(target: str) -> RunContext:
     return ctx
 
 
-@task(
+@gtask(
     help={
         "target": TARGET_HELP["target"],
         "when": "pre (default: before install) or post (after `fab up`)",
@@ -40,7 +38,6 @@ def _context(target: str) -> RunContext:
     },
     iterable=["skip_check"],
 )
-@clean_errors
 def check(c, target="lab", when=None, skip_check=None):
     """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
     from gourmetops.check import table
@@ -65,13 +62,12 @@ def check(c, target="lab", when=None, skip_check=None):
         raise CheckFailed(f"{len(failed)} check(s) failed on target {target}")
 
 
-@task(
+@gtask(
     help={
         "target": TARGET_HELP["target"],
         "out": "the tar.gz to write (default .state/<target>/support-<time>.tar.gz)",
     }
 )
-@clean_errors
 def logs(c, target="lab", out=None):
     """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
     from gourmetops.check import bundle

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from fabric import task
 from invoke.exceptions import Exit
 
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
@@ -37,3 +38,13 @@ def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
             raise Exit(f"{exc.prefix}{exc}", exc.exit_code) from None
 
     return wrapper
+
+
+def gtask(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Fabric's @task (same arguments) for a body whose errors are said as clean_errors says
+    them: the one decorator every task here carries."""
+
+    def wrap(body: Callable[..., Any]) -> Any:
+        return task(*args, **kwargs)(clean_errors(body))
+
+    return wrap

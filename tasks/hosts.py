@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import re
 
-from fabric import task
-
 from gourmetops import flags
 from gourmetops.errors import InputError
-from tasks.common import TARGET_HELP, clean_errors
+from tasks.common import TARGET_HELP, gtask
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
-@task(help=TARGET_HELP)
-@clean_errors
+@gtask(help=TARGET_HELP)
 def prepare(c, target="lab", dry=False):
     """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
     from gourmetops.pyinfra_run import deploy
@@ -26,8 +23,7 @@ def prepare(c, target="lab", dry=False):
         deploy(ctx, dry, "prepare")
 
 
-@task(help=TARGET_HELP)
-@clean_errors
+@gtask(help=TARGET_HELP)
 def kubespray(c, target="lab", dry=False):
     """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
     from gourmetops.pyinfra_run import deploy
@@ -48,7 +44,7 @@ def _playbook(value: str) -> str:
     return value
 
 
-@task(
+@gtask(
     help={
         **TARGET_HELP,
         "playbook": "playbook in the kubespray checkout, or an absolute path on node1 "
@@ -57,7 +53,6 @@ def _playbook(value: str) -> str:
         "dry": "show the command and where it would run, run nothing",
     }
 )
-@clean_errors
 def cluster(c, target="lab", playbook=None, retries=None, dry=False):
     """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
     from gourmetops.kubespray import stage as kubespray_stage
@@ -69,8 +64,7 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
         kubespray_stage.cluster(ctx, dry, playbook, retries)
 
 
-@task(help=TARGET_HELP)
-@clean_errors
+@gtask(help=TARGET_HELP)
 def registry(c, target="lab", dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
     from gourmetops.pyinfra_run import deploy
@@ -80,8 +74,7 @@ def registry(c, target="lab", dry=False):
         deploy(ctx, dry, "registry")
 
 
-@task(help={"target": TARGET_HELP["target"]})
-@clean_errors
+@gtask(help={"target": TARGET_HELP["target"]})
 def catalog(c, target="lab"):
     """List the registry's repositories and their tags (asked over its API from node1)."""
     from gourmetops.context import RunContext
@@ -90,7 +83,7 @@ def catalog(c, target="lab"):
     registry_stage.catalog(RunContext(target))
 
 
-@task(
+@gtask(
     help={
         **TARGET_HELP,
         "source": "git URL or local directory of the app (default: group_data app_source)",
@@ -98,7 +91,6 @@ def catalog(c, target="lab"):
         "dry": "say what would be built and pushed, build nothing",
     }
 )
-@clean_errors
 def image(c, target="lab", source=None, ref=None, dry=False):
     """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
     from gourmetops.registry import stage as registry_stage

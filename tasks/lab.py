@@ -4,15 +4,12 @@ only through it. `lab.scale --nodes N` writes the same cluster grown to N nodes.
 
 from __future__ import annotations
 
-from fabric import task
-
-from tasks.common import clean_errors
+from tasks.common import gtask
 
 # gourmetops.lab is imported in each task, when it runs: it pulls in pydantic and pyinfra.
 
 
-@task(name="up")
-@clean_errors
+@gtask(name="up")
 def lab_up(c):
     """Start the local lab (no-op if it runs; a stale lab is cleaned first)."""
     from gourmetops import lab as labmod
@@ -20,8 +17,7 @@ def lab_up(c):
     print(labmod.up())
 
 
-@task(name="down")
-@clean_errors
+@gtask(name="down")
 def lab_down(c):
     """Stop the lab and remove its namespaces, mounts and route (only what it made)."""
     from gourmetops import lab as labmod
@@ -30,8 +26,7 @@ def lab_down(c):
     print(labmod.status())
 
 
-@task(name="status")
-@clean_errors
+@gtask(name="status")
 def lab_status(c):
     """Show whether the lab runs, and each node's nspawn PID."""
     from gourmetops import lab as labmod
@@ -39,8 +34,7 @@ def lab_status(c):
     print(labmod.status())
 
 
-@task(name="reset")
-@clean_errors
+@gtask(name="reset")
 def lab_reset(c):
     """Pristine nodes in seconds: fresh overlay upper dirs and host keys, same rootfs."""
     from gourmetops import lab as labmod
@@ -48,8 +42,7 @@ def lab_reset(c):
     print(labmod.reset())
 
 
-@task(name="scale", help={"nodes": "how many nodes (node1..nodeN; 3 to 12 fit this lab)"})
-@clean_errors
+@gtask(name="scale", help={"nodes": "how many nodes (node1..nodeN; 3 to 12 fit this lab)"})
 def lab_scale(c, nodes=12):
     """Write cluster.yaml grown to N nodes (.lab/clusters/cluster-N.yaml) and say how to
     use it: every task reads it from GOURMETOPS_CLUSTER."""

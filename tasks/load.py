@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fabric import task
-
 from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
-from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
+from tasks.common import KUBE_HELP, TARGET_HELP, gtask
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -17,7 +15,7 @@ from tasks.common import KUBE_HELP, TARGET_HELP, clean_errors
 URL_HELP = "what to load (default: http://<Service external IP>/test)"
 
 
-@task(
+@gtask(
     help={
         "target": TARGET_HELP["target"],
         "concurrency": "simultaneous users (siege -c; default 10, as the tutorial)",
@@ -27,7 +25,6 @@ URL_HELP = "what to load (default: http://<Service external IP>/test)"
         "dry": "print the siege run (node, command, URL, length, users), run and install nothing",
     }
 )
-@clean_errors
 def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=None, dry=False):
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
     from gourmetops.load import stage as load_stage
@@ -43,7 +40,7 @@ def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=No
         load_stage.loadtest(ctx, load, port, dry)
 
 
-@task(
+@gtask(
     help={
         "target": TARGET_HELP["target"],
         "concurrency": "simultaneous users per load test (default 10)",
@@ -55,7 +52,6 @@ def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=No
         "dry": "print the scenario plan (replicas, HPA, siege runs, waits), run nothing",
     }
 )
-@clean_errors
 def experiment(
     c,
     target="lab",
@@ -90,8 +86,7 @@ def experiment(
         load_stage.experiment(ctx, plan, port, dry)
 
 
-@task(help={"results_dir": "a directory with experiment.json (from fab experiment)"})
-@clean_errors
+@gtask(help={"results_dir": "a directory with experiment.json (from fab experiment)"})
 def report(c, results_dir):
     """Render report.md with its side-by-side table and PNG plots from saved results."""
     from gourmetops.load import report as reportmod

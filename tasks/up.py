@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fabric import task
-
 from gourmetops import flags
-from tasks.common import TARGET_HELP, clean_errors
+from tasks.common import TARGET_HELP, gtask
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
 
 
-@task(
+@gtask(
     help={**TARGET_HELP, "skip-check": "let this pre-check's failure pass, said so (repeatable)"},
     iterable=["skip_check"],
 )
-@clean_errors
 def up(c, target="lab", dry=False, skip_check=None):
     """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
     from gourmetops.stages import run_on
@@ -26,7 +23,7 @@ def up(c, target="lab", dry=False, skip_check=None):
     run_on(target, "up", dry, skip_checks=skip_check or ())
 
 
-@task(
+@gtask(
     help={
         "out": "directory to write into: new, empty, or written by render before",
         "force": "write into a non-empty directory render did not make",
@@ -34,7 +31,6 @@ def up(c, target="lab", dry=False, skip_check=None):
         "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
     }
 )
-@clean_errors
 def render(c, out, target="lab", kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
     from gourmetops import render as rendermod

@@ -8,7 +8,6 @@ import copy
 import ipaddress
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
@@ -138,10 +137,6 @@ def validate(objects: dict[str, dict[str, Any]], kube_version: str) -> None:
 
 def to_yaml(obj: dict[str, Any]) -> str:
     return dump(obj, plain=True)
-
-
-def manifest_path(name: str) -> Path:
-    return MANIFESTS_DIR / f"{name}.yaml"
 
 
 def pull_secret(namespace: str, registry: str, creds: Any) -> dict[str, Any]:

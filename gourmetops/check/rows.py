@@ -7,14 +7,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from gourmetops.check_names import WHEN
 from gourmetops.errors import GourmetopsError, InputError
-
-PRE_CHECKS = (
-    "ssh", "os", "cpu", "memory", "disk", "swap", "ip_forward", "modules", "clock",
-    "hostname", "resolve", "ports-free", "ports-reach", "leftovers", "firewalld",
-)  # fmt: skip
-POST_CHECKS = ("ssh", "engine", "ready", "pull", "metrics", "service")
-WHEN = {"pre": PRE_CHECKS, "post": POST_CHECKS}
 
 
 @dataclass(frozen=True)

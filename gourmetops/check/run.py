@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from gourmetops.check import parse, ports, post, pre, probe
 from gourmetops.check.limits import Limits
-from gourmetops.check.rows import WHEN, Row, check_names, skip
+from gourmetops.check.rows import Row, check_names, skip
+from gourmetops.check_names import WHEN
 from gourmetops.context import RunContext
 from gourmetops.targets import Target
 
