@@ -17,6 +17,7 @@ stand-in API cannot see them).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from gourmetops.app.kube import Kube  # noqa: E402
 from gourmetops.app.manifests import AppParams, render  # noqa: E402
 from gourmetops.context import connect  # noqa: E402
 from gourmetops.load import experiment  # noqa: E402
-from gourmetops.load.experiment import Plan, run  # noqa: E402
+from gourmetops.load.experiment import Plan, describe, run  # noqa: E402
 from gourmetops.targets import lab_target  # noqa: E402
 from tests.kube_standin import ModelClock, serve  # noqa: E402
 
@@ -61,14 +62,14 @@ def main(out_dir: Path) -> None:
         rollout_timeout=120,
         scale_down_timeout=360,
     )
+
+    def objects_for(**kw):
+        return render(AppParams(external_ips=("10.254.0.2",), **kw))
+
+    # What `fab experiment --dry` would print for this plan, to compare with what ran.
+    print("dry run: " + json.dumps(describe(plan, objects_for, "node1")), flush=True)
     try:
-        report = run(
-            kube,
-            connect(lab_target(), "node1"),
-            lambda **kw: render(AppParams(external_ips=("10.254.0.2",), **kw)),
-            plan,
-            out_dir,
-        )
+        report = run(kube, connect(lab_target(), "node1"), objects_for, plan, out_dir)
     finally:
         server.shutdown()
     assert cluster.invalid == [], cluster.invalid  # every answer matched the v1.30 schema

@@ -12,13 +12,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import Kube
 from gourmetops.load import report
-from gourmetops.load.loadtest import LoadRun, install_command, sampler
+from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 
 Objects = dict[str, dict[str, Any]]
@@ -89,75 +90,48 @@ class ScaleDownWatch:
         }
 
 
-def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:
-    """What `run` would do, step by step, from the same objects it would apply (the dry run)."""
-    one, six = objects_for(replicas=1), objects_for(replicas=6)
-    dep = one["deployment"]["metadata"]
-    hpa_obj = one["hpa"]
-    hpa = hpa_obj["spec"]
-    label = hpa_label(hpa)
-    load = LoadRun(plan.url, plan.concurrency, plan.duration)
-    siege = (
-        f"siege on {node}, {plan.concurrency} concurrent users for {plan.duration}s "
-        f"against {plan.url}, replicas and pod CPU/memory sampled every {plan.sample_every:g}s"
-    )
-    rollout = f"wait at most {plan.rollout_timeout:.0f}s for the rollout"
-    cpu = hpa["metrics"][0]["resource"]["target"]["averageUtilization"]
-    return [
-        f"siege installed on {node} if missing: {install_command()}",
-        f"HPA {hpa_obj['metadata']['name']} deleted first if present",
-        f"1. Deployment {dep['namespace']}/{dep['name']} at "
-        f"{one['deployment']['spec']['replicas']} replica ({rollout}); "
-        f"load test '1 replica': {siege}",
-        f"2. scaled to {six['deployment']['spec']['replicas']} replicas ({rollout}); "
-        f"load test '6 replicas': {siege}",
-        f"3. back to {one['deployment']['spec']['replicas']} replica with HPA "
-        f"{hpa_obj['metadata']['name']} (min {hpa['minReplicas']}, max {hpa['maxReplicas']}, "
-        f"CPU {cpu}%), replica count handed over to it ({rollout}); "
-        f"load test '{label}, first run': {siege}",
-        f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}",
-        f"5. watch the HPA scale back to {hpa['minReplicas']}, a sample every "
-        f"{plan.sample_every:g}s for at most {plan.scale_down_timeout:.0f}s (a scale-down "
-        f"counts only after replicas were seen above {hpa['minReplicas']})",
-        f"each siege run on {node}: {load.command()}",
-    ]
+@dataclass(frozen=True)
+class Step:
+    """One step of the experiment: what the dry run prints, and what the real run does
+    (given the live run, which a dry run never builds)."""
+
+    says: str
+    act: Callable[[Live], None]
 
 
-def run(
-    kube: Kube,
-    conn,
-    objects_for: Callable[..., Objects],
-    plan: Plan,
-    out_dir: Path,
-    echo: Callable[[str], None] = print,
-    stop_remote: Callable[[], None] | None = None,
-    secret: dict[str, Any] | None = None,
-) -> Path:
-    """Run every scenario; returns the report's path (experiment.json beside it). `secret`
-    is the registry pull Secret when the registry has auth on."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    base = objects_for()
-    data: dict[str, Any] = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "url": plan.url,
-        "concurrency": plan.concurrency,
-        "duration": plan.duration,
-        "scenarios": [],
-    }
-    sample = sampler(kube, base)
+@dataclass
+class Live:
+    """What the steps act on: the cluster, node1's connection, and the results so far."""
 
-    def load(name: str) -> None:
-        echo(f"==> scenario: {name}")
+    kube: Kube
+    conn: Any
+    plan: Plan
+    objects_for: Callable[..., Objects]
+    out_dir: Path
+    echo: Callable[[str], None]
+    stop_remote: Callable[[], None] | None
+    secret: dict[str, Any] | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def base(self) -> Objects:
+        """The objects at their defaults: what the samples read."""
+        return self.objects_for()
+
+    def load(self, name: str) -> None:
+        """One siege run, sampled, recorded in experiment.json at once."""
+        self.echo(f"==> scenario: {name}")
+        plan = self.plan
         done = run_load(
-            conn,
+            self.conn,
             LoadRun(plan.url, plan.concurrency, plan.duration),
-            sample,
+            sampler(self.kube, self.base),
             every=plan.sample_every,
-            echo=echo,
-            stop_remote=stop_remote,
+            echo=self.echo,
+            stop_remote=self.stop_remote,
         )
         assert done.result is not None
-        data["scenarios"].append(
+        self.data["scenarios"].append(
             {
                 "name": name,
                 "result": done.result.as_dict(),
@@ -165,29 +139,100 @@ def run(
                 "siege_stderr_tail": done.stderr.splitlines()[-20:],
             }
         )
-        (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))
+        self.save()
         r = done.result
-        echo(
+        self.echo(
             f"    {r.transactions} transactions, {r.transaction_rate}/s, "
             f"mean {r.response_time}s, failed {r.failed_transactions}"
         )
 
-    if kube.live(base["hpa"]) is not None:
-        app_stage.autoscale_off(kube, base, False, echo)
-    app_stage.rollout(kube, objects_for(replicas=1), plan.rollout_timeout, False, echo, secret)
-    load("1 replica")
-    app_stage.scale(kube, objects_for(replicas=6), plan.rollout_timeout, False, echo)
-    load("6 replicas")
-    autoscaled = objects_for(replicas=1)
-    app_stage.autoscale(kube, autoscaled, plan.rollout_timeout, False, echo)
-    hpa = autoscaled["hpa"]["spec"]
-    label = hpa_label(hpa)
-    load(f"{label}, first run")
-    echo(f"==> pause {plan.pause:.0f}s")
-    kube.clock.sleep(plan.pause)
-    load(f"{label}, second run")
+    def save(self) -> None:
+        (self.out_dir / "experiment.json").write_text(json.dumps(self.data, indent=2))
 
-    echo(
+
+def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[Step]:
+    """The experiment, step by step, from the objects it applies: `fab experiment --dry`
+    prints the steps' words and a real run acts them, from this one list."""
+    one, six = objects_for(replicas=1), objects_for(replicas=6)
+    dep = one["deployment"]["metadata"]
+    hpa_obj = one["hpa"]
+    hpa = hpa_obj["spec"]
+    label = hpa_label(hpa)
+    siege = (
+        f"siege on {node}, {plan.concurrency} concurrent users for {plan.duration}s "
+        f"against {plan.url}, replicas and pod CPU/memory sampled every {plan.sample_every:g}s"
+    )
+    rollout = f"wait at most {plan.rollout_timeout:.0f}s for the rollout"
+    cpu = hpa["metrics"][0]["resource"]["target"]["averageUtilization"]
+    timeout = plan.rollout_timeout
+
+    def hpa_off(live: Live) -> None:
+        if live.kube.live(one["hpa"]) is not None:
+            app_stage.autoscale_off(live.kube, one, False, live.echo)
+
+    def one_replica(live: Live) -> None:
+        app_stage.rollout(live.kube, one, timeout, False, live.echo, live.secret)
+        live.load("1 replica")
+
+    def six_replicas(live: Live) -> None:
+        app_stage.scale(live.kube, six, timeout, False, live.echo)
+        live.load("6 replicas")
+
+    def autoscaled(live: Live) -> None:
+        app_stage.autoscale(live.kube, one, timeout, False, live.echo)
+        live.load(f"{label}, first run")
+
+    def pause_then_load(live: Live) -> None:
+        live.echo(f"==> pause {plan.pause:.0f}s")
+        live.kube.clock.sleep(plan.pause)
+        live.load(f"{label}, second run")
+
+    return [
+        Step(
+            f"siege installed on {node} if missing: {install_command()}",
+            lambda live: ensure_siege(live.conn),
+        ),
+        Step(f"HPA {hpa_obj['metadata']['name']} deleted first if present", hpa_off),
+        Step(
+            f"1. Deployment {dep['namespace']}/{dep['name']} at "
+            f"{one['deployment']['spec']['replicas']} replica ({rollout}); "
+            f"load test '1 replica': {siege}",
+            one_replica,
+        ),
+        Step(
+            f"2. scaled to {six['deployment']['spec']['replicas']} replicas ({rollout}); "
+            f"load test '6 replicas': {siege}",
+            six_replicas,
+        ),
+        Step(
+            f"3. back to {one['deployment']['spec']['replicas']} replica with HPA "
+            f"{hpa_obj['metadata']['name']} (min {hpa['minReplicas']}, max "
+            f"{hpa['maxReplicas']}, CPU {cpu}%), replica count handed over to it ({rollout}); "
+            f"load test '{label}, first run': {siege}",
+            autoscaled,
+        ),
+        Step(
+            f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}", pause_then_load
+        ),
+        Step(
+            f"5. watch the HPA scale back to {hpa['minReplicas']}, a sample every "
+            f"{plan.sample_every:g}s for at most {plan.scale_down_timeout:.0f}s (a scale-down "
+            f"counts only after replicas were seen above {hpa['minReplicas']})",
+            lambda live: _watch_scale_down(live, hpa, label),
+        ),
+    ]
+
+
+def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:
+    """What `run` would do (the dry run): the steps' words, and the siege command."""
+    load = LoadRun(plan.url, plan.concurrency, plan.duration)
+    said = [step.says for step in steps(plan, objects_for, node)]
+    return [*said, f"each siege run on {node}: {load.command()}"]
+
+
+def _watch_scale_down(live: Live, hpa: dict[str, Any], label: str) -> None:
+    plan = live.plan
+    live.echo(
         f"==> watching the HPA scale back to {hpa['minReplicas']} "
         f"(at most {plan.scale_down_timeout:.0f}s)"
     )
@@ -196,17 +241,45 @@ def run(
     watch.peak = max(
         (
             x.get("replicas") or 0
-            for s in data["scenarios"]
+            for s in live.data["scenarios"]
             if s["name"].startswith(label)
             for x in s["samples"]
         ),
         default=0,
     )
+    sample = sampler(live.kube, live.base)
     # On the cluster's clock, as the HPA's window is: the wall clock for users.
-    clock, started = kube.clock, kube.clock.now()
+    clock, started = live.kube.clock, live.kube.clock.now()
     while not watch.observe({"t": round(clock.now() - started, 1), **sample()}):
         clock.sleep(plan.sample_every)
-    data["scale_down"] = watch.result()
-    echo(f"    {report.scale_down_summary(data['scale_down'])}")
-    (out_dir / "experiment.json").write_text(json.dumps(data, indent=2))
+    live.data["scale_down"] = watch.result()
+    live.echo(f"    {report.scale_down_summary(live.data['scale_down'])}")
+    live.save()
+
+
+def run(
+    kube: Kube,
+    conn: Any,
+    objects_for: Callable[..., Objects],
+    plan: Plan,
+    out_dir: Path,
+    echo: Callable[[str], None] = print,
+    stop_remote: Callable[[], None] | None = None,
+    secret: dict[str, Any] | None = None,
+) -> Path:
+    """Every step of `steps`, each announced with the words the dry run prints; returns the
+    report's path (experiment.json beside it). `secret` is the registry pull Secret when the
+    registry has auth on."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    live = Live(kube, conn, plan, objects_for, out_dir, echo, stop_remote, secret)
+    live.data = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "url": plan.url,
+        "concurrency": plan.concurrency,
+        "duration": plan.duration,
+        "scenarios": [],
+    }
+    for step in steps(plan, objects_for, conn.original_host):
+        echo(f"==> step: {step.says}")
+        step.act(live)
     return report.render(out_dir)

@@ -125,7 +125,6 @@ def experiment(ctx: RunContext, plan: experiment_mod.Plan, port: int, dry: bool)
             raise StageFailed(f"{no_kubernetes} (a real run stops here, before step 1)")
         return
     conn = ctx.connect()
-    ensure_siege(conn)
     out = _stamped(ctx, "experiment")
     with cluster_api(ctx, port) as kube, _interruptible():
         secret = pull_secret_for(ctx.settings)
