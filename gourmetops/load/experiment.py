@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -164,55 +164,33 @@ def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[St
     )
     rollout = f"wait at most {plan.rollout_timeout:.0f}s for the rollout"
     cpu = hpa["metrics"][0]["resource"]["target"]["averageUtilization"]
-    timeout = plan.rollout_timeout
-
-    def hpa_off(live: Live) -> None:
-        if live.kube.live(one["hpa"]) is not None:
-            app_stage.autoscale_off(live.kube, one, False, live.echo)
-
-    def one_replica(live: Live) -> None:
-        app_stage.rollout(live.kube, one, timeout, False, live.echo, live.secret)
-        live.load("1 replica")
-
-    def six_replicas(live: Live) -> None:
-        app_stage.scale(live.kube, six, timeout, False, live.echo)
-        live.load("6 replicas")
-
-    def autoscaled(live: Live) -> None:
-        app_stage.autoscale(live.kube, one, timeout, False, live.echo)
-        live.load(f"{label}, first run")
-
-    def pause_then_load(live: Live) -> None:
-        live.echo(f"==> pause {plan.pause:.0f}s")
-        live.kube.clock.sleep(plan.pause)
-        live.load(f"{label}, second run")
-
     return [
         Step(
             f"siege installed on {node} if missing: {install_command()}",
             lambda live: ensure_siege(live.conn),
         ),
-        Step(f"HPA {hpa_obj['metadata']['name']} deleted first if present", hpa_off),
+        Step(f"HPA {hpa_obj['metadata']['name']} deleted first if present", partial(_hpa_off, one)),
         Step(
             f"1. Deployment {dep['namespace']}/{dep['name']} at "
             f"{one['deployment']['spec']['replicas']} replica ({rollout}); "
             f"load test '1 replica': {siege}",
-            one_replica,
+            partial(_one_replica, one),
         ),
         Step(
             f"2. scaled to {six['deployment']['spec']['replicas']} replicas ({rollout}); "
             f"load test '6 replicas': {siege}",
-            six_replicas,
+            partial(_six_replicas, six),
         ),
         Step(
             f"3. back to {one['deployment']['spec']['replicas']} replica with HPA "
             f"{hpa_obj['metadata']['name']} (min {hpa['minReplicas']}, max "
             f"{hpa['maxReplicas']}, CPU {cpu}%), replica count handed over to it ({rollout}); "
             f"load test '{label}, first run': {siege}",
-            autoscaled,
+            partial(_autoscaled, one, f"{label}, first run"),
         ),
         Step(
-            f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}", pause_then_load
+            f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}",
+            partial(_pause_then_load, f"{label}, second run"),
         ),
         Step(
             f"5. watch the HPA scale back to {hpa['minReplicas']}, a sample every "
@@ -221,6 +199,32 @@ def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[St
             lambda live: _watch_scale_down(live, hpa, label),
         ),
     ]
+
+
+def _hpa_off(one: Objects, live: Live) -> None:
+    if live.kube.live(one["hpa"]) is not None:
+        app_stage.autoscale_off(live.kube, one, False, live.echo)
+
+
+def _one_replica(one: Objects, live: Live) -> None:
+    app_stage.rollout(live.kube, one, live.plan.rollout_timeout, False, live.echo, live.secret)
+    live.load("1 replica")
+
+
+def _six_replicas(six: Objects, live: Live) -> None:
+    app_stage.scale(live.kube, six, live.plan.rollout_timeout, False, live.echo)
+    live.load("6 replicas")
+
+
+def _autoscaled(one: Objects, name: str, live: Live) -> None:
+    app_stage.autoscale(live.kube, one, live.plan.rollout_timeout, False, live.echo)
+    live.load(name)
+
+
+def _pause_then_load(name: str, live: Live) -> None:
+    live.echo(f"==> pause {live.plan.pause:.0f}s")
+    live.kube.clock.sleep(live.plan.pause)
+    live.load(name)
 
 
 def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:

@@ -9,8 +9,11 @@ import io
 import shlex
 import subprocess
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from gourmetops.errors import GourmetopsError
 from gourmetops.registry.rootfs_image import python_base_command
@@ -116,22 +119,105 @@ def registry_has(
     return status == 200
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a build on node1: what the dry run prints, what the real run does."""
+
+    says: str
+    act: Callable[[], None]
+
+
+def build_steps(
+    conn: Any,
+    source: AppSource,
+    plan: ImagePlan,
+    base_image: str | None,
+    creds: Credentials | None,
+) -> list[Step]:
+    """Sources to node1, the base image, the registry login and the tool's commands, in
+    order; `plan` already carries the version and the build context on node1."""
+    context = plan.context
+    steps: list[Step] = []
+    if source.is_dir:
+        says = f"copy {source.location} to node1:~/{context}"
+        steps.append(Step(says, partial(_copy, conn, source, context)))
+    else:
+        steps.append(
+            Step(
+                f"git checkout {source.ref} ({plan.version}) of {source.location} in "
+                f"node1:~/{context}",
+                partial(_checkout, conn, source, context),
+            )
+        )
+    if base_image:
+        steps.append(
+            Step(
+                f"make {base_image} (python3 from node1's root filesystem) if missing",
+                partial(_run, conn, python_base_command(plan.tool, base_image)),
+            )
+        )
+    if creds:
+        steps.append(
+            Step(
+                login_command(plan.tool, plan.registry, creds.user) + " (password on stdin)",
+                partial(_login, conn, plan, creds),
+            )
+        )
+    steps += [Step(cmd, partial(_run, conn, cmd)) for cmd in plan.commands()]
+    return steps
+
+
+def _copy(conn: Any, source: AppSource, context: str) -> None:
+    conn.run(f"rm -rf {shlex.quote(context)} && mkdir -p {shlex.quote(context)}", hide=True)
+    conn.put(io.BytesIO(source.tarball()), f"{context}.tar.gz")
+    conn.run(
+        f"tar -xzf {shlex.quote(context)}.tar.gz -C {shlex.quote(context)} && "
+        f"rm {shlex.quote(context)}.tar.gz",
+        hide=True,
+    )
+
+
+def _checkout(conn: Any, source: AppSource, context: str) -> None:
+    url, ref = shlex.quote(source.location), shlex.quote(source.ref)
+    conn.run(f"test -d {context}/.git || git clone -q {url} {context}", hide=True)
+    conn.run(
+        f"cd {context} && git fetch -q origin {ref} && git checkout -q --detach FETCH_HEAD",
+        hide=True,
+    )
+
+
+def _login(conn: Any, plan: ImagePlan, creds: Credentials) -> None:
+    try:
+        login(conn, plan.tool, plan.registry, creds)
+    except RegistryError as exc:
+        raise ImageError(str(exc)) from None
+
+
+def _run(conn: Any, cmd: str) -> None:
+    result = conn.run(cmd, warn=True, hide=True)
+    if result.failed:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise ImageError(f"node1: `{cmd}` failed ({result.exited}):\n{tail}")
+
+
 def publish(
-    conn,
+    conn: Any,
     source: AppSource,
     template: ImagePlan,
     base_url: str,
     base_image: str | None,
     dry: bool = False,
-    echo=print,
+    echo: Callable[[str], None] = print,
     creds: Credentials | None = None,
 ) -> str:
     """Build and push `source` on node1 unless the registry has its version already.
     `template` gives tool, name, registry and build args; returns "unchanged", "dry" or
-    "built". With `creds`, node1's container tool logs in (password on stdin) before
-    pushing, and the registry check uses them too."""
+    "built". The dry run prints build_steps' words, the real run acts the same steps. With
+    `creds`, node1's container tool logs in (password on stdin) before pushing, and the
+    registry check uses them too."""
     version = source.version()
-    plan = replace(template, version=version)
+    context = f"gourmetgram-src/{version}" if source.is_dir else "gourmetgram"
+    plan = replace(template, version=version, context=context)
     try:
         present = registry_has(conn, base_url, plan.name, version, creds)
     except RegistryAbsent as exc:
@@ -144,54 +230,16 @@ def publish(
     if present:
         echo(f"{plan.remote(version)} is in the registry already: nothing to build")
         return "unchanged"
-    if source.is_dir:
-        context = f"gourmetgram-src/{version}"
-        steps = [f"copy {source.location} to node1:~/{context}"]
-    else:
-        context = "gourmetgram"
-        steps = [f"git checkout {source.ref} ({version}) of {source.location} in node1:~/{context}"]
-    plan = replace(plan, context=context)
-    if base_image:
-        steps.append(f"make {base_image} (python3 from node1's root filesystem) if missing")
-    if creds:
-        steps.append(login_command(plan.tool, plan.registry, creds.user) + " (password on stdin)")
-    steps += plan.commands()
+    steps = build_steps(conn, source, plan, base_image, creds)
     if dry:
         echo(
             f"would build and push {plan.remote(version)} (and :latest); would run on node1:\n  "
-            + "\n  ".join(steps)
+            + "\n  ".join(step.says for step in steps)
         )
         return "dry"
-    if source.is_dir:
-        conn.run(f"rm -rf {shlex.quote(context)} && mkdir -p {shlex.quote(context)}", hide=True)
-        conn.put(io.BytesIO(source.tarball()), f"{context}.tar.gz")
-        conn.run(
-            f"tar -xzf {shlex.quote(context)}.tar.gz -C {shlex.quote(context)} && "
-            f"rm {shlex.quote(context)}.tar.gz",
-            hide=True,
-        )
-    else:
-        url, ref = shlex.quote(source.location), shlex.quote(source.ref)
-        conn.run(f"test -d {context}/.git || git clone -q {url} {context}", hide=True)
-        conn.run(
-            f"cd {context} && git fetch -q origin {ref} && git checkout -q --detach FETCH_HEAD",
-            hide=True,
-        )
-    if base_image:
-        echo(f"==> base image {base_image}")
-        conn.run(python_base_command(plan.tool, base_image), hide=True)
-    if creds:
-        echo(f"==> {login_command(plan.tool, plan.registry, creds.user)} (password on stdin)")
-        try:
-            login(conn, plan.tool, plan.registry, creds)
-        except RegistryError as exc:
-            raise ImageError(str(exc)) from None
-    for cmd in plan.commands():
-        echo(f"==> {cmd}")
-        result = conn.run(cmd, warn=True, hide=True)
-        if result.failed:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            raise ImageError(f"node1: `{cmd}` failed ({result.exited}):\n{tail}")
+    for step in steps:
+        echo(f"==> {step.says}")
+        step.act()
     if not registry_has(conn, base_url, plan.name, version, creds):
         raise ImageError(f"pushed, yet the registry does not list {plan.remote(version)}")
     return "built"
