@@ -58,3 +58,13 @@ def test_dry_run_with_a_changed_source_builds_nothing(image_lab: Lab, tmp_path):
     assert "would run on node1" in result.stdout and f"gourmetgram-app:{version}" in result.stdout
     catalog = image_lab.fab("catalog").stdout
     assert version not in catalog
+
+    # One plan: the real run then does exactly the steps the dry run listed, in order.
+    planned = result.stdout.split("would run on node1:\n", 1)[1].splitlines()
+    planned = [line.removeprefix("  ") for line in planned if line.startswith("  ")]
+    built = image_lab.fab("image", "--source", str(changed))
+    assert built.returncode == 0, built.stdout[-3000:]
+    done = [line.removeprefix("==> ") for line in built.stdout.splitlines()]
+    done = [line for line in done if line in planned]
+    assert done == planned and len(planned) >= 4  # copy, base image, build, tag/push...
+    assert version in image_lab.fab("catalog").stdout

@@ -79,6 +79,44 @@ def test_rollout_applies_with_our_field_manager_and_waits_for_ready_pods(api):
     ]
 
 
+def test_dry_and_real_runs_are_one_list_of_steps(api):
+    """rollout and autoscale build their steps once: the dry run prints each step's words,
+    the real run reports each step done, one line per step in the same order."""
+    kube, cluster = api
+    planned = app_stage.rollout_steps(kube, objects(), 60, Echo())
+    dry = Echo()
+    app_stage.rollout(kube, objects(), 60, True, dry)
+    assert list(dry) == [step.says for step in planned]
+    assert dry[-1] == f"wait at most 60s for Deployment/{DEP} to roll out"
+    real = Echo()
+    app_stage.rollout(kube, objects(), 60, False, real)
+    assert [line for line in real if not line.startswith("  ")] == [
+        "applied Namespace/kube-gourmetgram",
+        "applied Service/gourmetgram-kube-svc",
+        f"applied Deployment/{DEP}",
+        f"{DEP}: 1 replica(s) ready",
+    ]
+
+    dry = Echo()
+    app_stage.autoscale(kube, objects(), 60, True, dry)
+    assert dry[-2:] == [
+        "hand the replica count over to gourmetgram-kube-hpa (field manager handover-to-hpa)",
+        f"wait at most 60s for gourmetgram-kube-hpa to sync and hold Deployment/{DEP} at 2-6, "
+        "rolled out",
+    ]
+    real = Echo()
+    app_stage.autoscale(kube, objects(), 120, False, real)
+    reports = [
+        line
+        for line in real
+        if not line.startswith(("  ", "waiting for", "gourmetgram-kube-hpa set"))
+    ]
+    assert len(reports) == len(dry) and reports[-2:] == [
+        "replica count handed over to gourmetgram-kube-hpa",
+        f"{DEP}: 2 replica(s) ready",
+    ]
+
+
 def test_scale_then_autoscale_hands_replicas_to_the_hpa(api):
     kube, cluster = api
     app_stage.rollout(kube, objects(), 20, False, Echo())

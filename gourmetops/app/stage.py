@@ -1,13 +1,17 @@
 """The tutorial's "Deploy your service on Kubernetes" steps over the API: rollout, scale,
-autoscale, status and teardown, each idempotent and each with a dry run that prints the
-objects' diff against the live ones."""
+autoscale, status and teardown, each idempotent. Rollout and autoscale are a list of steps
+built once: the dry run prints them (each object's diff against the live one, the waits),
+the real run does them."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gourmetops.app.kube import (
+    FIELD_MANAGER,
     METRICS_NOT_READY,
     Echo,
     Kube,
@@ -36,22 +40,62 @@ def _selector(objects: Objects) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items())
 
 
-def _apply_all(kube: Kube, items: list[dict[str, Any]], dry: bool, echo: Echo) -> None:
-    for obj in items:
-        if obj["kind"] == "Secret":  # its data is never shown, diffed or logged
-            label = f"Secret/{obj['metadata']['name']}"
-            live = kube.live(obj)
-            same = live is not None and live.get("data") == obj["data"]
-            if dry:
-                echo(f"{label}: {'no change' if same else 'would apply'} (data not shown)")
-            else:
-                kube.apply(obj)
-                echo(f"applied {label} (data not shown)")
-        elif dry:
-            echo(diff(obj, kube.live(obj)))
-        else:
-            kube.apply(obj)
-            echo(f"applied {obj['kind']}/{obj['metadata']['name']}")
+@dataclass(frozen=True)
+class Step:
+    """One step of a stage on the API: what the dry run prints (an object's diff against the
+    live one, or the wait), and the real run's action, which returns the line it reports."""
+
+    says: str
+    act: Callable[[], str]
+
+
+def _run(steps: list[Step], dry: bool, echo: Echo) -> None:
+    """The one place a dry run and a real run part: the same steps, said or done."""
+    for step in steps:
+        echo(step.says if dry else step.act())
+
+
+def _apply(kube: Kube, obj: dict[str, Any], field_manager: str = FIELD_MANAGER) -> Step:
+    label = f"{obj['kind']}/{obj['metadata']['name']}"
+    live = kube.live(obj)
+    if obj["kind"] == "Secret":  # its data is never shown, diffed or logged
+        same = live is not None and live.get("data") == obj["data"]
+        says = f"{label}: {'no change' if same else 'would apply'} (data not shown)"
+        done = f"applied {label} (data not shown)"
+    else:
+        says, done = diff(obj, live), f"applied {label}"
+
+    def act() -> str:
+        kube.apply(obj, field_manager=field_manager)
+        return done
+
+    return Step(says, act)
+
+
+def _wait(kube: Kube, deployment: dict[str, Any], timeout: float, echo: Echo) -> Step:
+    name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
+    return Step(
+        f"wait at most {timeout:.0f}s for Deployment/{name} to roll out",
+        lambda: f"{name}: {wait_rollout(kube, name, ns, timeout, echo)} replica(s) ready",
+    )
+
+
+def rollout_steps(
+    kube: Kube,
+    objects: Objects,
+    timeout: float,
+    echo: Echo,
+    secret: dict[str, Any] | None = None,
+) -> list[Step]:
+    """Namespace, Service, the registry pull Secret (with registry auth on) and Deployment
+    applied, then the wait for the rollout. While the HPA exists it owns the replica count,
+    so replicas are not applied."""
+    deployment = objects["deployment"]
+    if kube.live(objects["hpa"]) is not None:
+        echo(f"{objects['hpa']['metadata']['name']} owns the replica count: not applying replicas")
+        deployment = _without_replicas(deployment)
+    items = [objects["namespace"], objects["service"], *([secret] if secret else []), deployment]
+    return [*(_apply(kube, obj) for obj in items), _wait(kube, deployment, timeout, echo)]
 
 
 def rollout(
@@ -62,19 +106,8 @@ def rollout(
     echo: Echo,
     secret: dict[str, Any] | None = None,
 ) -> None:
-    """Namespace, Service, the registry pull Secret (with registry auth on) and Deployment
-    applied; waits until the Deployment is rolled out. While the HPA exists it owns the
-    replica count, so replicas are not applied."""
-    deployment = objects["deployment"]
-    if kube.live(objects["hpa"]) is not None:
-        echo(f"{objects['hpa']['metadata']['name']} owns the replica count: not applying replicas")
-        deployment = _without_replicas(deployment)
-    secrets = [secret] if secret else []
-    _apply_all(kube, [objects["namespace"], objects["service"], *secrets, deployment], dry, echo)
-    if not dry:
-        name, ns = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
-        ready = wait_rollout(kube, name, ns, timeout, echo)
-        echo(f"{name}: {ready} replica(s) ready")
+    """rollout_steps, printed (dry) or done."""
+    _run(rollout_steps(kube, objects, timeout, echo, secret), dry, echo)
 
 
 def scale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -> None:
@@ -88,6 +121,38 @@ def scale(kube: Kube, objects: Objects, timeout: float, dry: bool, echo: Echo) -
     rollout(kube, objects, timeout, dry, echo)
 
 
+def autoscale_steps(
+    kube: Kube,
+    objects: Objects,
+    timeout: float,
+    echo: Echo,
+    secret: dict[str, Any] | None = None,
+) -> list[Step]:
+    """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
+    applied, and the replica count handed over to the HPA so that later applies of the
+    Deployment do not reset it (Kubernetes' documented server-side-apply handover); then
+    the wait until the HPA has acted: synced, the count within its range, rolled out. The
+    registry pull Secret, with registry auth on, is applied before the Deployment."""
+    hpa, deployment = objects["hpa"], objects["deployment"]
+    had_hpa = kube.live(hpa) is not None
+    items = [objects["namespace"], objects["service"], *([secret] if secret else [])]
+    items.append(_without_replicas(deployment) if had_hpa else deployment)
+    steps = [_apply(kube, obj) for obj in [*items, hpa]]
+    if not had_hpa:
+        steps.append(_hand_over(kube, deployment, hpa))
+    lo, hi = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
+
+    def acted() -> str:
+        replicas = wait_hpa_acted(kube, hpa, timeout, echo)
+        return f"{deployment['metadata']['name']}: {replicas} replica(s) ready"
+
+    says = (
+        f"wait at most {timeout:.0f}s for {hpa['metadata']['name']} to sync and hold "
+        f"Deployment/{deployment['metadata']['name']} at {lo}-{hi}, rolled out"
+    )
+    return [*steps, Step(says, acted)]
+
+
 def autoscale(
     kube: Kube,
     objects: Objects,
@@ -96,38 +161,29 @@ def autoscale(
     echo: Echo,
     secret: dict[str, Any] | None = None,
 ) -> None:
-    """The tutorial's autoscaling step: the Deployment back to its replicas (1), the HPA
-    applied, and the replica count handed over to the HPA so that later applies of the
-    Deployment do not reset it (Kubernetes' documented server-side-apply handover). The
-    registry pull Secret, with registry auth on, is applied before the Deployment. Returns
-    once the HPA has acted: synced, the count within its range and rolled out."""
-    hpa, deployment = objects["hpa"], objects["deployment"]
-    had_hpa = kube.live(hpa) is not None
-    items = [objects["namespace"], objects["service"], *([secret] if secret else [])]
-    items.append(_without_replicas(deployment) if had_hpa else deployment)
-    items.append(hpa)
-    _apply_all(kube, items, dry, echo)
-    if dry:
-        return
-    if not had_hpa:
-        _hand_over(kube, deployment, hpa, echo)
-    wait_hpa_acted(kube, hpa, timeout, echo)
+    """autoscale_steps, printed (dry) or done."""
+    _run(autoscale_steps(kube, objects, timeout, echo, secret), dry, echo)
 
 
-def _hand_over(kube: Kube, deployment: dict[str, Any], hpa: dict[str, Any], echo: Echo) -> None:
+def _hand_over(kube: Kube, deployment: dict[str, Any], hpa: dict[str, Any]) -> Step:
     """spec.replicas moved from our field manager to one that never applies again, then
     dropped from ours, so the HPA's writes are not undone by our next apply."""
-    live = kube.live(deployment) or {}
-    replicas = live.get("spec", {}).get("replicas", deployment["spec"].get("replicas", 1))
-    handover = {
-        "apiVersion": deployment["apiVersion"],
-        "kind": deployment["kind"],
-        "metadata": {k: deployment["metadata"][k] for k in ("name", "namespace")},
-        "spec": {"replicas": replicas},
-    }
-    kube.apply(handover, field_manager=HANDOVER_MANAGER)
-    kube.apply(_without_replicas(deployment))
-    echo(f"replica count handed over to {hpa['metadata']['name']}")
+    name = hpa["metadata"]["name"]
+
+    def act() -> str:
+        live = kube.live(deployment) or {}
+        replicas = live.get("spec", {}).get("replicas", deployment["spec"].get("replicas", 1))
+        handover = {
+            "apiVersion": deployment["apiVersion"],
+            "kind": deployment["kind"],
+            "metadata": {k: deployment["metadata"][k] for k in ("name", "namespace")},
+            "spec": {"replicas": replicas},
+        }
+        kube.apply(handover, field_manager=HANDOVER_MANAGER)
+        kube.apply(_without_replicas(deployment))
+        return f"replica count handed over to {name}"
+
+    return Step(f"hand the replica count over to {name} (field manager {HANDOVER_MANAGER})", act)
 
 
 def autoscale_off(kube: Kube, objects: Objects, dry: bool, echo: Echo) -> None:
