@@ -31,6 +31,48 @@ def _pull_fix(node: str, image: str, error: str) -> str:
     return f"see `fab registry` and `fab image`; on {node}: sudo docker pull {image}"
 
 
+def engine_row(node: str, f: PostFacts, units: tuple[str, ...]) -> Row:
+    off = [f"{u} {f.units.get(u) or 'not installed'}" for u in units if f.units.get(u) != "enabled"]
+    return Row(
+        node,
+        "engine",
+        "; ".join(off) or f"{', '.join(units)} enabled (start at boot)",
+        not off,
+        f"`sudo systemctl enable --now {' '.join(units)}` on {node}",
+    )
+
+
+def pull_row(node: str, f: PostFacts, image: str) -> Row:
+    rc, text = f.pull or (255, "pull not run")
+    last = (text.splitlines() or [""])[-1]
+    found = f"pulled {image}" if rc == 0 else f"{image}: {last}"
+    return Row(node, "pull", found, rc == 0, _pull_fix(node, image, text))
+
+
+def ready_rows(node: str, f: PostFacts, cluster: Cluster) -> list[Row]:
+    """Every cluster.yaml node Ready, as the head node's kubectl lists them."""
+    rows = []
+    for name in (n.name for n in cluster.nodes):
+        status = (f.nodes or {}).get(name)
+        found = f"{name} {status}" if status else f"{name} not listed ({f.nodes_error or 'absent'})"
+        fix = f"`kubectl describe node {name}` on {node}; `fab cluster` reruns kubespray"
+        rows.append(Row(name, "ready", found, status == "Ready", fix))
+    return rows
+
+
+def metrics_row(node: str, f: PostFacts) -> Row:
+    rc, text = f.metrics or (255, "not run")
+    fix = "metrics_server_enabled is the tutorial's edit: rerun `fab kubespray` and `fab cluster`"
+    return Row(node, "metrics", "metrics.k8s.io serving" if rc == 0 else text, rc == 0, fix)
+
+
+def service_row(node: str, f: PostFacts) -> Row:
+    svc = f.service or "no externalIP known (see `fab rollout`)"
+    return Row(
+        node, "service", f"/test: {svc}", svc == "status=200", "`fab rollout`, then `fab status`"
+    )
+
+
 def judge(
     node: str,
     f: PostFacts,
@@ -40,64 +82,13 @@ def judge(
     cluster: Cluster,
     kube: bool,
 ) -> list[Row]:
-    off = [f"{u} {f.units.get(u) or 'not installed'}" for u in units if f.units.get(u) != "enabled"]
-    rows = [
-        Row(
-            node,
-            "engine",
-            "; ".join(off) or f"{', '.join(units)} enabled (start at boot)",
-            not off,
-            f"`sudo systemctl enable --now {' '.join(units)}` on {node}",
-        ),
-    ]
-    rc, text = f.pull or (255, "pull not run")
-    last = (text.splitlines() or [""])[-1]
-    rows.append(
-        Row(
-            node,
-            "pull",
-            f"pulled {image}" if rc == 0 else f"{image}: {last}",
-            rc == 0,
-            _pull_fix(node, image, text),
-        )
-    )
+    """Every node: its engine and a pull from the registry. The head node also speaks for
+    the cluster (nodes Ready, the metrics API, the Service), skipped where the target
+    installs no Kubernetes."""
+    rows = [engine_row(node, f, units), pull_row(node, f, image)]
     if not head:
         return rows
     if not kube:
-        return rows + [
-            Row(node, c, "", True, skipped=NO_KUBERNETES) for c in ("ready", "metrics", "service")
-        ]
-    for name in (n.name for n in cluster.nodes):
-        status = (f.nodes or {}).get(name)
-        found = f"{name} {status}" if status else f"{name} not listed ({f.nodes_error or 'absent'})"
-        rows.append(
-            Row(
-                name,
-                "ready",
-                found,
-                status == "Ready",
-                f"`kubectl describe node {name}` on {node}; `fab cluster` reruns kubespray",
-            )
-        )
-    mrc, mtext = f.metrics or (255, "not run")
-    rows.append(
-        Row(
-            node,
-            "metrics",
-            "metrics.k8s.io serving" if mrc == 0 else mtext,
-            mrc == 0,
-            "metrics_server_enabled is the tutorial's edit: rerun `fab kubespray` and "
-            "`fab cluster`",
-        )
-    )
-    svc = f.service or "no externalIP known (see `fab rollout`)"
-    rows.append(
-        Row(
-            node,
-            "service",
-            f"/test: {svc}",
-            svc == "status=200",
-            "`fab rollout`, then `fab status`",
-        )
-    )
-    return rows
+        skipped = ("ready", "metrics", "service")
+        return rows + [Row(node, c, "", True, skipped=NO_KUBERNETES) for c in skipped]
+    return rows + ready_rows(node, f, cluster) + [metrics_row(node, f), service_row(node, f)]

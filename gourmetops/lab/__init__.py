@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.lab import machines, network, snapshots
@@ -118,6 +119,34 @@ def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> 
     (LAB_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
+def _personalize(target: Target, authorized_key: str) -> None:
+    """Each node's host keys and the controller's key; known_hosts written from them. Host
+    keys are made per node (an RSA key takes a while): all nodes side by side."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        keys = pool.map(
+            lambda n: machines.personalize(n, target.cluster, authorized_key),
+            target.cluster.nodes,
+        )
+        host_keys = dict(zip([n.name for n in target.cluster.nodes], keys, strict=True))
+    _write_known_hosts(target, host_keys)
+
+
+def _boot_all(target: Target, state: dict[str, Any]) -> None:
+    """Every node booted (its PID recorded in the state file at once, so a failed start
+    can be cleaned), then waited for side by side: as long as the slowest boot, not the sum."""
+    for node in target.cluster.nodes:
+        state["nodes"][node.name] = machines.boot(node.name)
+        STATE_FILE.write_text(json.dumps(state))
+    target.write_ssh_config()  # once, before the waits (they only read it)
+    with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
+        waits = [
+            pool.submit(wait_booted, target, node.name, state["nodes"][node.name])
+            for node in target.cluster.nodes
+        ]
+        for wait in waits:
+            wait.result()
+
+
 def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
     """Boot the lab (pristine nodes, or each as `snapshot` saved it); no-op when running."""
     target = target or lab_target()
@@ -154,27 +183,8 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
             if snapshot:  # read-only, under a fresh upper dir: restored without a copy
                 lowers.insert(0, snapshots.upper_of(snapshot, node.name, base))
             machines.mount_overlay(node.name, lowers)
-        # Host keys are made per node (an RSA key takes a while): all nodes side by side.
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            keys = pool.map(
-                lambda n: machines.personalize(n, target.cluster, authorized_key),
-                target.cluster.nodes,
-            )
-            host_keys = dict(zip([n.name for n in target.cluster.nodes], keys, strict=True))
-        _write_known_hosts(target, host_keys)
-        for node in target.cluster.nodes:
-            state["nodes"][node.name] = machines.boot(node.name)
-            STATE_FILE.write_text(json.dumps(state))
-        # Written once before the waits run side by side (they only read it then); each wait
-        # is as long as its node's boot, so all of them take the slowest one's, not the sum.
-        target.write_ssh_config()
-        with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
-            waits = [
-                pool.submit(wait_booted, target, node.name, state["nodes"][node.name])
-                for node in target.cluster.nodes
-            ]
-            for wait in waits:
-                wait.result()
+        _personalize(target, authorized_key)
+        _boot_all(target, state)
     except BaseException:
         say("bringing the lab up failed; removing what was made")
         down(target)

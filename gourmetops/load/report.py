@@ -167,12 +167,30 @@ def scale_down_summary(down: dict[str, Any]) -> str:
 
 
 def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
+    """The report's PNGs: replicas and CPU per load test, the scale-down watch (when it
+    ran), and response time per scenario."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
     written = []
+    for name, draw in (
+        ("replicas_cpu.png", _replicas_cpu),
+        ("scale_down.png", _scale_down),
+        ("response_time.png", _response_time),
+    ):
+        fig = draw(plt, data)
+        if fig is None:
+            continue
+        fig.tight_layout()
+        fig.savefig(out_dir / name, dpi=100)
+        plt.close(fig)
+        written.append(out_dir / name)
+    return written
+
+
+def _replicas_cpu(plt: Any, data: dict[str, Any]) -> Any:
     fig, (ax_rep, ax_cpu) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for s in data["scenarios"]:
         t = [x["t"] for x in s["samples"]]
@@ -187,41 +205,38 @@ def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
     ax_cpu.set_xlabel("seconds into the load test")
     ax_rep.legend()
     ax_rep.set_title("Replicas and CPU during each load test")
-    fig.tight_layout()
-    path = out_dir / "replicas_cpu.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    written.append(path)
+    return fig
 
+
+def _scale_down(plt: Any, data: dict[str, Any]) -> Any:
     down = data.get("scale_down")
-    if down and down.get("samples"):
-        fig, ax = plt.subplots(figsize=(9, 3.5))
-        ax.step(
-            [x["t"] for x in down["samples"]],
-            [x.get("replicas") or 0 for x in down["samples"]],
-            where="post",
-            marker="o",
+    if not (down and down.get("samples")):
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.step(
+        [x["t"] for x in down["samples"]],
+        [x.get("replicas") or 0 for x in down["samples"]],
+        where="post",
+        marker="o",
+    )
+    ax.set_xlabel("seconds after the last load test")
+    ax.set_ylabel("ready replicas")
+    if down.get("min") is not None:
+        ax.axhline(down["min"], color="grey", linestyle="--")
+        # Labelled at the line's left end: a legend box would cover the replica steps.
+        ax.text(
+            0.01,
+            down["min"],
+            f"HPA minimum ({down['min']})",
+            transform=ax.get_yaxis_transform(),
+            va="bottom",
+            color="grey",
         )
-        ax.set_xlabel("seconds after the last load test")
-        ax.set_ylabel("ready replicas")
-        if down.get("min") is not None:
-            ax.axhline(down["min"], color="grey", linestyle="--")
-            # Labelled at the line's left end: a legend box would cover the replica steps.
-            ax.text(
-                0.01,
-                down["min"],
-                f"HPA minimum ({down['min']})",
-                transform=ax.get_yaxis_transform(),
-                va="bottom",
-                color="grey",
-            )
-        ax.set_title("HPA scale-down: " + scale_down_summary(down).split(":")[0])
-        fig.tight_layout()
-        path = out_dir / "scale_down.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+    ax.set_title("HPA scale-down: " + scale_down_summary(down).split(":")[0])
+    return fig
 
+
+def _response_time(plt: Any, data: dict[str, Any]) -> Any:
     # Horizontal bars: the scenario names ("autoscaling (2-6, CPU 50%), second run") are
     # too long to sit side by side under vertical bars; wrapped, they stay whole and level.
     names = [textwrap.fill(s["name"], 28) for s in data["scenarios"]]
@@ -233,12 +248,7 @@ def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_xlim(0, max(times, default=0) * 1.15 or 1)
     ax.set_xlabel("mean response time (s)")
     ax.set_title("Response time per scenario")
-    fig.tight_layout()
-    path = out_dir / "response_time.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    written.append(path)
-    return written
+    return fig
 
 
 def render(results_dir: Path) -> Path:
