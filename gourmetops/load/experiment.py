@@ -8,7 +8,6 @@ every wait a timeout; results go to a timestamped directory with the report.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from gourmetops.app.kube import Kube
 from gourmetops.load import report
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
+from gourmetops.load.results import Experiment
 
 Objects = dict[str, dict[str, Any]]
 
@@ -147,7 +147,11 @@ class Live:
         )
 
     def save(self) -> None:
-        (self.out_dir / "experiment.json").write_text(json.dumps(self.data, indent=2))
+        """experiment.json as load/results.py's model takes it (the report reads the same)."""
+        checked = Experiment.model_validate(self.data)
+        (self.out_dir / "experiment.json").write_text(
+            checked.model_dump_json(indent=2, exclude_unset=True)
+        )
 
 
 def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[Step]:

@@ -1,8 +1,7 @@
 """The load experiment's report: a side-by-side Markdown table and PNG plots, rendered from
 the saved results (results/<timestamp>/experiment.json), so `fab report DIR` can redo it.
 
-experiment.json holds {"scenarios": [{"name", "result": <SiegeResult as dict>,
-"samples": [{"t", "replicas", "pods": {pod: {"cpu", "memory"}} | null}]}], "started": ...}.
+experiment.json is load/results.py's Experiment, written by the experiment and read here.
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ import json
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from gourmetops.errors import GourmetopsError
+from gourmetops.load.results import Experiment
 from gourmetops.quantity import parse_quantity
 from gourmetops.validation import problems
 
@@ -35,56 +35,6 @@ class ReportError(GourmetopsError, ValueError):
     """The results directory cannot be read; the message names the file and key."""
 
 
-def _cpu(value: str) -> str:
-    try:
-        parse_quantity(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a CPU quantity (e.g. '250m')") from None
-    return value
-
-
-class _Usage(BaseModel):
-    cpu: Annotated[str, AfterValidator(_cpu)]
-    memory: str
-
-
-class _Sample(BaseModel):
-    t: float
-    replicas: int | None = None
-    pods: dict[str, _Usage] | None = None
-
-
-class _Result(BaseModel):
-    """The SiegeResult fields the report reads."""
-
-    transactions: int
-    transaction_rate: float
-    response_time: float
-    failed_transactions: int
-    availability: float
-
-
-class _Scenario(BaseModel):
-    name: str
-    result: _Result
-    samples: list[_Sample]
-
-
-class _ScaleDown(BaseModel):
-    outcome: str | None = None
-    samples: list[_Sample] = []
-    min: int | None = None
-    peak: int | None = None
-    seconds: float = 0
-
-
-class _Results(BaseModel):
-    """experiment.json as the report reads it; unknown keys are kept, not refused."""
-
-    scenarios: list[_Scenario] = Field(min_length=1)
-    scale_down: _ScaleDown | None = None
-
-
 def _scenario_label(path: str, item: Any) -> str | None:
     name = item.get("name") if isinstance(item, dict) else None
     return f"scenario {name!r}" if path == "scenarios" and isinstance(name, str) else None
@@ -100,11 +50,13 @@ def load(results_dir: Path) -> dict[str, Any]:
     except ValueError as exc:
         raise ReportError(f"{path}: not valid JSON ({exc})") from None
     try:
-        _Results.model_validate(data)
+        checked = Experiment.model_validate(data)
     except ValidationError as err:
         lines = problems(err, str(path), data, label_of=_scenario_label)
         raise ReportError("\n".join(lines)) from None
-    return data
+    # Drawn from the model's dump (the keys the file has, the values as the model took them),
+    # never from the raw file.
+    return checked.model_dump(mode="json", exclude_unset=True)
 
 
 def _cpu_millis(value: str) -> float:

@@ -1,0 +1,92 @@
+"""experiment.json's one model: `fab experiment` builds and writes it, `fab report` reads and
+draws from it (after validation, from the model's own dump, never from the raw file).
+
+    {"started": "2026-12-01T16:22:37Z", "url": "http://.../test", "concurrency": 10,
+     "duration": 30,
+     "scenarios": [{"name": "1 replica", "result": {<SiegeResult>},
+                    "samples": [{"t": 5.0, "replicas": 1, "pods": {"pod": {"cpu": "250m",
+                                 "memory": "211Mi"}}}],
+                    "siege_stderr_tail": ["..."]}],
+     "scale_down": {"outcome": "scaled_down", "reached": true, "scaled_up": true,
+                    "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]}}
+
+Unknown keys are kept, not refused (results written by another version still draw);
+numbers must be finite (a NaN would reach the plots).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from gourmetops.quantity import parse_quantity
+
+_KEEP = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+def _cpu(value: str) -> str:
+    try:
+        parse_quantity(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. '250m')") from None
+    return value
+
+
+class Usage(BaseModel):
+    model_config = _KEEP
+    cpu: Annotated[str, AfterValidator(_cpu)]
+    memory: str
+
+
+class Sample(BaseModel):
+    """One look at the Deployment while siege ran (or during the scale-down watch); `t` in
+    seconds from the start; `error` when the look itself failed."""
+
+    model_config = _KEEP
+    t: float
+    replicas: int | None = None
+    pods: dict[str, Usage] | None = None
+    error: str | None = None
+
+
+class Result(BaseModel):
+    """siege's summary (load.siege.SiegeResult); the fields the report reads are required."""
+
+    model_config = _KEEP
+    transactions: int
+    transaction_rate: float
+    response_time: float
+    failed_transactions: int
+    availability: float
+
+
+class Scenario(BaseModel):
+    model_config = _KEEP
+    name: str
+    result: Result
+    samples: list[Sample]
+    siege_stderr_tail: list[str] = []
+
+
+class ScaleDown(BaseModel):
+    """load.experiment.ScaleDownWatch.result()."""
+
+    model_config = _KEEP
+    outcome: str | None = None
+    reached: bool | None = None
+    scaled_up: bool | None = None
+    samples: list[Sample] = []
+    min: int | None = None
+    peak: int | None = None
+    seconds: float = 0
+
+
+class Experiment(BaseModel):
+    model_config = _KEEP
+    started: str | None = None
+    url: str | None = None
+    concurrency: int | None = None
+    duration: int | None = None
+    scenarios: list[Scenario] = Field(min_length=1)
+    scale_down: ScaleDown | None = None
