@@ -42,6 +42,19 @@ def lab_reset(c):
     print(labmod.reset())
 
 
+@gtask(name="build")
+def lab_build(c):
+    """Build the nodes' cached root filesystem and node1's Docker layer (debootstrap, about
+    two minutes the first time; nothing when their recipes are unchanged)."""
+    from gourmetops.lab import require_root_and_tools
+    from gourmetops.lab.rootfs import ensure_layers
+    from gourmetops.targets import LAB_DIR
+
+    require_root_and_tools()
+    rootfs, docker_layer = ensure_layers(LAB_DIR)
+    print(f"rootfs {rootfs}; node1's Docker layer {docker_layer}")
+
+
 @gtask(name="scale", help={"nodes": "how many nodes (node1..nodeN; 3 to 12 fit this lab)"})
 def lab_scale(c, nodes=12):
     """Write cluster.yaml grown to N nodes (.lab/clusters/cluster-N.yaml) and say how to

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +34,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.lab)
     items.sort(key=lambda item: item.get_closest_marker("lab") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_pyinfra_cli_here() -> Iterator[None]:
+    """pyinfra's CLI is run in processes of its own: importing pyinfra_cli patches the whole
+    process with gevent, which stalls Fabric's and the API client's threads in every test
+    after it. An import of it in pytest's process fails the session here."""
+    yield
+    assert "pyinfra_cli" not in sys.modules, "pyinfra_cli was imported in pytest's process"
 
 
 @pytest.fixture(scope="session", autouse=True)

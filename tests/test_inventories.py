@@ -1,18 +1,22 @@
 """The inventories as pyinfra loads them. The Chameleon one is checked without connecting
 (pyinfra's --dry still connects to gather facts, and no Chameleon node is reachable here):
 loaded with a loopback placeholder floating IP (127.0.0.10): a regression cannot send a
-packet off this machine."""
+packet off this machine.
+
+pyinfra's CLI loads them in a process of its own (LOADER): importing pyinfra_cli patches the
+whole process with gevent, which would stall every threaded test after it in pytest's."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pyinfra.api import State
-from pyinfra.context import ctx_state
-from pyinfra_cli.inventory import make_inventory
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.pyinfra_run import pyinfra_command
@@ -29,10 +33,59 @@ def in_project(monkeypatch):
     monkeypatch.setenv("GOURMETOPS_CHAMELEON_CONFIG", "/nonexistent/chameleon.local.yaml")
 
 
-def load(name: str):
+LOADER = """
+import json, sys
+from pyinfra.api import State
+from pyinfra.context import ctx_state
+from pyinfra_cli.inventory import make_inventory
+with ctx_state.use(State()):
+    inventory = make_inventory(sys.argv[1], cwd=sys.argv[2])
+print(json.dumps({
+    "groups": {g: [h.name for h in hosts] for g, hosts in inventory.groups.items()},
+    "hosts": {h.name: h.data.dict() for h in inventory},
+}))
+"""
+
+
+class Data(dict):
+    """A host's data as pyinfra's `host.data` reads: attributes and .get()."""
+
+    def __getattr__(self, key: str) -> Any:
+        return self[key]
+
+
+@dataclass
+class Host:
+    name: str
+    data: Data
+
+
+class Inventory:
+    def __init__(self, loaded: dict[str, Any]) -> None:
+        self.hosts = {n: Host(n, Data(d)) for n, d in loaded["hosts"].items()}
+        self.groups = loaded["groups"]
+
+    def get_group(self, name: str) -> list[Host]:
+        return [self.hosts[n] for n in self.groups[name]]
+
+    def get_host(self, name: str) -> Host:
+        return self.hosts[name]
+
+    def __iter__(self):
+        return iter(self.hosts.values())
+
+
+def load(name: str) -> Inventory:
     """As the pyinfra CLI loads an inventory (it runs the file inside a State context)."""
-    with ctx_state.use(State()):
-        return make_inventory(f"inventories/{name}.py", cwd=str(PROJECT_ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADER, f"inventories/{name}.py", str(PROJECT_ROOT)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return Inventory(json.loads(proc.stdout))
 
 
 def test_chameleon_inventory_groups_data_and_ssh_config(in_project, monkeypatch):
