@@ -160,6 +160,13 @@ def test_logs_bundle_has_no_planted_secret(healthy: Lab, tmp_path: Path):
         f"-o UserKnownHostsFile=/dev/null {PASSWORD}@node1 true",
         check=False,
     )
+    # journald writes sshd's line a moment after the attempt returns: the bundle is taken
+    # once it is there (an event; the 30 s bound is only for a line that never comes).
+    healthy.ssh(
+        "node1",
+        "for i in $(seq 300); do sudo journalctl -u ssh.service -o cat | "
+        f"grep -q 'Invalid user {PASSWORD}' && exit 0; sleep 0.1; done; exit 1",
+    )
     # ...and in files the bundle must never read wholesale
     healthy.ssh(
         "node1",

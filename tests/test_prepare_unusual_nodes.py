@@ -17,6 +17,7 @@ import pytest
 from gourmetops import lab as labmod
 from gourmetops.facts import SystemdUnit
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups
+from gourmetops.waiting import wait_until
 from tests.labtools import Lab, results_total
 
 SIGHUPS = "journalctl -b -u ssh.service -o cat | grep -c 'Received SIGHUP' || true"
@@ -45,7 +46,14 @@ def prepared(unusual: Lab) -> tuple[Lab, str, int]:
 def test_socket_started_sshd_is_reloaded_and_node1_still_answers(prepared):
     lab, out, sighups = prepared
     assert "Reload sshd (open sessions stay)" in out
-    assert int(lab.out("node1", f"sudo sh -c {SIGHUPS!r}")) == sighups + 1
+    # journald gets sshd's line a moment after the reload: read until it is there (30 s
+    # bound, for a line that never comes), then it must be exactly one.
+    counted = wait_until(
+        lambda: (n := int(lab.out("node1", f"sudo sh -c {SIGHUPS!r}"))) > sighups and n or None,
+        30,
+        0.2,
+    )
+    assert counted == sighups + 1
     assert lab.out("node1", "systemctl is-active ssh.socket ssh.service") == "active\nactive"
     assert lab.out("node1", f"sudo cat {SSHD_DROPIN}").endswith(f"MaxStartups {max_startups(3)}")
     assert lab.out("node2", "hostname") == "node2"  # through node1's socket-started sshd
