@@ -13,8 +13,8 @@ import math
 import pytest
 from kubernetes import client
 
-from gourmetops.app import kube as kube_module
 from gourmetops.app import stage as app_stage
+from gourmetops.app import waits
 from gourmetops.app.kube import METRICS_NOT_READY, Kube, KubeError
 from gourmetops.app.manifests import AppParams, render
 from tests.cli import fab
@@ -155,7 +155,7 @@ def test_autoscale_waits_for_a_late_first_hpa_sync(api):
     app_stage.rollout(kube, objects(), 60, False, Echo())
     kube.apply(objects()["hpa"])
     applied = cluster.now()
-    assert kube_module.wait_rollout(kube, DEP, NS, 60, Echo()) == 1  # the race, as it was
+    assert waits.wait_rollout(kube, DEP, NS, 60, Echo()) == 1  # the race, as it was
     assert kube.live(objects()["deployment"])["status"]["readyReplicas"] == 1
 
     echo = Echo()

@@ -56,9 +56,12 @@ def test_ctrl_c_stops_siege_on_node1_too(standin_app: Lab):
     import signal
     import subprocess
     import sys
-    import time
 
     from gourmetops import PROJECT_ROOT
+    from gourmetops.waiting import wait_until
+
+    def siege_runs() -> bool:
+        return standin_app.ssh("node1", "pgrep -x siege", check=False).returncode == 0
 
     fab = Path(sys.executable).with_name("fab")
     proc = subprocess.Popen(
@@ -78,21 +81,20 @@ def test_ctrl_c_stops_siege_on_node1_too(standin_app: Lab):
         text=True,
     )
     try:
-        # Bounds (here and below) that only a fault reaches: siege starts within seconds.
-        deadline = time.monotonic() + 120
-        while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode != 0:
+        # Waited for as events (siege's process there, then gone), with bounds only a fault
+        # reaches: siege starts and stops within seconds.
+        def started() -> bool | None:
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "siege never started on node1"
-            time.sleep(0.5)
+            return siege_runs() or None
+
+        assert wait_until(started, 120, 0.5), "siege never started on node1"
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    deadline = time.monotonic() + 60
-    while standin_app.ssh("node1", "pgrep -x siege", check=False).returncode == 0:
-        assert time.monotonic() < deadline, "siege still runs on node1 after Ctrl-C"
-        time.sleep(0.5)
+    stopped = wait_until(lambda: (not siege_runs()) or None, 60, 0.5)
+    assert stopped, "siege still runs on node1 after Ctrl-C"
     output = proc.stdout.read() if proc.stdout else ""
     assert proc.returncode == 130, output
     assert "interrupted; siege stopped on the node after" in output

@@ -9,7 +9,6 @@ modules:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -95,9 +94,7 @@ def test_the_reload_finds_rhels_sshd_service_and_passes_when_no_daemon_runs(prep
     assert lab.console("node3", RELOAD_SSHD).strip() == ""
     # The journal gets sshd's line a moment after systemctl returns: polled for at most
     # 30 s, a bound only a missing reload reaches.
-    deadline = time.monotonic() + 30
-    while lab.console("node3", sighups).strip() != "1" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: lab.console("node3", sighups).strip() == "1" or None, 30, 0.1)
     assert lab.console("node3", sighups).strip() == "1"
     assert lab.console("node3", "systemctl is-active ssh.service || true").strip() == "inactive"
     lab.console("node3", "systemctl stop sshd.service")

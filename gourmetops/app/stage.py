@@ -20,10 +20,8 @@ from gourmetops.app.kube import (
     hpa_line,
     pod_lines,
     pod_metrics,
-    wait_gone,
-    wait_hpa_acted,
-    wait_rollout,
 )
+from gourmetops.app.waits import wait_gone, wait_hpa_acted, wait_rollout
 
 Objects = dict[str, dict[str, Any]]
 HANDOVER_MANAGER = "handover-to-hpa"
