@@ -28,11 +28,14 @@ from tests.labtools import Lab, docker_ready, results_total
 AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"
 REGISTRY_RUN = "--> Starting operation: registry:2 on 10.254.1.11:5000"
 # Kill every sshd of the node (the listener and each connection's), the listener first
-# through systemd so that its Restart=on-failure does not bring it straight back.
+# through systemd so that its Restart=on-failure does not bring it straight back. A killed
+# connection's sshd stays in the process table until the node's init reaps it: that is
+# waited for (30 s is reached only if one survives SIGKILL).
 KILL_SSHD = (
     "systemctl stop ssh.service; "
     "for pid in $(pgrep -x sshd); do kill -KILL $pid; done; "
-    "! pgrep -x sshd"
+    "for i in $(seq 300); do pgrep -x sshd >/dev/null || exit 0; sleep 0.1; done; "
+    "pgrep -ax sshd; exit 1"
 )
 
 
