@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from gourmetops.errors import InputError
 from gourmetops.kubespray.checkout import controller_checkout
 from gourmetops.kubespray.overrides import kube_version, node_files
 from gourmetops.registry.daemon_json import merge
+from gourmetops.safe_write import ensure_dir, refuse_unsafe, write_text
 from gourmetops.settings import host_settings
 from gourmetops.targets import get_target
 
@@ -72,19 +74,18 @@ def check_out_dir(out_dir: Path, force: bool = False) -> Path:
 
 def write(out_dir: Path, files: dict[str, str], force: bool = False) -> list[Path]:
     """Every artefact under `out_dir` and nowhere else: all paths are checked before the
-    first file is written."""
+    first file is written, and none is written through a link (safe_write)."""
     out = check_out_dir(out_dir, force)
     paths = {}
     for rel in files:
-        path = (out / rel).resolve()
-        if Path(rel).is_absolute() or not path.is_relative_to(out) or path == out:
+        path = Path(os.path.normpath(out / rel))
+        inside = path.is_relative_to(out) and path.parent.resolve().is_relative_to(out)
+        if Path(rel).is_absolute() or not inside or path == out:
             raise InputError(f"artefact {rel!r} would be written outside --out {out_dir}")
+        refuse_unsafe(path, f"artefact {rel!r} at")
         paths[rel] = path
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by `fab render`; it may write here again\n")
-    written = []
+    ensure_dir(out, "--out")
+    write_text(out / MARKER, "written by `fab render`; it may write here again\n", "--out")
     for rel, text in files.items():
-        paths[rel].parent.mkdir(parents=True, exist_ok=True)
-        paths[rel].write_text(text)
-        written.append(paths[rel])
-    return written
+        write_text(paths[rel], text, f"artefact {rel!r} at")
+    return list(paths.values())

@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
+from gourmetops.safe_write import refuse_unsafe, write_text
 from gourmetops.validation import IPv4, problems, yaml_problem
 
 TARGETS = ("lab", "chameleon")
@@ -79,14 +80,13 @@ class Target:
         return "\n".join(lines) + "\n"
 
     def write_ssh_config(self) -> Path:
-        """Write the ssh_config only when its content changed (several tools may read it)."""
+        """Write the ssh_config only when its content changed (several tools, and the
+        threads of `fab check`, read it; each writer renames its own temp file in)."""
         path = self.ssh_config_path
         text = self.ssh_config_text()
-        if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+        refuse_unsafe(path, "ssh_config")
+        if not path.exists() or path.read_bytes() != text.encode():
+            write_text(path, text, "ssh_config")
         return path
 
     def ssh_argv(

@@ -24,6 +24,9 @@ from gourmetops.app.kubeconfig import copy_for_user_command
 from gourmetops.errors import InputError
 from gourmetops.load.loadtest import LoadRun
 from gourmetops.render import write
+from gourmetops.run import _logged
+from gourmetops.runlock import run_lock
+from gourmetops.safe_write import UnsafePath, write_text
 from gourmetops.settings import SettingsError, target_settings, validate
 from tests.cli import fab
 
@@ -203,7 +206,9 @@ def project_copy(tmp_path_factory) -> Path:
     return dest
 
 
-def _in_copy(copy_root: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
+def _in_copy(
+    copy_root: Path, *cmd: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     bin_dir = Path(sys.executable).parent
     return subprocess.run(
         [str(bin_dir / cmd[0]), *cmd[1:]],
@@ -211,7 +216,11 @@ def _in_copy(copy_root: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "GOURMETOPS_FIXTURES": str(FIXTURES_DIR)},
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "GOURMETOPS_FIXTURES": str(FIXTURES_DIR),
+            **(env or {}),
+        },
         timeout=120,
     )
 
@@ -423,3 +432,179 @@ def test_remote_commands_keep_each_value_one_word():
         "cc:",
         "/home/cc/.kube",
     ]
+
+
+# --- writes: no link followed, no tracked file replaced, no traceback on a path ----------
+
+
+def _victim(tmp_path: Path) -> Path:
+    """A file a planted link points at: it must come out of every case byte for byte."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    return victim
+
+
+def test_a_lock_that_is_a_link_is_refused_and_its_target_untouched(tmp_path):
+    victim = _victim(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "run.lock").symlink_to(victim)
+    with pytest.raises(UnsafePath) as err, run_lock(state, "lab", "prepare"):
+        pass
+    assert str(err.value) == (
+        f"run lock {state / 'run.lock'}: is a symbolic link; remove it and run again"
+    )
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_lock_that_is_a_directory_or_not_utf8_is_said_in_one_line(tmp_path):
+    (tmp_path / "run.lock").mkdir()
+    with pytest.raises(UnsafePath) as err, run_lock(tmp_path, "lab", "prepare"):
+        pass
+    assert (
+        str(err.value)
+        == f"run lock {tmp_path / 'run.lock'}: is a directory; remove it and run again"
+    )
+    (tmp_path / "run.lock").rmdir()
+    (tmp_path / "run.lock").write_bytes(b"\xff\xfe{not json")
+    said: list[str] = []
+    with run_lock(tmp_path, "lab", "prepare", echo=said.append):
+        pass
+    assert said == [
+        "taking over a stale lock on target lab from an unknown run: that run ended without "
+        "releasing it"
+    ]
+
+
+def test_a_logs_dir_that_is_a_file_is_a_clean_error(tmp_path):
+    (tmp_path / "logs").write_text("not a directory")
+    with pytest.raises(UnsafePath) as err, _logged(tmp_path / "logs", "prepare"):
+        pass
+    assert str(err.value) == (
+        f"run logs directory {tmp_path / 'logs'}: is not a directory; move it away and run again"
+    )
+    assert (tmp_path / "logs").read_text() == "not a directory"
+
+
+def test_safe_write_refuses_links_directories_and_tracked_files(tmp_path):
+    victim = _victim(tmp_path)
+    (tmp_path / "link").symlink_to(victim)
+    (tmp_path / "dir").mkdir()
+    readme = (PROJECT_ROOT / "README.md").read_bytes()
+    cases = {
+        tmp_path / "link": f"x {tmp_path / 'link'}: is a symbolic link; refusing to write "
+        "through it (remove the link, or choose another path)",
+        tmp_path / "dir": f"x {tmp_path / 'dir'}: is a directory; give a file path",
+        Path("/dev/null"): "x /dev/null: is not a regular file; give a file path",
+        PROJECT_ROOT / "README.md": f"x {PROJECT_ROOT / 'README.md'}: is a tracked file of the "
+        "project; choose a path outside its sources, e.g. under .state/ or /tmp",
+    }
+    for path, message in cases.items():
+        with pytest.raises(UnsafePath) as err:
+            write_text(path, "written", "x")
+        assert str(err.value) == message
+    assert victim.read_text() == "precious\n"
+    assert (PROJECT_ROOT / "README.md").read_bytes() == readme
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "link", "victim.txt"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_ssh_config_is_written_beside_a_planted_tmp_link_and_by_many_threads(project_copy):
+    """The old fixed `ssh_config.tmp` name: a link planted there was written through, and
+    threads (fab check's, one per node) renamed each other's temp away. Each writer now has
+    its own temp file; 16 threads at once on a missing ssh_config, 20 times over."""
+    state = project_copy / ".state" / "chameleon"
+    state.mkdir(parents=True, exist_ok=True)
+    victim = _victim(project_copy.parent)
+    (state / "ssh_config.tmp").symlink_to(victim)
+    script = (
+        "import threading\n"
+        "from gourmetops.targets import chameleon_target\n"
+        "t = chameleon_target()\n"
+        "errors = []\n"
+        "def write():\n"
+        "    try: t.write_ssh_config()\n"
+        "    except Exception as exc: errors.append(repr(exc))\n"
+        "for _ in range(20):\n"
+        "    t.ssh_config_path.unlink(missing_ok=True)\n"
+        "    threads = [threading.Thread(target=write) for _ in range(16)]\n"
+        "    [th.start() for th in threads]; [th.join() for th in threads]\n"
+        "print(errors)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **CHAMELEON},
+        timeout=120,
+    )
+    assert (ran.returncode, ran.stdout.strip()) == (0, "[]"), ran.stderr
+    assert victim.read_text() == "precious\n"
+    assert (state / "ssh_config").read_text().startswith("# Generated from")
+    assert sorted(p.name for p in state.iterdir()) == ["ssh_config", "ssh_config.tmp"]
+    (state / "ssh_config").unlink()
+    (state / "ssh_config").symlink_to(victim)
+    ran = _in_copy(project_copy, "fab", "logs", "--target", "chameleon", env=CHAMELEON)
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: ssh_config {state / 'ssh_config'}: is a symbolic link; refusing to write "
+        "through it (remove the link, or choose another path)",
+    ), ran.stdout + ran.stderr
+    assert victim.read_text() == "precious\n"
+    shutil.rmtree(project_copy / ".state")
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (
+            "README.md",
+            "is a tracked file of the project; choose a path outside its sources, e.g. under "
+            ".state/ or /tmp",
+        ),
+        ("{tmp}/dir", "is a directory; give a file path"),
+        (
+            "{tmp}/link",
+            "is a symbolic link; refusing to write through it (remove the link, or choose "
+            "another path)",
+        ),
+        ("{tmp}/old.tar.gz", "already exists; choose a new path, or add --force to replace it"),
+    ],
+    ids=["tracked", "directory", "link", "existing"],
+)
+def test_logs_out_is_refused_before_any_node_is_asked(tmp_path, out, message):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "link").symlink_to(_victim(tmp_path))
+    (tmp_path / "old.tar.gz").write_text("someone's")
+    before = _snapshot(tmp_path, PROJECT_ROOT / "manifests") | {
+        "README.md": (PROJECT_ROOT / "README.md").read_bytes()
+    }
+    out = out.format(tmp=tmp_path)
+    ran = fab("logs", "--target", "chameleon", "--out", out, env=CHAMELEON)
+    assert (ran.code, ran.out.strip()) == (1, f"error: --out {out}: {message}")
+    after = _snapshot(tmp_path, PROJECT_ROOT / "manifests") | {
+        "README.md": (PROJECT_ROOT / "README.md").read_bytes()
+    }
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "link", "old.tar.gz", "victim.txt"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_render_out_unwritable_or_holding_a_link_is_a_clean_error(tmp_path):
+    ran = fab("render", "--out", "/proc/1/x")
+    assert ran.code == 1 and ran.out.startswith("error: --out /proc/1/x: cannot be made: "), ran.out
+    assert "Traceback" not in ran.out and len(ran.out.strip().splitlines()) == 1
+    out = tmp_path / "out"
+    assert fab("render", "--out", str(out)).code == 0
+    victim = _victim(tmp_path)
+    (out / "ssh_config").unlink()
+    (out / "ssh_config").symlink_to(victim)
+    before = _snapshot(out)
+    ran = fab("render", "--out", str(out))
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: artefact 'ssh_config' at {out / 'ssh_config'}: is a symbolic link; refusing "
+        "to write through it (remove the link, or choose another path)",
+    )
+    assert _snapshot(out) == before and victim.read_text() == "precious\n"

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from gourmetops.errors import GourmetopsError
 from gourmetops.load.results import Experiment
 from gourmetops.quantity import parse_quantity
+from gourmetops.safe_write import refuse_unsafe
 from gourmetops.validation import problems
 
 COLUMNS = (
@@ -210,8 +211,11 @@ def render(results_dir: Path) -> Path:
     data = load(results_dir)
     with tempfile.TemporaryDirectory(dir=results_dir, prefix=".report-") as scratch:
         report = _render_into(data, Path(scratch))
-        for made in sorted(Path(scratch).iterdir()):
-            made.replace(results_dir / made.name)
+        made = sorted(Path(scratch).iterdir())
+        for path in made:  # every destination checked before the first is replaced
+            refuse_unsafe(results_dir / path.name, "report file")
+        for path in made:
+            path.replace(results_dir / path.name)
     return results_dir / report.name
 
 
