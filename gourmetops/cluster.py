@@ -221,7 +221,7 @@ _KNOWN_KEYS = {
 def _label(path: str, item: Any) -> str | None:
     """Errors inside a node name the node (by its name, when it has a usable one)."""
     name = item.get("name") if isinstance(item, dict) else None
-    if path == "nodes" and isinstance(name, str) and HOSTNAME.match(name):
+    if path == "nodes" and isinstance(name, str) and HOSTNAME.fullmatch(name):
         return f"node {name!r}"
     return None
 

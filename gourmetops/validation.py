@@ -16,33 +16,41 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationError
 
+# Every pattern is matched whole (`fullmatch`: no '$' that stops before a trailing newline)
+# and in ASCII (no Unicode digits or case folds).
 # RFC 1123 label: what Kubernetes accepts as a node name and ssh_config as a Host alias.
-HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+HOSTNAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 # POSIX portable user names, as useradd accepts them by default (no leading '-', no ':').
-POSIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}", re.ASCII)
 # A git branch/tag/commit name that cannot be taken for an option or hold a shell word
 # break (git check-ref-format's rules, narrowed to what kubespray and the app use).
-GIT_REF = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,200}(?<![./])$")
-# Where a repository or an app comes from: a URL or a path, never an option (leading '-')
-# and no whitespace or control characters.
-SOURCE = re.compile(r"^(?!-)[^\s\x00-\x1f\x7f]{1,500}$")
+GIT_REF = re.compile(r"(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,200}(?<![./])", re.ASCII)
+# Where a repository or an app comes from: a URL or a path, never an option (leading '-'):
+# printable ASCII only, so no whitespace or control character of any alphabet.
+SOURCE = re.compile(r"(?!-)[!-~]{1,500}", re.ASCII)
 # A relative path inside a home directory or a checkout: no '..', no leading '/'.
-RELATIVE_PATH = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]{1,200}$")
+RELATIVE_PATH = re.compile(r"(?!/)(?!(.*/)?\.\.(/|\Z))[A-Za-z0-9._/-]{1,200}", re.ASCII)
 # A Debian package name (Debian policy 5.6.1).
-DEB_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+DEB_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+", re.ASCII)
 # An image reference: [registry[:port]/]name[:tag] (distribution's reference grammar, simplified).
 IMAGE_REF = re.compile(
-    r"^(?!-)[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
+    r"(?!-)[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?",
+    re.ASCII,
 )
 # host:port of the registry, as Docker writes it in insecure-registries.
-HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?:[0-9]{1,5}$")
-KUBE_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
+HOST_PORT = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?:[0-9]{1,5}", re.ASCII)
+KUBE_VERSION = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
+
+
+def whole(pattern: re.Pattern[str], value: str) -> bool:
+    """`value` is all `pattern`, to its last character (a trailing newline included)."""
+    return pattern.fullmatch(value) is not None
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Any:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not whole(pattern, value):
             raise ValueError(f"{value!r} is not {what}")
         return value
 

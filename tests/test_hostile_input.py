@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 
 from gourmetops import FIXTURES_DIR, PROJECT_ROOT, STATE_DIR
@@ -28,6 +29,16 @@ from gourmetops.run import _logged
 from gourmetops.runlock import run_lock
 from gourmetops.safe_write import UnsafePath, write_text
 from gourmetops.settings import SettingsError, target_settings, validate
+from gourmetops.validation import (
+    DebPackage,
+    GitRef,
+    Hostname,
+    HostPort,
+    ImageRef,
+    PosixUser,
+    RelativePath,
+    Source,
+)
 from tests.cli import fab
 
 CHAMELEON = {
@@ -304,10 +315,13 @@ FLAG_CASES = [
     (("autoscale", "--cpu", "half"), "--cpu 'half': must be a whole number"),
     (("status", "--port", "70000"), "--port '70000': must be a whole number >= 1 and <= 65535"),
     (("teardown", "--timeout=-5m"), "--timeout '-5m': must be at least 1s"),
-    (("loadtest", "--concurrency", "0", "--dry"), "--concurrency '0': must be a whole number >= 1"),
+    (
+        ("loadtest", "--concurrency", "0", "--dry"),
+        "--concurrency '0': must be a whole number >= 1 and <= 10000",
+    ),
     (
         ("loadtest", "--concurrency", "many", "--dry"),
-        "--concurrency 'many': must be a whole number >= 1",
+        "--concurrency 'many': must be a whole number >= 1 and <= 10000",
     ),
     (
         ("loadtest", "--duration", "soon", "--dry"),
@@ -330,13 +344,51 @@ FLAG_CASES = [
     ),
     (
         ("experiment", "--concurrency", "x", "--dry"),
-        "--concurrency 'x': must be a whole number >= 1",
+        "--concurrency 'x': must be a whole number >= 1 and <= 10000",
     ),
     (
         ("experiment", "--url", "http://", "--dry"),
         "--url 'http://': must be an http:// or https:// URL with a host",
     ),
     (("prepare", "--target", "prod"), "unknown target 'prod'; choose one of lab, chameleon"),
+    # Numbers with the API's real limits, and ASCII digits only.
+    (
+        ("scale", "--replicas", "99999999999", "--dry"),
+        "replicas (--replicas, or app_replicas in group_data) must be at most 2147483647 "
+        "(Kubernetes' int32), not 99999999999",
+    ),
+    (("scale", "--replicas", "\u0665", "--dry"), "--replicas '\u0665': must be a whole number"),
+    (
+        ("autoscale", "--max", "2147483648", "--dry"),
+        "HPA max (--max, or hpa_max in group_data) must be at most 2147483647 "
+        "(Kubernetes' int32), not 2147483648",
+    ),
+    (
+        ("experiment", "--pause", "99999999999h", "--dry"),
+        "--pause '99999999999h': must be at most 86400s (24h)",
+    ),
+    (
+        ("experiment", "--pause", "5\u017f"),  # LATIN SMALL LETTER LONG S: 's' to re.IGNORECASE
+        "--pause '5\u017f': must be seconds, or a number with s, m or h (e.g. 30s, 2m)",
+    ),
+    (("rollout", "--timeout", "25h"), "--timeout '25h': must be at most 86400s (24h)"),
+    (
+        ("loadtest", "--duration", "\u0663\u0660s", "--dry"),
+        "--duration '\u0663\u0660s': must be a whole number of seconds > 0, or with s, m or h "
+        "(e.g. 30s, 2m)",
+    ),
+    (
+        ("loadtest", "--duration", "2000h", "--dry"),
+        "--duration '2000h': must be at most 86400s (24h)",
+    ),
+    (
+        ("loadtest", "--concurrency", "99999999999", "--dry"),
+        "--concurrency '99999999999': must be a whole number >= 1 and <= 10000",
+    ),
+    (
+        ("cluster", "--retries", "1\n", "--dry"),
+        "--retries '1\\n': must be a whole number >= 0 and <= 10",
+    ),
     (
         ("image", "--source", "--upload-pack=touch /tmp/pwned", "--dry"),
         "--source '--upload-pack=touch /tmp/pwned': must be a URL or path (no spaces, no "
@@ -359,6 +411,62 @@ def test_every_bad_flag_is_refused_by_name_before_anything_runs(args, message):
     target = () if "--target" in args else ("--target", "chameleon")
     ran = fab(*args, *target, env=CHAMELEON)
     assert (ran.code, ran.out.strip()) == (1, f"error: {message}")
+
+
+# --- patterns matched whole, in ASCII -----------------------------------------------------
+
+PATTERNS = {
+    "node name": (Hostname, "node2"),
+    "user": (PosixUser, "cc2"),
+    "git ref": (GitRef, "release-2"),
+    "source": (Source, "https://x/y2.git"),
+    "relative path": (RelativePath, "kubespray2"),
+    "deb package": (DebPackage, "docker2"),
+    "image": (ImageRef, "node1:5000/app:2"),
+    "registry": (HostPort, "node2:5000"),
+}
+
+
+@pytest.mark.parametrize("kind", PATTERNS)
+def test_each_pattern_is_matched_whole_and_in_ascii(kind):
+    """A trailing newline (what `$` let through), a NUL, and a Unicode digit in place of
+    an ASCII one: each refused; the plain value passes."""
+    annotated, good = PATTERNS[kind]
+    adapter = TypeAdapter(annotated)
+    assert adapter.validate_python(good) == good
+    for bad in (good + "\n", good[:2] + "\0" + good[2:], good.replace("2", "\u0662")):
+        assert bad != good
+        with pytest.raises(ValidationError, match="is not"):
+            adapter.validate_python(bad)
+
+
+def test_a_node_named_with_a_trailing_newline_writes_nothing(tmp_path):
+    """`node1\n` gave a second `Host node1` block in ssh_config and a key `node1\n` in
+    hosts.yaml."""
+    bad = _cluster(tmp_path, lambda raw: raw["nodes"][1].update(name="node1\n"))
+    out = tmp_path / "out"
+    ran = fab("render", "--out", str(out), env={"GOURMETOPS_CLUSTER": str(bad)})
+    assert (ran.code, ran.out.strip().splitlines()[0]) == (
+        1,
+        f"error: {bad}: nodes[1].name: 'node1\\n' is not a valid node name: lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit, at most 63 characters "
+        "(RFC 1123, as Kubernetes requires)",
+    )
+    assert not out.exists()
+
+
+def test_settings_with_a_trailing_newline_are_refused():
+    values, origin = target_settings("lab")
+    values.update(app_image="gourmetgram-app\n", kubespray_ref="release-2.26\n")
+    origin.update(app_image="group_data/lab.py", kubespray_ref="group_data/lab.py")
+    with pytest.raises(SettingsError) as err:
+        validate(values, origin)
+    assert str(err.value).splitlines() == [
+        "group_data/lab.py: kubespray_ref: 'release-2.26\\n' is not a git branch, tag or "
+        "commit name",
+        "group_data/lab.py: app_image: 'gourmetgram-app\\n' is not an image reference like "
+        "name:tag",
+    ]
 
 
 # --- render --out -----------------------------------------------------------------------
