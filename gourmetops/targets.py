@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
 from gourmetops.safe_write import refuse_unsafe, write_text
-from gourmetops.validation import IPv4, problems, yaml_problem
+from gourmetops.validation import IPv4, problems
+from gourmetops.yamlio import load_config
 
 TARGETS = ("lab", "chameleon")
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
@@ -134,12 +133,12 @@ class _ChameleonFile(BaseModel):
 
 
 def _chameleon_file(path: Path) -> _ChameleonFile:
-    if not path.exists():
-        return _ChameleonFile()
     try:
-        raw = YAML(typ="safe").load(path.read_text())
-    except YAMLError as exc:
-        raise TargetError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
+        raw = load_config(path, TargetError)
+    except FileNotFoundError:
+        return _ChameleonFile()
+    except OSError as exc:
+        raise TargetError(f"{path}: cannot be read: {exc.strerror}") from None
     raw = {} if raw is None else raw
     try:
         return _ChameleonFile.model_validate(raw)

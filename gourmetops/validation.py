@@ -140,6 +140,7 @@ _TYPE_WORDS = {
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
     "string_type": "must be a string",
     "list_type": "must be a list",
     "dict_type": "must be a mapping",
@@ -182,15 +183,26 @@ def problems(
         if kind == "value_error":
             what = str(e["ctx"]["error"]) if "ctx" in e else e["msg"]
         elif kind in _TYPE_WORDS:
-            what = f"{_TYPE_WORDS[kind]}, not {value!r}"
+            what = f"{_TYPE_WORDS[kind]}, not {_short(value)}"
         elif kind == "literal_error":
             what = f"must be one of {e['ctx']['expected']}, not {value!r}"
+        elif kind == "too_long":
+            ctx = e.get("ctx", {})
+            what = (
+                f"must hold at most {ctx.get('max_length')} items, not {ctx.get('actual_length')}"
+            )
         elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             what = e["msg"].replace("Input should be", "must be") + f", not {value!r}"
         else:
-            what = e["msg"].replace("Input should", "must") + f" (got {value!r})"
+            what = e["msg"].replace("Input should", "must") + f" (got {_short(value)})"
         lines.append(f"{where_from}: {where}: {what}" if loc else f"{where_from}: {what}")
     return lines
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """repr(value), cut to `limit` characters: a refused list may hold thousands of items."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 
 def yaml_problem(exc: Exception) -> str:

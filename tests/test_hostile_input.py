@@ -10,6 +10,7 @@ packet off this machine.
 from __future__ import annotations
 
 import copy
+import json
 import shlex
 import shutil
 import subprocess
@@ -716,3 +717,123 @@ def test_render_out_unwritable_or_holding_a_link_is_a_clean_error(tmp_path):
         "to write through it (remove the link, or choose another path)",
     )
     assert _snapshot(out) == before and victim.read_text() == "precious\n"
+
+
+# --- bounded input: config files and reports of any size or shape -------------------------
+
+ALIAS_BOMB = "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n"
+    for i in range(10)
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: Path("/dev/zero"), "/dev/zero: is not a regular file; give a file"),
+        (
+            lambda tmp: _write(tmp / "big.yaml", "#" * (1024 * 1024 + 1)),
+            "{path}: is larger than 1048576 bytes; it cannot be what is expected here",
+        ),
+        (
+            lambda tmp: _write(tmp / "bomb.yaml", ALIAS_BOMB),
+            "{path}: line 2, column 10: YAML aliases (*l0) are not accepted here; write the "
+            "value out in full",
+        ),
+        (
+            lambda tmp: _write(tmp / "latin1.yaml", "user: c\xe9\n", "latin-1"),
+            "{path}: not UTF-8 text (byte 7)",
+        ),
+    ],
+    ids=["dev-zero", "over-1MiB", "alias-bomb", "not-utf8"],
+)
+@pytest.mark.parametrize("variable", ["GOURMETOPS_CLUSTER", "GOURMETOPS_CHAMELEON_CONFIG"])
+def test_config_files_are_read_bounded(tmp_path, make, message, variable):
+    """cluster.yaml (GOURMETOPS_CLUSTER) and chameleon.local.yaml: a device, a file over
+    1 MiB, a 1 KB alias bomb that expands to a billion nodes: one line each, at once."""
+    path = make(tmp_path)
+    env = {**CHAMELEON, "GOURMETOPS_FLOATING_IP": None, variable: str(path)}
+    before = _snapshot(STATE_DIR / "chameleon")
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "out"), env=env)
+    assert (ran.code, ran.out.strip()) == (1, "error: " + message.format(path=path))
+    assert not (tmp_path / "out").exists()
+    assert _snapshot(STATE_DIR / "chameleon") == before
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+SAMPLE_RESULTS = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
+
+
+def _nan(data):
+    data["scenarios"][0]["result"]["response_time"] = float("nan")
+    return json.dumps(data)
+
+
+def _infinity(data):
+    data["scenarios"][1]["samples"][0]["t"] = float("inf")
+    return json.dumps(data)
+
+
+def _strings(data):
+    data["scenarios"][0]["result"]["transactions"] = "412"
+    data["scenarios"][0]["samples"][0]["t"] = "5"
+    return json.dumps(data)
+
+
+def _many_scenarios(data):
+    data["scenarios"] = data["scenarios"] * 2250
+    return json.dumps(data)
+
+
+def _many_samples(data):
+    data["scale_down"]["samples"] = [{"t": float(i), "replicas": 2} for i in range(20_001)]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "messages"),
+    [
+        (_nan, ["scenario '1 replica' result.response_time: must be a finite number (got nan)"]),
+        (_infinity, ["scenario '6 replicas' samples[0].t: must be a finite number (got inf)"]),
+        (
+            _strings,
+            [
+                "scenario '1 replica' result.transactions: must be a whole number, not '412'",
+                "scenario '1 replica' samples[0].t: must be a number, not '5'",
+            ],
+        ),
+        (lambda data: "[" * 100_000 + "]" * 100_000, ["nested deeper than 32 levels; not results"]),
+        (_many_scenarios, ["scenarios: must hold at most 50 items, not 9000"]),
+        (_many_samples, ["scale_down.samples: must hold at most 20000 items, not 20001"]),
+    ],
+    ids=["nan", "infinity", "strings", "100000-deep", "9000-scenarios", "20001-samples"],
+)
+def test_a_hostile_results_file_leaves_the_report_as_it_was(tmp_path, spoil, messages):
+    results = tmp_path / "results"
+    shutil.copytree(SAMPLE_RESULTS, results)
+    assert fab("report", str(results)).code == 0
+    path = results / "experiment.json"
+    path.write_text(spoil(json.loads(path.read_text())))
+    before, names = _snapshot(results), sorted(p.name for p in results.iterdir())
+    ran = fab("report", str(results))
+    assert (ran.code, ran.out.strip().splitlines()) == (
+        1,
+        [f"error: {path}: {messages[0]}", *(f"{path}: {m}" for m in messages[1:])],
+    )
+    assert _snapshot(results) == before  # report.md and the PNGs byte for byte
+    assert sorted(p.name for p in results.iterdir()) == names  # no scratch left
+
+
+def test_results_over_the_size_cap_are_refused_unread(tmp_path):
+    (tmp_path / "experiment.json").write_bytes(b" " * (64 * 1024 * 1024 + 1))
+    ran = fab("report", str(tmp_path))
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: {tmp_path / 'experiment.json'}: is larger than 67108864 bytes; it cannot be "
+        "what is expected here",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json"]
