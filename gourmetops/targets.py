@@ -20,7 +20,7 @@ from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
 from gourmetops.safe_write import refuse_unsafe, write_text
-from gourmetops.validation import IPv4, problems
+from gourmetops.validation import NodeIPv4, not_a_node, problems
 from gourmetops.yamlio import load_config
 
 TARGETS = ("lab", "chameleon")
@@ -128,8 +128,8 @@ class _ChameleonFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    floating_ip: IPv4 | None = None
-    node1_public_address: IPv4 | None = None
+    floating_ip: NodeIPv4 | None = None
+    node1_public_address: NodeIPv4 | None = None
 
 
 def _chameleon_file(path: Path) -> _ChameleonFile:
@@ -149,15 +149,19 @@ def _chameleon_file(path: Path) -> _ChameleonFile:
 
 def _env_address(env: Mapping[str, str], variable: str) -> ipaddress.IPv4Address | None:
     """The address in `variable`, checked; None when it is not set."""
-    if env.get(variable):
-        try:
-            return ipaddress.IPv4Address(env[variable].strip())
-        except ValueError:
-            raise TargetError(
-                f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
-                "(expected A.B.C.D)"
-            ) from None
-    return None
+    if not env.get(variable):
+        return None
+    try:
+        address = ipaddress.IPv4Address(env[variable].strip())
+    except ValueError:
+        raise TargetError(
+            f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
+            "(expected A.B.C.D)"
+        ) from None
+    why = not_a_node(address)
+    if why:
+        raise TargetError(f"environment variable {variable}={env[variable]!r} {why}")
+    return address
 
 
 def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address:

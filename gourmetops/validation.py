@@ -107,7 +107,28 @@ def _ipv4_network(value: Any) -> ipaddress.IPv4Network:
         raise ValueError(f"{value!r} is not an IPv4 network (expected A.B.C.D/N): {exc}") from None
 
 
+def not_a_node(address: ipaddress.IPv4Address) -> str | None:
+    """Why `address` cannot be a node's, or None. Loopback stays allowed: the tests stand a
+    loopback address in for the floating IP so that no packet leaves the machine."""
+    if address.is_unspecified:
+        return "is the unspecified address, which no node has"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return "is the broadcast address, which no node has"
+    if address.is_multicast:
+        return "is a multicast address, which no node has"
+    return None
+
+
+def _node_ipv4(address: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    why = not_a_node(address)
+    if why:
+        raise ValueError(f"{str(address)!r} {why}")
+    return address
+
+
 IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
+# An address a node can have (node1's floating IP, its public address).
+NodeIPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4), AfterValidator(_node_ipv4)]
 IPv4Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_ipv4_network)]
 
 

@@ -837,3 +837,31 @@ def test_results_over_the_size_cap_are_refused_unread(tmp_path):
         "what is expected here",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json"]
+
+
+# --- addresses that cannot be a node's ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("0.0.0.0", "is the unspecified address, which no node has"),
+        ("255.255.255.255", "is the broadcast address, which no node has"),
+        ("224.0.0.1", "is a multicast address, which no node has"),
+    ],
+)
+@pytest.mark.parametrize("variable", ["GOURMETOPS_FLOATING_IP", "GOURMETOPS_NODE1_PUBLIC_ADDRESS"])
+def test_an_address_no_node_has_is_refused_where_it_is_read(tmp_path, address, why, variable):
+    """Loopback stays allowed (these tests stand 127.0.0.10 in for the floating IP)."""
+    before = _snapshot(STATE_DIR / "chameleon")
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"),
+              env={**CHAMELEON, variable: address})  # fmt: skip
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: environment variable {variable}={address!r} {why}",
+    )
+    config = _write(tmp_path / "chameleon.local.yaml", f"floating_ip: {address}\n")
+    env = {**CHAMELEON, "GOURMETOPS_FLOATING_IP": None, "GOURMETOPS_CHAMELEON_CONFIG": str(config)}
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"), env=env)
+    assert (ran.code, ran.out.strip()) == (1, f"error: {config}: floating_ip: {address!r} {why}")
+    assert not (tmp_path / "o").exists() and _snapshot(STATE_DIR / "chameleon") == before
