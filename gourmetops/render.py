@@ -9,7 +9,7 @@ from pathlib import Path
 from gourmetops import PROJECT_ROOT
 from gourmetops.app import manifests
 from gourmetops.errors import InputError
-from gourmetops.kubespray.checkout import controller_checkout
+from gourmetops.kubespray.checkout import local_checkout
 from gourmetops.kubespray.overrides import kube_version, node_files
 from gourmetops.registry.daemon_json import merge
 from gourmetops.safe_write import ensure_dir, refuse_unsafe, write_text
@@ -25,7 +25,9 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     reads kubespray from (a mirror or bundle of the same ref, e.g. offline)."""
     target = get_target(target_name)
     data = host_settings(target_name)
-    checkout = controller_checkout(kubespray_source or data.kubespray_source, data.kubespray_ref)
+    ref = data.kubespray_ref
+    hint = f"; or give --kubespray-source a local mirror or bundle of {ref}"
+    checkout = local_checkout(kubespray_source or data.kubespray_source, ref, "fab render", hint)
     out = {"ssh_config": target.ssh_config_text()}
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
         out[f"kubespray/{path}"] = text

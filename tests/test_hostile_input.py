@@ -865,3 +865,37 @@ def test_an_address_no_node_has_is_refused_where_it_is_read(tmp_path, address, w
     ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"), env=env)
     assert (ran.code, ran.out.strip()) == (1, f"error: {config}: floating_ip: {address!r} {why}")
     assert not (tmp_path / "o").exists() and _snapshot(STATE_DIR / "chameleon") == before
+
+
+# --- read-only tasks fetch nothing -------------------------------------------------------
+
+NO_NETWORK = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+
+
+def test_read_only_tasks_fetch_nothing_and_say_what_a_real_run_would(project_copy, tmp_path):
+    """`fab check` with no kubespray clone on the controller, and `fab render --target lab`
+    with the offline mirror missing (an empty GOURMETOPS_FIXTURES): one line saying what a
+    real run would fetch, no clone made. A proxy on a closed loopback port makes any attempt
+    fail at once, without leaving the machine."""
+    shutil.rmtree(project_copy / ".state", ignore_errors=True)
+    upstream = "https://github.com/kubernetes-sigs/kubespray"
+    ran = _in_copy(project_copy, "fab", "check", "--target", "chameleon",
+                   env={**CHAMELEON, **NO_NETWORK})  # fmt: skip
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: fab check fetches nothing, and kubespray release-2.26 of {upstream} is not on "
+        "the controller: a real run (`fab kubespray` or `fab up`) clones it first",
+    ), ran.stdout + ran.stderr
+    out = tmp_path / "out"
+    no_mirror = {"GOURMETOPS_FIXTURES": str(tmp_path / "no-mirror"), **NO_NETWORK}
+    ran = _in_copy(
+        project_copy, "fab", "render", "--target", "lab", "--out", str(out), env=no_mirror
+    )
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: fab render fetches nothing, and kubespray release-2.26 of {upstream} is not "
+        "on the controller: a real run (`fab kubespray` or `fab up`) clones it first; or give "
+        "--kubespray-source a local mirror or bundle of release-2.26",
+    ), ran.stdout + ran.stderr
+    assert not out.exists() and not (project_copy / ".state" / "kubespray").exists()
+    shutil.rmtree(project_copy / ".state", ignore_errors=True)
