@@ -7,6 +7,7 @@ rather than becoming "1.3".
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from gourmetops.bounded import MAX_CONFIG_BYTES
 from gourmetops.check_names import POST_CHECKS, PRE_CHECKS
 from gourmetops.quantity import parse_quantity
 from gourmetops.validation import (
@@ -58,6 +60,20 @@ def _quantity(value: str) -> str:
 
 
 Quantity = Annotated[str, StrOnly, AfterValidator(_quantity)]
+
+
+def _regular_file(value: str) -> str:
+    """A file on the controller the stages copy to a node: checked when settings are read,
+    not after connecting (a device, a directory or a missing file is refused here)."""
+    path = Path(value)
+    if not path.exists():
+        raise ValueError(f"{value!r} does not exist on the controller")
+    if not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise ValueError(f"{value!r} is {kind}; give the htpasswd file itself")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{value!r} is larger than {MAX_CONFIG_BYTES} bytes; not an htpasswd")
+    return value
 
 
 class Resources(BaseModel):
@@ -122,7 +138,7 @@ class Settings(BaseModel):
     registry_runtime: Literal["docker", "package"]
     registry_image: ImageRef
     registry_bind: Literal["private", "all"]
-    registry_htpasswd: Annotated[str, StrOnly] | None
+    registry_htpasswd: Annotated[str, StrOnly, AfterValidator(_regular_file)] | None
     registry_user: Annotated[str, StrOnly] | None
 
     container_tool: Literal["docker", "podman"]

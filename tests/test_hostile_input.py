@@ -188,6 +188,19 @@ def test_hostile_cluster_values_are_refused_before_anything_is_written(tmp_path,
         ({"registry_port": 70000}, "registry_port: must be less than or equal to 65535"),
         ({"container_tol": "docker"}, "unknown setting 'container_tol'; did you mean"),
         ({"hpa_min": 7}, "hpa_min (7) is above hpa_max (6)"),
+        (
+            {"registry_htpasswd": "/dev/zero"},
+            "registry_htpasswd: '/dev/zero' is not a regular file; give the htpasswd file itself",
+        ),
+        (
+            {"registry_htpasswd": "/"},
+            "registry_htpasswd: '/' is a directory; give the htpasswd file itself",
+        ),
+        (
+            {"registry_htpasswd": "/nonexistent/htpasswd"},
+            "registry_htpasswd: '/nonexistent/htpasswd' does not exist on the controller",
+        ),
+        ({"app_replicas": 2**31}, "app_replicas: must be less than or equal to 2147483647"),
     ],
     ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
 )
@@ -899,3 +912,16 @@ def test_read_only_tasks_fetch_nothing_and_say_what_a_real_run_would(project_cop
     ), ran.stdout + ran.stderr
     assert not out.exists() and not (project_copy / ".state" / "kubespray").exists()
     shutil.rmtree(project_copy / ".state", ignore_errors=True)
+
+
+def test_an_htpasswd_that_is_a_device_stops_render_before_anything(tmp_path):
+    """Checked when the settings are read (render, dry runs, the inventories), not after
+    pyinfra connected to node1."""
+    ran = fab("render", "--out", str(tmp_path / "o"),
+              env={"GOURMETOPS_REGISTRY_HTPASSWD": "/dev/zero"})  # fmt: skip
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        "error: group_data/all.py: registry_htpasswd: '/dev/zero' is not a regular file; "
+        "give the htpasswd file itself",
+    )
+    assert not (tmp_path / "o").exists()
