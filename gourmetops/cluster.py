@@ -21,8 +21,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import InputError
@@ -34,8 +32,8 @@ from gourmetops.validation import (
     IPv4Net,
     PosixUser,
     problems,
-    yaml_problem,
 )
+from gourmetops.yamlio import load_config
 
 CLUSTER_ENV = "GOURMETOPS_CLUSTER"
 CLUSTER_FILE = PROJECT_ROOT / "cluster.yaml"
@@ -221,7 +219,7 @@ _KNOWN_KEYS = {
 def _label(path: str, item: Any) -> str | None:
     """Errors inside a node name the node (by its name, when it has a usable one)."""
     name = item.get("name") if isinstance(item, dict) else None
-    if path == "nodes" and isinstance(name, str) and HOSTNAME.match(name):
+    if path == "nodes" and isinstance(name, str) and HOSTNAME.fullmatch(name):
         return f"node {name!r}"
     return None
 
@@ -257,11 +255,9 @@ def load_cluster(path: Path | str | None = None) -> Cluster:
     """Read cluster.yaml, or the file named by $GOURMETOPS_CLUSTER."""
     path = Path(path or os.environ.get(CLUSTER_ENV) or CLUSTER_FILE)
     try:
-        raw = YAML(typ="safe").load(path.read_text())
+        raw = load_config(path, ClusterError)
     except FileNotFoundError:
         raise ClusterError(f"{path}: cluster description not found") from None
     except OSError as exc:
         raise ClusterError(f"{path}: cannot be read: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise ClusterError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_cluster(raw, str(path))

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from gourmetops.errors import InputError
 
-_DURATION = re.compile(r"^(?P<n>-?[0-9]+(\.[0-9]+)?)\s*(?P<unit>[smh]?)$", re.IGNORECASE)
+# ASCII only: no Unicode digits ('٥'), and no case folds ('ſ' is 's' to re.IGNORECASE).
+_DURATION = re.compile(r"(?P<n>-?[0-9]+(\.[0-9]+)?) *(?P<unit>[smh]?)", re.IGNORECASE | re.ASCII)
+_WHOLE = re.compile(r"[-+]?[0-9]+", re.ASCII)
 
 
 def _flag(name: str) -> str:
@@ -38,10 +40,10 @@ def whole(
     bounds = [f">= {minimum}"] if minimum is not None else []
     bounds += [f"<= {maximum}"] if maximum is not None else []
     wanted = " ".join(["must be a whole number", " and ".join(bounds)]).strip()
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InputError(f"{_flag(name)} {value!r}: {wanted}") from None
+    text = str(value).strip(" ")
+    if _WHOLE.fullmatch(text) is None or len(text) > 20:  # int() would take '٥' and '1_000'
+        raise InputError(f"{_flag(name)} {value!r}: {wanted}")
+    number = int(text)
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise InputError(f"{_flag(name)} {value!r}: {wanted}")
     return number
@@ -56,11 +58,16 @@ def port(name: str, value: Any, default: int) -> int:
     return whole(name, value, default, minimum=1, maximum=65535)
 
 
+# The longest wait or pause a flag may ask for: a day, far above any wait of the tutorial
+# and well inside time.sleep's range (a larger one overflowed after the cluster changed).
+MAX_SECONDS = 24 * 3600
+
+
 def seconds(name: str, value: Any, default: float, minimum: float = 0.0) -> float:
-    """ "30", "30s", "2m", "1h" or "1.5" -> seconds, at least `minimum`."""
+    """ "30", "30s", "2m", "1h" or "1.5" -> seconds, at least `minimum`, at most a day."""
     if value is None:
         return float(default)
-    m = _DURATION.match(str(value).strip())
+    m = _DURATION.fullmatch(str(value).strip(" "))
     if m is None:
         raise InputError(
             f"{_flag(name)} {value!r}: must be seconds, or a number with s, m or h (e.g. 30s, 2m)"
@@ -68,6 +75,8 @@ def seconds(name: str, value: Any, default: float, minimum: float = 0.0) -> floa
     number = float(m["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m["unit"].lower()]
     if number < minimum:
         raise InputError(f"{_flag(name)} {value!r}: must be at least {minimum:g}s")
+    if number > MAX_SECONDS:
+        raise InputError(f"{_flag(name)} {value!r}: must be at most {MAX_SECONDS}s (24h)")
     return number
 
 
@@ -86,7 +95,7 @@ def source(name: str, value: Any) -> str | None:
     """A git URL or path (a repository, a bundle, a directory); never an option for git."""
     from gourmetops.validation import SOURCE  # local: pydantic, slow to import for every `fab`
 
-    if value is not None and not SOURCE.match(str(value)):
+    if value is not None and not SOURCE.fullmatch(str(value)):
         raise InputError(
             f"{_flag(name)} {value!r}: must be a URL or path (no spaces, no leading '-')"
         )
@@ -96,7 +105,7 @@ def source(name: str, value: Any) -> str | None:
 def git_ref(name: str, value: Any) -> str | None:
     from gourmetops.validation import GIT_REF  # local: pydantic, slow to import for every `fab`
 
-    if value is not None and not GIT_REF.match(str(value)):
+    if value is not None and not GIT_REF.fullmatch(str(value)):
         raise InputError(f"{_flag(name)} {value!r}: must be a git branch, tag or commit name")
     return value
 

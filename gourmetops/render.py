@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.app import manifests
 from gourmetops.errors import InputError
-from gourmetops.kubespray.checkout import controller_checkout
+from gourmetops.kubespray.checkout import local_checkout
 from gourmetops.kubespray.overrides import kube_version, node_files
 from gourmetops.registry.daemon_json import merge
+from gourmetops.safe_write import ensure_dir, refuse_unsafe, write_text
 from gourmetops.settings import host_settings
 from gourmetops.targets import get_target
 
@@ -23,7 +25,9 @@ def artifacts(target_name: str, kubespray_source: str | None = None) -> dict[str
     reads kubespray from (a mirror or bundle of the same ref, e.g. offline)."""
     target = get_target(target_name)
     data = host_settings(target_name)
-    checkout = controller_checkout(kubespray_source or data.kubespray_source, data.kubespray_ref)
+    ref = data.kubespray_ref
+    hint = f"; or give --kubespray-source a local mirror or bundle of {ref}"
+    checkout = local_checkout(kubespray_source or data.kubespray_source, ref, "fab render", hint)
     out = {"ssh_config": target.ssh_config_text()}
     for path, text in node_files(target.cluster, checkout, data.kubespray_group_vars).items():
         out[f"kubespray/{path}"] = text
@@ -72,19 +76,18 @@ def check_out_dir(out_dir: Path, force: bool = False) -> Path:
 
 def write(out_dir: Path, files: dict[str, str], force: bool = False) -> list[Path]:
     """Every artefact under `out_dir` and nowhere else: all paths are checked before the
-    first file is written."""
+    first file is written, and none is written through a link (safe_write)."""
     out = check_out_dir(out_dir, force)
     paths = {}
     for rel in files:
-        path = (out / rel).resolve()
-        if Path(rel).is_absolute() or not path.is_relative_to(out) or path == out:
+        path = Path(os.path.normpath(out / rel))
+        inside = path.is_relative_to(out) and path.parent.resolve().is_relative_to(out)
+        if Path(rel).is_absolute() or not inside or path == out:
             raise InputError(f"artefact {rel!r} would be written outside --out {out_dir}")
+        refuse_unsafe(path, f"artefact {rel!r} at")
         paths[rel] = path
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by `fab render`; it may write here again\n")
-    written = []
+    ensure_dir(out, "--out")
+    write_text(out / MARKER, "written by `fab render`; it may write here again\n", "--out")
     for rel, text in files.items():
-        paths[rel].parent.mkdir(parents=True, exist_ok=True)
-        paths[rel].write_text(text)
-        written.append(paths[rel])
-    return written
+        write_text(paths[rel], text, f"artefact {rel!r} at")
+    return list(paths.values())

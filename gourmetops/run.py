@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gourmetops.runlock import run_lock
+from gourmetops.safe_write import ensure_dir, open_append
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -39,10 +40,10 @@ class _Tee:
 @contextmanager
 def _logged(logs: Path, task: str) -> Iterator[None]:
     """Everything the run prints also goes to .state/<target>/logs/<task>-<time>.log."""
-    logs.mkdir(parents=True, exist_ok=True)
+    ensure_dir(logs, "run logs directory")
     path = logs / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     out, err = sys.stdout, sys.stderr
-    with open(path, "a") as log:
+    with open_append(path, "run log") as log:
         sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
         try:
             yield

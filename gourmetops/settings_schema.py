@@ -7,6 +7,7 @@ rather than becoming "1.3".
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from gourmetops.bounded import MAX_CONFIG_BYTES
 from gourmetops.check_names import POST_CHECKS, PRE_CHECKS
 from gourmetops.quantity import parse_quantity
 from gourmetops.validation import (
@@ -33,15 +35,18 @@ from gourmetops.validation import (
     RelativePath,
     Source,
     StrOnly,
+    whole,
 )
+
+INT32_MAX = 2**31 - 1  # replicas and the HPA's bounds are int32 in the Kubernetes API
 
 # Names pyinfra itself reads from host data (connector settings, global arguments): allowed
 # in group_data beside ours, left to pyinfra to check.
 PYINFRA_PREFIXES = ("ssh_", "_")
 
 # kubespray_group_vars: a file of the sample inventory's group_vars, and a variable name.
-_GROUP_VARS_FILE = r"^group_vars/[a-z0-9_]+(/[a-z0-9_.-]+)*\.ya?ml$"
-_VARIABLE = r"^[a-z_][a-z0-9_]*$"
+_GROUP_VARS_FILE = re.compile(r"group_vars/[a-z0-9_]+(/[a-z0-9_.-]+)*\.ya?ml", re.ASCII)
+_VARIABLE = re.compile(r"[a-z_][a-z0-9_]*", re.ASCII)
 
 
 def _quantity(value: str) -> str:
@@ -57,6 +62,20 @@ def _quantity(value: str) -> str:
 Quantity = Annotated[str, StrOnly, AfterValidator(_quantity)]
 
 
+def _regular_file(value: str) -> str:
+    """A file on the controller the stages copy to a node: checked when settings are read,
+    not after connecting (a device, a directory or a missing file is refused here)."""
+    path = Path(value)
+    if not path.exists():
+        raise ValueError(f"{value!r} does not exist on the controller")
+    if not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise ValueError(f"{value!r} is {kind}; give the htpasswd file itself")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{value!r} is larger than {MAX_CONFIG_BYTES} bytes; not an htpasswd")
+    return value
+
+
 class Resources(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,7 +89,7 @@ def _group_vars(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError(f"must be a mapping of file -> {{variable: value}}, not {value!r}")
     for path, values in value.items():
-        if not isinstance(path, str) or not re.match(_GROUP_VARS_FILE, path) or ".." in path:
+        if not isinstance(path, str) or not whole(_GROUP_VARS_FILE, path) or ".." in path:
             raise ValueError(
                 f"{path!r} is not a group_vars file of the inventory "
                 "(e.g. 'group_vars/k8s_cluster/k8s-cluster.yml'; no '..', no leading '/')"
@@ -78,13 +97,13 @@ def _group_vars(value: Any) -> Any:
         if not isinstance(values, dict):
             raise ValueError(f"[{path!r}] must be a mapping of variable -> value")
         for key, item in values.items():
-            if not isinstance(key, str) or not re.match(_VARIABLE, key):
+            if not isinstance(key, str) or not whole(_VARIABLE, key):
                 raise ValueError(f"[{path!r}]: {key!r} is not a variable name")
             if key.endswith("_version") and not isinstance(item, str):
                 raise ValueError(
                     f"[{path!r}][{key!r}] must be a string like 'v1.30.4', not {item!r}"
                 )
-            if key == "kube_version" and not KUBE_VERSION.match(item):
+            if key == "kube_version" and not whole(KUBE_VERSION, item):
                 raise ValueError(
                     f"[{path!r}]['kube_version'] must look like 'v1.30.4', not {item!r}"
                 )
@@ -119,7 +138,7 @@ class Settings(BaseModel):
     registry_runtime: Literal["docker", "package"]
     registry_image: ImageRef
     registry_bind: Literal["private", "all"]
-    registry_htpasswd: Annotated[str, StrOnly] | None
+    registry_htpasswd: Annotated[str, StrOnly, AfterValidator(_regular_file)] | None
     registry_user: Annotated[str, StrOnly] | None
 
     container_tool: Literal["docker", "podman"]
@@ -130,11 +149,11 @@ class Settings(BaseModel):
     app_base_image_from_rootfs: ImageRef | None
 
     app_namespace: Annotated[str, StrOnly]
-    app_replicas: StrictInt = Field(ge=1)
+    app_replicas: StrictInt = Field(ge=1, le=INT32_MAX)
     app_limits: Resources
     app_requests: Resources
-    hpa_min: StrictInt = Field(ge=1)
-    hpa_max: StrictInt = Field(ge=1)
+    hpa_min: StrictInt = Field(ge=1, le=INT32_MAX)
+    hpa_max: StrictInt = Field(ge=1, le=INT32_MAX)
     hpa_cpu: StrictInt = Field(ge=1, le=100)
 
     check_skip: dict[str, Annotated[str, StrOnly]]
@@ -167,14 +186,14 @@ class Settings(BaseModel):
     @field_validator("app_namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
-        if not HOSTNAME.match(value):
+        if not whole(HOSTNAME, value):
             raise ValueError(f"{value!r} is not a Kubernetes namespace name (RFC 1123 label)")
         return value
 
     @field_validator("registry_user")
     @classmethod
     def _htpasswd_user(cls, value: str | None) -> str | None:
-        if value is not None and not HOSTNAME.match(value.lower().replace("_", "-")):
+        if value is not None and not whole(HOSTNAME, value.lower().replace("_", "-")):
             raise ValueError(f"{value!r} is not a registry user name (letters, digits, - and _)")
         return value
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
-from gourmetops.validation import IPv4, problems, yaml_problem
+from gourmetops.safe_write import refuse_unsafe, write_text
+from gourmetops.validation import NodeIPv4, not_a_node, problems
+from gourmetops.yamlio import load_config
 
 TARGETS = ("lab", "chameleon")
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
@@ -79,14 +79,13 @@ class Target:
         return "\n".join(lines) + "\n"
 
     def write_ssh_config(self) -> Path:
-        """Write the ssh_config only when its content changed (several tools may read it)."""
+        """Write the ssh_config only when its content changed (several tools, and the
+        threads of `fab check`, read it; each writer renames its own temp file in)."""
         path = self.ssh_config_path
         text = self.ssh_config_text()
-        if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+        refuse_unsafe(path, "ssh_config")
+        if not path.exists() or path.read_bytes() != text.encode():
+            write_text(path, text, "ssh_config")
         return path
 
     def ssh_argv(
@@ -129,17 +128,17 @@ class _ChameleonFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    floating_ip: IPv4 | None = None
-    node1_public_address: IPv4 | None = None
+    floating_ip: NodeIPv4 | None = None
+    node1_public_address: NodeIPv4 | None = None
 
 
 def _chameleon_file(path: Path) -> _ChameleonFile:
-    if not path.exists():
-        return _ChameleonFile()
     try:
-        raw = YAML(typ="safe").load(path.read_text())
-    except YAMLError as exc:
-        raise TargetError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
+        raw = load_config(path, TargetError)
+    except FileNotFoundError:
+        return _ChameleonFile()
+    except OSError as exc:
+        raise TargetError(f"{path}: cannot be read: {exc.strerror}") from None
     raw = {} if raw is None else raw
     try:
         return _ChameleonFile.model_validate(raw)
@@ -150,15 +149,19 @@ def _chameleon_file(path: Path) -> _ChameleonFile:
 
 def _env_address(env: Mapping[str, str], variable: str) -> ipaddress.IPv4Address | None:
     """The address in `variable`, checked; None when it is not set."""
-    if env.get(variable):
-        try:
-            return ipaddress.IPv4Address(env[variable].strip())
-        except ValueError:
-            raise TargetError(
-                f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
-                "(expected A.B.C.D)"
-            ) from None
-    return None
+    if not env.get(variable):
+        return None
+    try:
+        address = ipaddress.IPv4Address(env[variable].strip())
+    except ValueError:
+        raise TargetError(
+            f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
+            "(expected A.B.C.D)"
+        ) from None
+    why = not_a_node(address)
+    if why:
+        raise TargetError(f"environment variable {variable}={env[variable]!r} {why}")
+    return address
 
 
 def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address:

@@ -16,33 +16,41 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationError
 
+# Every pattern is matched whole (`fullmatch`: no '$' that stops before a trailing newline)
+# and in ASCII (no Unicode digits or case folds).
 # RFC 1123 label: what Kubernetes accepts as a node name and ssh_config as a Host alias.
-HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+HOSTNAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 # POSIX portable user names, as useradd accepts them by default (no leading '-', no ':').
-POSIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}", re.ASCII)
 # A git branch/tag/commit name that cannot be taken for an option or hold a shell word
 # break (git check-ref-format's rules, narrowed to what kubespray and the app use).
-GIT_REF = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,200}(?<![./])$")
-# Where a repository or an app comes from: a URL or a path, never an option (leading '-')
-# and no whitespace or control characters.
-SOURCE = re.compile(r"^(?!-)[^\s\x00-\x1f\x7f]{1,500}$")
+GIT_REF = re.compile(r"(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,200}(?<![./])", re.ASCII)
+# Where a repository or an app comes from: a URL or a path, never an option (leading '-'):
+# printable ASCII only, so no whitespace or control character of any alphabet.
+SOURCE = re.compile(r"(?!-)[!-~]{1,500}", re.ASCII)
 # A relative path inside a home directory or a checkout: no '..', no leading '/'.
-RELATIVE_PATH = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]{1,200}$")
+RELATIVE_PATH = re.compile(r"(?!/)(?!(.*/)?\.\.(/|\Z))[A-Za-z0-9._/-]{1,200}", re.ASCII)
 # A Debian package name (Debian policy 5.6.1).
-DEB_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+DEB_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+", re.ASCII)
 # An image reference: [registry[:port]/]name[:tag] (distribution's reference grammar, simplified).
 IMAGE_REF = re.compile(
-    r"^(?!-)[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
+    r"(?!-)[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?",
+    re.ASCII,
 )
 # host:port of the registry, as Docker writes it in insecure-registries.
-HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?:[0-9]{1,5}$")
-KUBE_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
+HOST_PORT = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?:[0-9]{1,5}", re.ASCII)
+KUBE_VERSION = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
+
+
+def whole(pattern: re.Pattern[str], value: str) -> bool:
+    """`value` is all `pattern`, to its last character (a trailing newline included)."""
+    return pattern.fullmatch(value) is not None
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Any:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not whole(pattern, value):
             raise ValueError(f"{value!r} is not {what}")
         return value
 
@@ -99,7 +107,28 @@ def _ipv4_network(value: Any) -> ipaddress.IPv4Network:
         raise ValueError(f"{value!r} is not an IPv4 network (expected A.B.C.D/N): {exc}") from None
 
 
+def not_a_node(address: ipaddress.IPv4Address) -> str | None:
+    """Why `address` cannot be a node's, or None. Loopback stays allowed: the tests stand a
+    loopback address in for the floating IP so that no packet leaves the machine."""
+    if address.is_unspecified:
+        return "is the unspecified address, which no node has"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return "is the broadcast address, which no node has"
+    if address.is_multicast:
+        return "is a multicast address, which no node has"
+    return None
+
+
+def _node_ipv4(address: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    why = not_a_node(address)
+    if why:
+        raise ValueError(f"{str(address)!r} {why}")
+    return address
+
+
 IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
+# An address a node can have (node1's floating IP, its public address).
+NodeIPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4), AfterValidator(_node_ipv4)]
 IPv4Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_ipv4_network)]
 
 
@@ -132,6 +161,7 @@ _TYPE_WORDS = {
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
     "string_type": "must be a string",
     "list_type": "must be a list",
     "dict_type": "must be a mapping",
@@ -174,15 +204,26 @@ def problems(
         if kind == "value_error":
             what = str(e["ctx"]["error"]) if "ctx" in e else e["msg"]
         elif kind in _TYPE_WORDS:
-            what = f"{_TYPE_WORDS[kind]}, not {value!r}"
+            what = f"{_TYPE_WORDS[kind]}, not {_short(value)}"
         elif kind == "literal_error":
             what = f"must be one of {e['ctx']['expected']}, not {value!r}"
+        elif kind == "too_long":
+            ctx = e.get("ctx", {})
+            what = (
+                f"must hold at most {ctx.get('max_length')} items, not {ctx.get('actual_length')}"
+            )
         elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             what = e["msg"].replace("Input should be", "must be") + f", not {value!r}"
         else:
-            what = e["msg"].replace("Input should", "must") + f" (got {value!r})"
+            what = e["msg"].replace("Input should", "must") + f" (got {_short(value)})"
         lines.append(f"{where_from}: {where}: {what}" if loc else f"{where_from}: {what}")
     return lines
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """repr(value), cut to `limit` characters: a refused list may hold thousands of items."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 
 def yaml_problem(exc: Exception) -> str:

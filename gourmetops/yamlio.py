@@ -5,9 +5,15 @@ loader and dumper) where a file must come back byte for byte as upstream wrote i
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent
+
+from gourmetops.bounded import MAX_CONFIG_BYTES, read_capped
+from gourmetops.errors import GourmetopsError, InputError
 
 
 def roundtrip() -> YAML:
@@ -30,3 +36,32 @@ def dump(data: Any, *, plain: bool = False, explicit_start: bool = False) -> str
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def load_config(
+    path: Path, error: type[GourmetopsError] = InputError, limit: int = MAX_CONFIG_BYTES
+) -> Any:
+    """A configuration file the user wrote (cluster.yaml, chameleon.local.yaml), read
+    bounded: a regular file of at most `limit` bytes, UTF-8, and no YAML alias (`*name`: a
+    few of them nest into a document of billions of nodes). Problems raise `error` naming
+    the file; a missing or unreadable file raises OSError for the caller to word."""
+    from gourmetops.validation import yaml_problem  # local: pydantic, slow to import
+
+    try:
+        text = read_capped(path, limit).decode()
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except GourmetopsError as exc:
+        raise error(str(exc)) from None
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, AliasEvent):
+                mark = event.start_mark
+                raise error(
+                    f"{path}: line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
+                    f"(*{event.anchor}) are not accepted here; write the value out in full"
+                )
+        return YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {yaml_problem(exc)}") from None

@@ -66,12 +66,15 @@ def check(c, target="lab", when=None, skip_check=None):
     help={
         "target": TARGET_HELP["target"],
         "out": "the tar.gz to write (default .state/<target>/support-<time>.tar.gz)",
+        "force": "replace --out when it already exists",
     }
 )
-def logs(c, target="lab", out=None):
+def logs(c, target="lab", out=None, force=False):
     """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
     from gourmetops.check import bundle
 
+    if out:
+        bundle.check_out(Path(out), force)  # before the lab's state or any node is asked
     ctx = _context(target)
-    path = bundle.write(ctx, Path(out) if out else None)
+    path = bundle.write(ctx, Path(out) if out else None, force)
     print(path)

@@ -36,7 +36,7 @@ def kubespray(c, target="lab", dry=False):
 def _playbook(value: str) -> str:
     """--playbook: a playbook in the kubespray checkout, or an absolute path on node1;
     never '..' out of the checkout, an option, or a word break."""
-    if not re.match(r"^(?!-)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+\.ya?ml$", value):
+    if not re.fullmatch(r"(?!-)(?!(.*/)?\.\.(/|\Z))[A-Za-z0-9._/-]+\.ya?ml", value, re.ASCII):
         raise InputError(
             f"--playbook {value!r}: must be a .yml path in the kubespray checkout "
             "(e.g. cluster.yml, playbooks/facts.yml) or an absolute path on node1"

@@ -33,7 +33,7 @@ def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=No
 
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)
-    concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1)
+    concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1, maximum=10000)
     seconds = duration_seconds(duration or "30s")
     with changing(target, "loadtest", dry) as ctx:
         load = LoadRun(url or f"http://{ctx.target.external_ip()}/test", concurrency, seconds)
@@ -71,7 +71,7 @@ def experiment(
 
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
     url = flags.url("url", url)
-    concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1)
+    concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1, maximum=10000)
     seconds = duration_seconds(duration or "30s")
     pause_s = flags.seconds("pause", pause, 30)
     watch_s = flags.seconds("scale_down_timeout", scale_down_timeout, 360, minimum=1)

@@ -10,6 +10,7 @@ packet off this machine.
 from __future__ import annotations
 
 import copy
+import json
 import shlex
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 
 from gourmetops import FIXTURES_DIR, PROJECT_ROOT, STATE_DIR
@@ -24,7 +26,20 @@ from gourmetops.app.kubeconfig import copy_for_user_command
 from gourmetops.errors import InputError
 from gourmetops.load.loadtest import LoadRun
 from gourmetops.render import write
+from gourmetops.run import _logged
+from gourmetops.runlock import run_lock
+from gourmetops.safe_write import UnsafePath, write_text
 from gourmetops.settings import SettingsError, target_settings, validate
+from gourmetops.validation import (
+    DebPackage,
+    GitRef,
+    Hostname,
+    HostPort,
+    ImageRef,
+    PosixUser,
+    RelativePath,
+    Source,
+)
 from tests.cli import fab
 
 CHAMELEON = {
@@ -173,6 +188,19 @@ def test_hostile_cluster_values_are_refused_before_anything_is_written(tmp_path,
         ({"registry_port": 70000}, "registry_port: must be less than or equal to 65535"),
         ({"container_tol": "docker"}, "unknown setting 'container_tol'; did you mean"),
         ({"hpa_min": 7}, "hpa_min (7) is above hpa_max (6)"),
+        (
+            {"registry_htpasswd": "/dev/zero"},
+            "registry_htpasswd: '/dev/zero' is not a regular file; give the htpasswd file itself",
+        ),
+        (
+            {"registry_htpasswd": "/"},
+            "registry_htpasswd: '/' is a directory; give the htpasswd file itself",
+        ),
+        (
+            {"registry_htpasswd": "/nonexistent/htpasswd"},
+            "registry_htpasswd: '/nonexistent/htpasswd' does not exist on the controller",
+        ),
+        ({"app_replicas": 2**31}, "app_replicas: must be less than or equal to 2147483647"),
     ],
     ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
 )
@@ -203,7 +231,9 @@ def project_copy(tmp_path_factory) -> Path:
     return dest
 
 
-def _in_copy(copy_root: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
+def _in_copy(
+    copy_root: Path, *cmd: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     bin_dir = Path(sys.executable).parent
     return subprocess.run(
         [str(bin_dir / cmd[0]), *cmd[1:]],
@@ -211,7 +241,11 @@ def _in_copy(copy_root: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "GOURMETOPS_FIXTURES": str(FIXTURES_DIR)},
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "GOURMETOPS_FIXTURES": str(FIXTURES_DIR),
+            **(env or {}),
+        },
         timeout=120,
     )
 
@@ -295,10 +329,13 @@ FLAG_CASES = [
     (("autoscale", "--cpu", "half"), "--cpu 'half': must be a whole number"),
     (("status", "--port", "70000"), "--port '70000': must be a whole number >= 1 and <= 65535"),
     (("teardown", "--timeout=-5m"), "--timeout '-5m': must be at least 1s"),
-    (("loadtest", "--concurrency", "0", "--dry"), "--concurrency '0': must be a whole number >= 1"),
+    (
+        ("loadtest", "--concurrency", "0", "--dry"),
+        "--concurrency '0': must be a whole number >= 1 and <= 10000",
+    ),
     (
         ("loadtest", "--concurrency", "many", "--dry"),
-        "--concurrency 'many': must be a whole number >= 1",
+        "--concurrency 'many': must be a whole number >= 1 and <= 10000",
     ),
     (
         ("loadtest", "--duration", "soon", "--dry"),
@@ -321,13 +358,51 @@ FLAG_CASES = [
     ),
     (
         ("experiment", "--concurrency", "x", "--dry"),
-        "--concurrency 'x': must be a whole number >= 1",
+        "--concurrency 'x': must be a whole number >= 1 and <= 10000",
     ),
     (
         ("experiment", "--url", "http://", "--dry"),
         "--url 'http://': must be an http:// or https:// URL with a host",
     ),
     (("prepare", "--target", "prod"), "unknown target 'prod'; choose one of lab, chameleon"),
+    # Numbers with the API's real limits, and ASCII digits only.
+    (
+        ("scale", "--replicas", "99999999999", "--dry"),
+        "replicas (--replicas, or app_replicas in group_data) must be at most 2147483647 "
+        "(Kubernetes' int32), not 99999999999",
+    ),
+    (("scale", "--replicas", "\u0665", "--dry"), "--replicas '\u0665': must be a whole number"),
+    (
+        ("autoscale", "--max", "2147483648", "--dry"),
+        "HPA max (--max, or hpa_max in group_data) must be at most 2147483647 "
+        "(Kubernetes' int32), not 2147483648",
+    ),
+    (
+        ("experiment", "--pause", "99999999999h", "--dry"),
+        "--pause '99999999999h': must be at most 86400s (24h)",
+    ),
+    (
+        ("experiment", "--pause", "5\u017f"),  # LATIN SMALL LETTER LONG S: 's' to re.IGNORECASE
+        "--pause '5\u017f': must be seconds, or a number with s, m or h (e.g. 30s, 2m)",
+    ),
+    (("rollout", "--timeout", "25h"), "--timeout '25h': must be at most 86400s (24h)"),
+    (
+        ("loadtest", "--duration", "\u0663\u0660s", "--dry"),
+        "--duration '\u0663\u0660s': must be a whole number of seconds > 0, or with s, m or h "
+        "(e.g. 30s, 2m)",
+    ),
+    (
+        ("loadtest", "--duration", "2000h", "--dry"),
+        "--duration '2000h': must be at most 86400s (24h)",
+    ),
+    (
+        ("loadtest", "--concurrency", "99999999999", "--dry"),
+        "--concurrency '99999999999': must be a whole number >= 1 and <= 10000",
+    ),
+    (
+        ("cluster", "--retries", "1\n", "--dry"),
+        "--retries '1\\n': must be a whole number >= 0 and <= 10",
+    ),
     (
         ("image", "--source", "--upload-pack=touch /tmp/pwned", "--dry"),
         "--source '--upload-pack=touch /tmp/pwned': must be a URL or path (no spaces, no "
@@ -350,6 +425,62 @@ def test_every_bad_flag_is_refused_by_name_before_anything_runs(args, message):
     target = () if "--target" in args else ("--target", "chameleon")
     ran = fab(*args, *target, env=CHAMELEON)
     assert (ran.code, ran.out.strip()) == (1, f"error: {message}")
+
+
+# --- patterns matched whole, in ASCII -----------------------------------------------------
+
+PATTERNS = {
+    "node name": (Hostname, "node2"),
+    "user": (PosixUser, "cc2"),
+    "git ref": (GitRef, "release-2"),
+    "source": (Source, "https://x/y2.git"),
+    "relative path": (RelativePath, "kubespray2"),
+    "deb package": (DebPackage, "docker2"),
+    "image": (ImageRef, "node1:5000/app:2"),
+    "registry": (HostPort, "node2:5000"),
+}
+
+
+@pytest.mark.parametrize("kind", PATTERNS)
+def test_each_pattern_is_matched_whole_and_in_ascii(kind):
+    """A trailing newline (what `$` let through), a NUL, and a Unicode digit in place of
+    an ASCII one: each refused; the plain value passes."""
+    annotated, good = PATTERNS[kind]
+    adapter = TypeAdapter(annotated)
+    assert adapter.validate_python(good) == good
+    for bad in (good + "\n", good[:2] + "\0" + good[2:], good.replace("2", "\u0662")):
+        assert bad != good
+        with pytest.raises(ValidationError, match="is not"):
+            adapter.validate_python(bad)
+
+
+def test_a_node_named_with_a_trailing_newline_writes_nothing(tmp_path):
+    """`node1\n` gave a second `Host node1` block in ssh_config and a key `node1\n` in
+    hosts.yaml."""
+    bad = _cluster(tmp_path, lambda raw: raw["nodes"][1].update(name="node1\n"))
+    out = tmp_path / "out"
+    ran = fab("render", "--out", str(out), env={"GOURMETOPS_CLUSTER": str(bad)})
+    assert (ran.code, ran.out.strip().splitlines()[0]) == (
+        1,
+        f"error: {bad}: nodes[1].name: 'node1\\n' is not a valid node name: lowercase letters, "
+        "digits and '-', starting and ending with a letter or digit, at most 63 characters "
+        "(RFC 1123, as Kubernetes requires)",
+    )
+    assert not out.exists()
+
+
+def test_settings_with_a_trailing_newline_are_refused():
+    values, origin = target_settings("lab")
+    values.update(app_image="gourmetgram-app\n", kubespray_ref="release-2.26\n")
+    origin.update(app_image="group_data/lab.py", kubespray_ref="group_data/lab.py")
+    with pytest.raises(SettingsError) as err:
+        validate(values, origin)
+    assert str(err.value).splitlines() == [
+        "group_data/lab.py: kubespray_ref: 'release-2.26\\n' is not a git branch, tag or "
+        "commit name",
+        "group_data/lab.py: app_image: 'gourmetgram-app\\n' is not an image reference like "
+        "name:tag",
+    ]
 
 
 # --- render --out -----------------------------------------------------------------------
@@ -423,3 +554,374 @@ def test_remote_commands_keep_each_value_one_word():
         "cc:",
         "/home/cc/.kube",
     ]
+
+
+# --- writes: no link followed, no tracked file replaced, no traceback on a path ----------
+
+
+def _victim(tmp_path: Path) -> Path:
+    """A file a planted link points at: it must come out of every case byte for byte."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    return victim
+
+
+def test_a_lock_that_is_a_link_is_refused_and_its_target_untouched(tmp_path):
+    victim = _victim(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "run.lock").symlink_to(victim)
+    with pytest.raises(UnsafePath) as err, run_lock(state, "lab", "prepare"):
+        pass
+    assert str(err.value) == (
+        f"run lock {state / 'run.lock'}: is a symbolic link; remove it and run again"
+    )
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_lock_that_is_a_directory_or_not_utf8_is_said_in_one_line(tmp_path):
+    (tmp_path / "run.lock").mkdir()
+    with pytest.raises(UnsafePath) as err, run_lock(tmp_path, "lab", "prepare"):
+        pass
+    assert (
+        str(err.value)
+        == f"run lock {tmp_path / 'run.lock'}: is a directory; remove it and run again"
+    )
+    (tmp_path / "run.lock").rmdir()
+    (tmp_path / "run.lock").write_bytes(b"\xff\xfe{not json")
+    said: list[str] = []
+    with run_lock(tmp_path, "lab", "prepare", echo=said.append):
+        pass
+    assert said == [
+        "taking over a stale lock on target lab from an unknown run: that run ended without "
+        "releasing it"
+    ]
+
+
+def test_a_logs_dir_that_is_a_file_is_a_clean_error(tmp_path):
+    (tmp_path / "logs").write_text("not a directory")
+    with pytest.raises(UnsafePath) as err, _logged(tmp_path / "logs", "prepare"):
+        pass
+    assert str(err.value) == (
+        f"run logs directory {tmp_path / 'logs'}: is not a directory; move it away and run again"
+    )
+    assert (tmp_path / "logs").read_text() == "not a directory"
+
+
+def test_safe_write_refuses_links_directories_and_tracked_files(tmp_path):
+    victim = _victim(tmp_path)
+    (tmp_path / "link").symlink_to(victim)
+    (tmp_path / "dir").mkdir()
+    readme = (PROJECT_ROOT / "README.md").read_bytes()
+    cases = {
+        tmp_path / "link": f"x {tmp_path / 'link'}: is a symbolic link; refusing to write "
+        "through it (remove the link, or choose another path)",
+        tmp_path / "dir": f"x {tmp_path / 'dir'}: is a directory; give a file path",
+        Path("/dev/null"): "x /dev/null: is not a regular file; give a file path",
+        PROJECT_ROOT / "README.md": f"x {PROJECT_ROOT / 'README.md'}: is a tracked file of the "
+        "project; choose a path outside its sources, e.g. under .state/ or /tmp",
+    }
+    for path, message in cases.items():
+        with pytest.raises(UnsafePath) as err:
+            write_text(path, "written", "x")
+        assert str(err.value) == message
+    assert victim.read_text() == "precious\n"
+    assert (PROJECT_ROOT / "README.md").read_bytes() == readme
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "link", "victim.txt"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_ssh_config_is_written_beside_a_planted_tmp_link_and_by_many_threads(project_copy):
+    """The old fixed `ssh_config.tmp` name: a link planted there was written through, and
+    threads (fab check's, one per node) renamed each other's temp away. Each writer now has
+    its own temp file; 16 threads at once on a missing ssh_config, 20 times over."""
+    state = project_copy / ".state" / "chameleon"
+    state.mkdir(parents=True, exist_ok=True)
+    victim = _victim(project_copy.parent)
+    (state / "ssh_config.tmp").symlink_to(victim)
+    script = (
+        "import threading\n"
+        "from gourmetops.targets import chameleon_target\n"
+        "t = chameleon_target()\n"
+        "errors = []\n"
+        "def write():\n"
+        "    try: t.write_ssh_config()\n"
+        "    except Exception as exc: errors.append(repr(exc))\n"
+        "for _ in range(20):\n"
+        "    t.ssh_config_path.unlink(missing_ok=True)\n"
+        "    threads = [threading.Thread(target=write) for _ in range(16)]\n"
+        "    [th.start() for th in threads]; [th.join() for th in threads]\n"
+        "print(errors)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **CHAMELEON},
+        timeout=120,
+    )
+    assert (ran.returncode, ran.stdout.strip()) == (0, "[]"), ran.stderr
+    assert victim.read_text() == "precious\n"
+    assert (state / "ssh_config").read_text().startswith("# Generated from")
+    assert sorted(p.name for p in state.iterdir()) == ["ssh_config", "ssh_config.tmp"]
+    (state / "ssh_config").unlink()
+    (state / "ssh_config").symlink_to(victim)
+    ran = _in_copy(project_copy, "fab", "logs", "--target", "chameleon", env=CHAMELEON)
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: ssh_config {state / 'ssh_config'}: is a symbolic link; refusing to write "
+        "through it (remove the link, or choose another path)",
+    ), ran.stdout + ran.stderr
+    assert victim.read_text() == "precious\n"
+    shutil.rmtree(project_copy / ".state")
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (
+            "README.md",
+            "is a tracked file of the project; choose a path outside its sources, e.g. under "
+            ".state/ or /tmp",
+        ),
+        ("{tmp}/dir", "is a directory; give a file path"),
+        (
+            "{tmp}/link",
+            "is a symbolic link; refusing to write through it (remove the link, or choose "
+            "another path)",
+        ),
+        ("{tmp}/old.tar.gz", "already exists; choose a new path, or add --force to replace it"),
+    ],
+    ids=["tracked", "directory", "link", "existing"],
+)
+def test_logs_out_is_refused_before_any_node_is_asked(tmp_path, out, message):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "link").symlink_to(_victim(tmp_path))
+    (tmp_path / "old.tar.gz").write_text("someone's")
+    before = _snapshot(tmp_path, PROJECT_ROOT / "manifests") | {
+        "README.md": (PROJECT_ROOT / "README.md").read_bytes()
+    }
+    out = out.format(tmp=tmp_path)
+    ran = fab("logs", "--target", "chameleon", "--out", out, env=CHAMELEON)
+    assert (ran.code, ran.out.strip()) == (1, f"error: --out {out}: {message}")
+    after = _snapshot(tmp_path, PROJECT_ROOT / "manifests") | {
+        "README.md": (PROJECT_ROOT / "README.md").read_bytes()
+    }
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "link", "old.tar.gz", "victim.txt"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_render_out_unwritable_or_holding_a_link_is_a_clean_error(tmp_path):
+    ran = fab("render", "--out", "/proc/1/x")
+    assert ran.code == 1 and ran.out.startswith("error: --out /proc/1/x: cannot be made: "), ran.out
+    assert "Traceback" not in ran.out and len(ran.out.strip().splitlines()) == 1
+    out = tmp_path / "out"
+    assert fab("render", "--out", str(out)).code == 0
+    victim = _victim(tmp_path)
+    (out / "ssh_config").unlink()
+    (out / "ssh_config").symlink_to(victim)
+    before = _snapshot(out)
+    ran = fab("render", "--out", str(out))
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: artefact 'ssh_config' at {out / 'ssh_config'}: is a symbolic link; refusing "
+        "to write through it (remove the link, or choose another path)",
+    )
+    assert _snapshot(out) == before and victim.read_text() == "precious\n"
+
+
+# --- bounded input: config files and reports of any size or shape -------------------------
+
+ALIAS_BOMB = "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n"
+    for i in range(10)
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: Path("/dev/zero"), "/dev/zero: is not a regular file; give a file"),
+        (
+            lambda tmp: _write(tmp / "big.yaml", "#" * (1024 * 1024 + 1)),
+            "{path}: is larger than 1048576 bytes; it cannot be what is expected here",
+        ),
+        (
+            lambda tmp: _write(tmp / "bomb.yaml", ALIAS_BOMB),
+            "{path}: line 2, column 10: YAML aliases (*l0) are not accepted here; write the "
+            "value out in full",
+        ),
+        (
+            lambda tmp: _write(tmp / "latin1.yaml", "user: c\xe9\n", "latin-1"),
+            "{path}: not UTF-8 text (byte 7)",
+        ),
+    ],
+    ids=["dev-zero", "over-1MiB", "alias-bomb", "not-utf8"],
+)
+@pytest.mark.parametrize("variable", ["GOURMETOPS_CLUSTER", "GOURMETOPS_CHAMELEON_CONFIG"])
+def test_config_files_are_read_bounded(tmp_path, make, message, variable):
+    """cluster.yaml (GOURMETOPS_CLUSTER) and chameleon.local.yaml: a device, a file over
+    1 MiB, a 1 KB alias bomb that expands to a billion nodes: one line each, at once."""
+    path = make(tmp_path)
+    env = {**CHAMELEON, "GOURMETOPS_FLOATING_IP": None, variable: str(path)}
+    before = _snapshot(STATE_DIR / "chameleon")
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "out"), env=env)
+    assert (ran.code, ran.out.strip()) == (1, "error: " + message.format(path=path))
+    assert not (tmp_path / "out").exists()
+    assert _snapshot(STATE_DIR / "chameleon") == before
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+SAMPLE_RESULTS = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
+
+
+def _nan(data):
+    data["scenarios"][0]["result"]["response_time"] = float("nan")
+    return json.dumps(data)
+
+
+def _infinity(data):
+    data["scenarios"][1]["samples"][0]["t"] = float("inf")
+    return json.dumps(data)
+
+
+def _strings(data):
+    data["scenarios"][0]["result"]["transactions"] = "412"
+    data["scenarios"][0]["samples"][0]["t"] = "5"
+    return json.dumps(data)
+
+
+def _many_scenarios(data):
+    data["scenarios"] = data["scenarios"] * 2250
+    return json.dumps(data)
+
+
+def _many_samples(data):
+    data["scale_down"]["samples"] = [{"t": float(i), "replicas": 2} for i in range(20_001)]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "messages"),
+    [
+        (_nan, ["scenario '1 replica' result.response_time: must be a finite number (got nan)"]),
+        (_infinity, ["scenario '6 replicas' samples[0].t: must be a finite number (got inf)"]),
+        (
+            _strings,
+            [
+                "scenario '1 replica' result.transactions: must be a whole number, not '412'",
+                "scenario '1 replica' samples[0].t: must be a number, not '5'",
+            ],
+        ),
+        (lambda data: "[" * 100_000 + "]" * 100_000, ["nested deeper than 32 levels; not results"]),
+        (_many_scenarios, ["scenarios: must hold at most 50 items, not 9000"]),
+        (_many_samples, ["scale_down.samples: must hold at most 20000 items, not 20001"]),
+    ],
+    ids=["nan", "infinity", "strings", "100000-deep", "9000-scenarios", "20001-samples"],
+)
+def test_a_hostile_results_file_leaves_the_report_as_it_was(tmp_path, spoil, messages):
+    results = tmp_path / "results"
+    shutil.copytree(SAMPLE_RESULTS, results)
+    assert fab("report", str(results)).code == 0
+    path = results / "experiment.json"
+    path.write_text(spoil(json.loads(path.read_text())))
+    before, names = _snapshot(results), sorted(p.name for p in results.iterdir())
+    ran = fab("report", str(results))
+    assert (ran.code, ran.out.strip().splitlines()) == (
+        1,
+        [f"error: {path}: {messages[0]}", *(f"{path}: {m}" for m in messages[1:])],
+    )
+    assert _snapshot(results) == before  # report.md and the PNGs byte for byte
+    assert sorted(p.name for p in results.iterdir()) == names  # no scratch left
+
+
+def test_results_over_the_size_cap_are_refused_unread(tmp_path):
+    (tmp_path / "experiment.json").write_bytes(b" " * (64 * 1024 * 1024 + 1))
+    ran = fab("report", str(tmp_path))
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: {tmp_path / 'experiment.json'}: is larger than 67108864 bytes; it cannot be "
+        "what is expected here",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json"]
+
+
+# --- addresses that cannot be a node's ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("0.0.0.0", "is the unspecified address, which no node has"),
+        ("255.255.255.255", "is the broadcast address, which no node has"),
+        ("224.0.0.1", "is a multicast address, which no node has"),
+    ],
+)
+@pytest.mark.parametrize("variable", ["GOURMETOPS_FLOATING_IP", "GOURMETOPS_NODE1_PUBLIC_ADDRESS"])
+def test_an_address_no_node_has_is_refused_where_it_is_read(tmp_path, address, why, variable):
+    """Loopback stays allowed (these tests stand 127.0.0.10 in for the floating IP)."""
+    before = _snapshot(STATE_DIR / "chameleon")
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"),
+              env={**CHAMELEON, variable: address})  # fmt: skip
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        f"error: environment variable {variable}={address!r} {why}",
+    )
+    config = _write(tmp_path / "chameleon.local.yaml", f"floating_ip: {address}\n")
+    env = {**CHAMELEON, "GOURMETOPS_FLOATING_IP": None, "GOURMETOPS_CHAMELEON_CONFIG": str(config)}
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"), env=env)
+    assert (ran.code, ran.out.strip()) == (1, f"error: {config}: floating_ip: {address!r} {why}")
+    assert not (tmp_path / "o").exists() and _snapshot(STATE_DIR / "chameleon") == before
+
+
+# --- read-only tasks fetch nothing -------------------------------------------------------
+
+NO_NETWORK = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+
+
+def test_read_only_tasks_fetch_nothing_and_say_what_a_real_run_would(project_copy, tmp_path):
+    """`fab check` with no kubespray clone on the controller, and `fab render --target lab`
+    with the offline mirror missing (an empty GOURMETOPS_FIXTURES): one line saying what a
+    real run would fetch, no clone made. A proxy on a closed loopback port makes any attempt
+    fail at once, without leaving the machine."""
+    shutil.rmtree(project_copy / ".state", ignore_errors=True)
+    upstream = "https://github.com/kubernetes-sigs/kubespray"
+    ran = _in_copy(project_copy, "fab", "check", "--target", "chameleon",
+                   env={**CHAMELEON, **NO_NETWORK})  # fmt: skip
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: fab check fetches nothing, and kubespray release-2.26 of {upstream} is not on "
+        "the controller: a real run (`fab kubespray` or `fab up`) clones it first",
+    ), ran.stdout + ran.stderr
+    out = tmp_path / "out"
+    no_mirror = {"GOURMETOPS_FIXTURES": str(tmp_path / "no-mirror"), **NO_NETWORK}
+    ran = _in_copy(
+        project_copy, "fab", "render", "--target", "lab", "--out", str(out), env=no_mirror
+    )
+    assert (ran.returncode, ran.stderr.strip()) == (
+        1,
+        f"error: fab render fetches nothing, and kubespray release-2.26 of {upstream} is not "
+        "on the controller: a real run (`fab kubespray` or `fab up`) clones it first; or give "
+        "--kubespray-source a local mirror or bundle of release-2.26",
+    ), ran.stdout + ran.stderr
+    assert not out.exists() and not (project_copy / ".state" / "kubespray").exists()
+    shutil.rmtree(project_copy / ".state", ignore_errors=True)
+
+
+def test_an_htpasswd_that_is_a_device_stops_render_before_anything(tmp_path):
+    """Checked when the settings are read (render, dry runs, the inventories), not after
+    pyinfra connected to node1."""
+    ran = fab("render", "--out", str(tmp_path / "o"),
+              env={"GOURMETOPS_REGISTRY_HTPASSWD": "/dev/zero"})  # fmt: skip
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        "error: group_data/all.py: registry_htpasswd: '/dev/zero' is not a regular file; "
+        "give the htpasswd file itself",
+    )
+    assert not (tmp_path / "o").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -35,16 +36,19 @@ def api():
     assert cluster.invalid == []
 
 
-def _auth_on(monkeypatch, password: str | None = PASSWORD) -> None:
+def _auth_on(monkeypatch, htpasswd: Path, password: str | None = PASSWORD) -> None:
+    """Registry auth on; the htpasswd a regular file, as settings require (its content is
+    node1's registry's business, not this test's)."""
+    htpasswd.write_text(f"{USER}:$2y$05$notchecked\n")
     monkeypatch.setenv("GOURMETOPS_REGISTRY_USER", USER)
-    monkeypatch.setenv("GOURMETOPS_REGISTRY_HTPASSWD", "/dev/null")
+    monkeypatch.setenv("GOURMETOPS_REGISTRY_HTPASSWD", str(htpasswd))
     if password:
         monkeypatch.setenv("GOURMETOPS_REGISTRY_PASSWORD", password)
 
 
-def test_auth_on_rollout_creates_the_secret_and_references_it(api, monkeypatch, caplog):
+def test_auth_on_rollout_creates_the_secret_and_references_it(api, monkeypatch, caplog, tmp_path):
     kube, cluster = api
-    _auth_on(monkeypatch)
+    _auth_on(monkeypatch, tmp_path / "htpasswd")
     caplog.set_level(logging.DEBUG)
     params = params_for(lab_target(), host_settings("lab"))
     assert params.pull_secret == PULL_SECRET

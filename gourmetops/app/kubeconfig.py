@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.safe_write import write_text
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -120,9 +121,7 @@ def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
         readiness = node_readiness(conn.run("kubectl get nodes -o json", hide=True).stdout)
     except KubeconfigError as exc:
         raise StageFailed(str(exc)) from None
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text(text)
-    local.chmod(0o600)
+    write_text(local, text, "kubeconfig", mode=0o600)  # 0600 from its first byte
     tunnel = shlex.join(tunnel_command(ctx.target, port))
     print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
     problems = not_ready(readiness, [n.name for n in ctx.target.cluster.nodes])

@@ -32,6 +32,9 @@ class ManifestError(GourmetopsError, ValueError):
     """A parameter or object Kubernetes would reject; the message names it."""
 
 
+INT32_MAX = 2**31 - 1  # replicas, minReplicas and maxReplicas are int32 in the API
+
+
 @dataclass(frozen=True)
 class AppParams:
     """Everything that varies; the defaults are the tutorial's."""
@@ -54,6 +57,11 @@ class AppParams:
                 f"replicas (--replicas, or app_replicas in group_data) must be a whole number "
                 f">= 1, not {self.replicas!r}"
             )
+        if self.replicas > INT32_MAX:
+            raise ManifestError(
+                f"replicas (--replicas, or app_replicas in group_data) must be at most "
+                f"{INT32_MAX} (Kubernetes' int32), not {self.replicas}"
+            )
         if type(self.hpa_min) is not int or self.hpa_min < 1:
             raise ManifestError(
                 f"HPA min (--min, or hpa_min in group_data) must be a whole number >= 1, "
@@ -63,6 +71,11 @@ class AppParams:
             raise ManifestError(
                 f"HPA min ({self.hpa_min}) is above max ({self.hpa_max}) "
                 "(--min/--max, or hpa_min/hpa_max in group_data)"
+            )
+        if self.hpa_max > INT32_MAX:
+            raise ManifestError(
+                f"HPA max (--max, or hpa_max in group_data) must be at most {INT32_MAX} "
+                f"(Kubernetes' int32), not {self.hpa_max}"
             )
         if not (isinstance(self.hpa_cpu, int) and 1 <= self.hpa_cpu <= 100):
             raise ManifestError(f"HPA CPU utilization must be 1..100 (%), not {self.hpa_cpu!r}")

@@ -19,6 +19,7 @@ from gourmetops.check import parse, redact
 from gourmetops.check.probe import MARK
 from gourmetops.check.run import ssh_all, ssh_error
 from gourmetops.context import RunContext
+from gourmetops.safe_write import UnsafePath, atomic, refuse_unsafe
 
 UNITS = ("docker", "cri-dockerd", "containerd", "kubelet", "docker-registry", "ssh", "sshd")
 JOURNAL_LINES = 5000
@@ -56,7 +57,8 @@ def node_script() -> str:
 
 def _controller_logs(ctx: RunContext) -> dict[str, Path]:
     logs = ctx.state_dir / "logs"
-    found = sorted(logs.glob("*.log")) if logs.is_dir() else []
+    # Regular files only: a link planted there would bring its target into the bundle.
+    found = sorted(p for p in logs.glob("*.log") if p.is_file() and not p.is_symlink())
     return {f"controller/logs/{p.name}": p for p in found}
 
 
@@ -106,19 +108,28 @@ def _index_md(target: str, index: list[dict]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def write(ctx: RunContext, out: Path | None = None) -> Path:
+def check_out(out: Path, force: bool = False) -> None:
+    """`--out` is refused before any node is asked: a link, a directory, a tracked file, or
+    an existing file (replaced only with --force)."""
+    refuse_unsafe(out, "--out")
+    if out.exists() and not force:
+        raise UnsafePath(
+            f"--out {out}: already exists; choose a new path, or add --force to replace it"
+        )
+
+
+def write(ctx: RunContext, out: Path | None = None, force: bool = False) -> Path:
+    """The bundle as a tar.gz at `out` (default: timestamped under .state/<target>/)."""
+    out = out or ctx.state_dir / f"support-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
+    check_out(out, force)
     files, index = collect(ctx)
     files["index.md"] = _index_md(ctx.name, index)
     files["index.json"] = json.dumps(index, indent=2) + "\n"
-    out = out or ctx.state_dir / f"support-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
-    out.parent.mkdir(parents=True, exist_ok=True)
     top = out.name.removesuffix(".tar.gz").removesuffix(".tgz")
-    tmp = out.with_name(out.name + ".tmp")
-    with tarfile.open(tmp, "w:gz") as tar:
+    with atomic(out, "--out", mode=0o600) as f, tarfile.open(fileobj=f, mode="w:gz") as tar:
         for name, text in files.items():
             data = text.encode()
             info = tarfile.TarInfo(f"{top}/{name}")
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(data))
-    tmp.replace(out)
     return out

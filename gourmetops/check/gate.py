@@ -34,7 +34,7 @@ def pre_checks(
                 flush=True,
             )
             return []
-    rows = check(ctx, "pre", skip_checks)
+    rows = check(ctx, "pre", skip_checks, fetch=True)
     print(table.render(rows, f"pre-checks ({ctx.name}):", only_attention=True), flush=True)
     for name in sorted({r.check for r in rows if r.skipped == "--skip-check"}):
         print(f"note: check {name!r} skipped with --skip-check", flush=True)

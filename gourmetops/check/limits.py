@@ -128,12 +128,14 @@ def read(checkout: Path, ref: str) -> Limits:
     )
 
 
-def for_settings(settings: Settings) -> Limits:
+def for_settings(settings: Settings, fetch: bool = False) -> Limits:
     """The limits of the kubespray the target's settings name, from the controller's clone:
-    the cached one when there is one (read-only, no fetch), else cloned as `fab kubespray`
-    would."""
-    from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
+    the cached one when there is one (no fetch); else cloned as `fab kubespray` would when
+    `fetch` (a run about to change the target), or refused in one line (`fab check`)."""
+    from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout, local_checkout
 
     source, ref = settings.kubespray_source, settings.kubespray_ref
+    if not fetch:
+        return read(local_checkout(source, ref, "fab check"), ref)
     checkout = dry_run_checkout(source, ref) or controller_checkout(source, ref)
     return read(checkout, settings.kubespray_ref)

@@ -218,15 +218,17 @@ def check(
     when: str = "pre",
     skip_checks: Iterable[str] = (),
     limits: Limits | None = None,
+    fetch: bool = False,
 ) -> list[Row]:
     """Every row for `when`; the target's own skips (group_data check_skip) and
-    `skip_checks` (--skip-check) are kept as rows marked skipped with their reason."""
+    `skip_checks` (--skip-check) are kept as rows marked skipped with their reason.
+    kubespray is fetched for its limits only when `fetch` (a run that will change things)."""
     reasons = {n: "--skip-check" for n in check_names(when, skip_checks)}
     reasons = {**{k: v for k, v in ctx.settings.check_skip.items() if k in WHEN[when]}, **reasons}
     if when == "pre":
         from gourmetops.check import limits as limitsmod
 
-        rows = pre_rows(ctx, limits or limitsmod.for_settings(ctx.settings))
+        rows = pre_rows(ctx, limits or limitsmod.for_settings(ctx.settings, fetch))
     else:
         rows = post_rows(ctx)
     return skip(rows, reasons)

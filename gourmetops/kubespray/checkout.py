@@ -53,6 +53,18 @@ def dry_run_checkout(source: str, ref: str) -> Path | None:
     return None
 
 
+def local_checkout(source: str, ref: str, task: str, hint: str = "") -> Path:
+    """For a task that only reads (`fab check`, `fab render`): kubespray as the controller
+    has it, never fetched; when it has none, one line says what a real run would fetch."""
+    checkout = dry_run_checkout(source, ref)
+    if checkout is None:
+        raise SourceError(
+            f"{task} fetches nothing, and kubespray {ref} of {source} is not on the controller: "
+            f"a real run (`fab kubespray` or `fab up`) clones it first{hint}"
+        )
+    return checkout
+
+
 def controller_checkout(source: str, ref: str) -> Path:
     """A clone of `source` at `ref` under .state/kubespray/, fetched again on every call so
     a moved branch is seen; cheap for the lab's bundle, one fetch for the upstream repo."""

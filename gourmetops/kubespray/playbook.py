@@ -20,6 +20,7 @@ from gourmetops.kubespray.recap import (
     parse_recap,
     summarize_failure,
 )
+from gourmetops.safe_write import ensure_dir, open_append
 
 # kubespray's ssh_args, less the option that sends the known hosts file to /dev/null.
 ANSIBLE_SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAttempts=100"
@@ -85,7 +86,7 @@ def run_with_retries(
 ) -> dict[str, HostRecap]:
     """Run, and rerun up to `retries` times while the recap shows failed or unreachable
     hosts (kubespray's advice: re-running retries the failed parts)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(log_dir, "run logs directory")
     summary = ""
     for attempt in range(1, retries + 2):
         log_path = (
@@ -98,7 +99,7 @@ def run_with_retries(
             file=echo,
             flush=True,
         )
-        with open(log_path, "w") as log:
+        with open_append(log_path, "playbook log") as log:
             tee = _Tee(log, progress, echo)
             result = conn.run(
                 run.command(), warn=True, pty=False, in_stream=False, out_stream=tee, err_stream=tee

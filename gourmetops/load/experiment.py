@@ -21,6 +21,7 @@ from gourmetops.load import report
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 from gourmetops.load.results import Experiment
+from gourmetops.safe_write import ensure_dir, write_text
 
 Objects = dict[str, dict[str, Any]]
 
@@ -149,9 +150,8 @@ class Live:
     def save(self) -> None:
         """experiment.json as load/results.py's model takes it (the report reads the same)."""
         checked = Experiment.model_validate(self.data)
-        (self.out_dir / "experiment.json").write_text(
-            checked.model_dump_json(indent=2, exclude_unset=True)
-        )
+        text = checked.model_dump_json(indent=2, exclude_unset=True)
+        write_text(self.out_dir / "experiment.json", text, "experiment results")
 
 
 def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[Step]:
@@ -278,7 +278,7 @@ def run(
     """Every step of `steps`, each announced with the words the dry run prints; returns the
     report's path (experiment.json beside it). `secret` is the registry pull Secret when the
     registry has auth on."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir, "results directory")
     live = Live(kube, conn, plan, objects_for, out_dir, echo, stop_remote, secret)
     live.data = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

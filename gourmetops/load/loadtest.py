@@ -17,8 +17,9 @@ from gourmetops.errors import GourmetopsError
 from gourmetops.load.siege import SiegeResult, parse
 
 PID_FILE = "/tmp/gourmetops-siege.pid"
+MAX_DURATION = 24 * 3600  # a load test of a day at most (siege's -t, the node-side timeout)
 SAMPLE_EVERY = 5.0  # seconds between samples during a load run
-_DURATION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[sSmMhH]?)$")
+_DURATION = re.compile(r"(?P<n>[0-9]+) *(?P<unit>[sSmMhH]?)", re.ASCII)
 
 
 class LoadTestError(GourmetopsError, RuntimeError):
@@ -27,13 +28,16 @@ class LoadTestError(GourmetopsError, RuntimeError):
 
 def duration_seconds(text: str) -> int:
     """ "30s", "2m", "1h" or "45" -> seconds (siege's -t takes 30S, 2M, 1H)."""
-    m = _DURATION.match(str(text).strip())
+    m = _DURATION.fullmatch(str(text).strip(" "))
     if not m or int(m["n"]) <= 0:
         raise LoadTestError(
             f"--duration {text!r}: must be a whole number of seconds > 0, or with s, m or h "
             "(e.g. 30s, 2m)"
         )
-    return int(m["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m["unit"].lower()]
+    seconds = int(m["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[m["unit"].lower()]
+    if seconds > MAX_DURATION:
+        raise LoadTestError(f"--duration {text!r}: must be at most {MAX_DURATION}s (24h)")
+    return seconds
 
 
 @dataclass

@@ -14,9 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gourmetops.bounded import MAX_JSON_DEPTH, TooLarge, json_depth_ok, read_capped
 from gourmetops.errors import GourmetopsError
-from gourmetops.load.results import Experiment
+from gourmetops.load.results import MAX_RESULTS_BYTES, Experiment
 from gourmetops.quantity import parse_quantity
+from gourmetops.safe_write import refuse_unsafe
 from gourmetops.validation import problems
 
 COLUMNS = (
@@ -40,17 +42,29 @@ def _scenario_label(path: str, item: Any) -> str | None:
     return f"scenario {name!r}" if path == "scenarios" and isinstance(name, str) else None
 
 
-def load(results_dir: Path) -> dict[str, Any]:
-    """experiment.json, checked whole before anything is drawn or written."""
-    path = results_dir / "experiment.json"
+def _read(path: Path) -> Any:
+    """experiment.json parsed, within MAX_RESULTS_BYTES and MAX_JSON_DEPTH."""
     try:
-        data = json.loads(path.read_text())
+        raw = read_capped(path, MAX_RESULTS_BYTES)
     except OSError as exc:
         raise ReportError(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: not valid JSON ({exc})") from None
+    except TooLarge as exc:
+        raise ReportError(str(exc)) from None
+    if not json_depth_ok(raw):
+        raise ReportError(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels; not results")
     try:
-        checked = Experiment.model_validate(data)
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})") from None
+
+
+def load(results_dir: Path) -> dict[str, Any]:
+    """experiment.json, checked whole (strictly: a number written as a string is refused,
+    as are NaN and Infinity) before anything is drawn or written."""
+    path = results_dir / "experiment.json"
+    data = _read(path)
+    try:
+        checked = Experiment.model_validate(data, strict=True)
     except ValidationError as err:
         lines = problems(err, str(path), data, label_of=_scenario_label)
         raise ReportError("\n".join(lines)) from None
@@ -210,8 +224,11 @@ def render(results_dir: Path) -> Path:
     data = load(results_dir)
     with tempfile.TemporaryDirectory(dir=results_dir, prefix=".report-") as scratch:
         report = _render_into(data, Path(scratch))
-        for made in sorted(Path(scratch).iterdir()):
-            made.replace(results_dir / made.name)
+        made = sorted(Path(scratch).iterdir())
+        for path in made:  # every destination checked before the first is replaced
+            refuse_unsafe(results_dir / path.name, "report file")
+        for path in made:
+            path.replace(results_dir / path.name)
     return results_dir / report.name
 
 

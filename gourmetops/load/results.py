@@ -11,7 +11,9 @@ draws from it (after validation, from the model's own dump, never from the raw f
                     "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]}}
 
 Unknown keys are kept, not refused (results written by another version still draw);
-numbers must be finite (a NaN would reach the plots).
+numbers must be finite (a NaN would reach the plots), and the lists are capped so that a
+file of any size draws in seconds (a day's scale-down watch, sampled every 5 s, is 17,280
+samples; the experiment has 4 scenarios).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from gourmetops.quantity import parse_quantity
 
 _KEEP = ConfigDict(extra="allow", allow_inf_nan=False)
+MAX_RESULTS_BYTES = 64 * 1024 * 1024
+MAX_SCENARIOS = 50
+MAX_SAMPLES = 20_000
+MAX_PODS = 1000
 
 
 def _cpu(value: str) -> str:
@@ -46,7 +52,7 @@ class Sample(BaseModel):
     model_config = _KEEP
     t: float
     replicas: int | None = None
-    pods: dict[str, Usage] | None = None
+    pods: dict[str, Usage] | None = Field(default=None, max_length=MAX_PODS)
     error: str | None = None
 
 
@@ -65,8 +71,8 @@ class Scenario(BaseModel):
     model_config = _KEEP
     name: str
     result: Result
-    samples: list[Sample]
-    siege_stderr_tail: list[str] = []
+    samples: list[Sample] = Field(max_length=MAX_SAMPLES)
+    siege_stderr_tail: list[str] = Field(default=[], max_length=1000)
 
 
 class ScaleDown(BaseModel):
@@ -76,7 +82,7 @@ class ScaleDown(BaseModel):
     outcome: str | None = None
     reached: bool | None = None
     scaled_up: bool | None = None
-    samples: list[Sample] = []
+    samples: list[Sample] = Field(default=[], max_length=MAX_SAMPLES)
     min: int | None = None
     peak: int | None = None
     seconds: float = 0
@@ -88,5 +94,5 @@ class Experiment(BaseModel):
     url: str | None = None
     concurrency: int | None = None
     duration: int | None = None
-    scenarios: list[Scenario] = Field(min_length=1)
+    scenarios: list[Scenario] = Field(min_length=1, max_length=MAX_SCENARIOS)
     scale_down: ScaleDown | None = None

@@ -27,6 +27,7 @@ from gourmetops.load.loadtest import (
     sampler,
     stop_command,
 )
+from gourmetops.safe_write import write_text
 
 
 def _stopper(ctx: RunContext) -> Callable[[], None]:
@@ -59,7 +60,6 @@ def _stamped(ctx: RunContext, kind: str, suffix: str = "") -> Path:
 def save(load: LoadRun, path: Path) -> Path:
     """The run's parameters, parsed summary, samples and siege's raw output as JSON."""
     assert load.result is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "url": load.url,
         "concurrency": load.concurrency,
@@ -69,7 +69,7 @@ def save(load: LoadRun, path: Path) -> Path:
         "siege_stdout": load.stdout,
         "siege_stderr": load.stderr,
     }
-    path.write_text(json.dumps(record, indent=2))
+    write_text(path, json.dumps(record, indent=2), "load test results")
     return path
 
 
