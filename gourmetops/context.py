@@ -38,6 +38,7 @@ class RunContext:
         self.name = name
         self.target = get_target(name)
         self._connections: dict[str, Connection] = {}
+        self.redo: frozenset[str] = frozenset()  # stages to run even when unchanged (--redo)
 
     @cached_property
     def settings(self) -> HostSettings:

@@ -13,12 +13,15 @@ gourmetops.app.api.rollout.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from gourmetops.errors import InputError
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -48,7 +51,9 @@ def installs_kubernetes(ctx: RunContext) -> bool:
 @dataclass(frozen=True)
 class Stage:
     name: str
-    run: Callable[[RunContext, bool], None]  # (context, dry)
+    # (context, dry) -> the outcome for the timings table when not plainly "ok"/"dry"
+    # (the cluster stage's "unchanged")
+    run: Callable[[RunContext, bool], str | None]
     applies: Callable[[RunContext], bool] = _always
     skipped_because: str = ""  # said when `applies` is false; {target} is filled in
 
@@ -60,7 +65,7 @@ _deploy = _lazy("gourmetops.pyinfra_run:deploy")
 STAGES: tuple[Stage, ...] = (
     Stage("prepare", partial(_deploy, name="prepare")),
     Stage("kubespray", partial(_deploy, name="kubespray")),
-    Stage("cluster", _lazy("gourmetops.kubespray.stage:cluster")),
+    Stage("cluster", _lazy("gourmetops.kubespray.stage:cluster_unless_unchanged")),
     Stage(
         "kubeconfig", _lazy("gourmetops.app.kubeconfig:fetch"), installs_kubernetes, NO_KUBERNETES
     ),
@@ -77,12 +82,18 @@ class Timing:
     outcome: str  # ok, dry, skipped, failed, not reached
 
 
+def _position(stage: Stage, stages: tuple[Stage, ...]) -> str:
+    """ "3/7": counted in the whole list, so a slice (--from/--to) says where it is."""
+    whole = STAGES if stage in STAGES else stages
+    return f"{whole.index(stage) + 1}/{len(whole)}"
+
+
 def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> list[Timing]:
     """Every stage in order; the first failure stops the walk (after the table)."""
     timings: list[Timing] = []
     try:
-        for i, stage in enumerate(stages, 1):
-            head = f"==> stage {i}/{len(stages)}: {stage.name}"
+        for stage in stages:
+            head = f"==> stage {_position(stage, stages)}: {stage.name}"
             if not stage.applies(ctx):
                 why = stage.skipped_because.format(target=ctx.name)
                 print(f"{head}: skipped, {why}", flush=True)
@@ -91,16 +102,47 @@ def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> l
             print(f"{head}{' (dry run)' if dry else ''}", flush=True)
             started = time.monotonic()
             try:
-                stage.run(ctx, dry)
+                outcome = stage.run(ctx, dry)
             except BaseException:
                 timings.append(Timing(stage.name, time.monotonic() - started, "failed"))
                 raise
-            timings.append(Timing(stage.name, time.monotonic() - started, "dry" if dry else "ok"))
+            outcome = outcome or ("dry" if dry else "ok")
+            timings.append(Timing(stage.name, time.monotonic() - started, outcome))
     finally:
         done = {t.stage for t in timings}
         timings += [Timing(s.name, None, "not reached") for s in stages if s.name not in done]
         print(table(ctx.name, timings), flush=True)
     return timings
+
+
+def select(first: str | None = None, last: str | None = None) -> tuple[Stage, ...]:
+    """The stages from `first` to `last` (`fab up --from/--to`), in the list's order."""
+    names = [s.name for s in STAGES]
+    for flag, name in (("--from", first), ("--to", last)):
+        if name is not None and name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(f"{flag} {name!r}: not a stage{hint} (stages: {', '.join(names)})")
+    start = names.index(first) if first else 0
+    end = names.index(last) if last else len(names) - 1
+    if start > end:
+        raise InputError(
+            f"--from {first} comes after --to {last}: stages run in the order {', '.join(names)}"
+        )
+    return STAGES[start : end + 1]
+
+
+REDO = ("cluster",)  # the stages `fab up` skips when unchanged (`--redo` runs them anyway)
+
+
+def check_redo(names: Iterable[str]) -> frozenset[str]:
+    for name in names:
+        if name not in REDO:
+            raise InputError(
+                f"--redo {name!r}: only {', '.join(REDO)} is skipped when unchanged; "
+                "every other stage runs each time and changes only what differs"
+            )
+    return frozenset(names)
 
 
 def run_on(
@@ -109,21 +151,27 @@ def run_on(
     dry: bool,
     stages: tuple[Stage, ...] = STAGES,
     skip_checks: Iterable[str] | None = None,
+    redo: Iterable[str] = (),
 ) -> list[Timing]:
     """`fab up` (and each section of the notebook): for the lab, start it first, or in a dry
     run on a stopped lab say so and stop; then, unless `skip_checks` is None, the pre-checks
-    (those named in it let through); then the stages under the target's lock and log."""
+    (those named in it let through) when the cluster stage is among `stages` (they check
+    what kubespray's install needs); then the stages under the target's lock and log."""
     from gourmetops import lab as labmod  # local: pyinfra and the lab, at run time only
     from gourmetops.check.gate import pre_checks
     from gourmetops.run import changing
 
+    asked = check_redo(redo)
     if target == "lab" and dry and labmod.status().state != "running":
         print("lab is not running: a real run would start it; dry run stops here")
         return []
     with changing(target, task, dry) as ctx:
+        ctx.redo = asked
         if target == "lab" and not dry:
             labmod.up()
-        if skip_checks is not None:
+        if skip_checks is not None and "cluster" not in {s.name for s in stages}:
+            print("==> pre-checks: skipped, they check what the cluster stage needs", flush=True)
+        elif skip_checks is not None:
             # Read-only, before any stage: a failure no stage fixes stops here (dry too).
             print("==> pre-checks", flush=True)
             pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)

@@ -13,14 +13,23 @@ from tasks.common import TARGET_HELP, gtask
 
 
 @gtask(
-    help={**TARGET_HELP, "skip-check": "let this pre-check's failure pass, said so (repeatable)"},
-    iterable=["skip_check"],
+    help={
+        **TARGET_HELP,
+        "skip-check": "let this pre-check's failure pass, said so (repeatable)",
+        "from": "start at this stage (prepare, kubespray, cluster, kubeconfig, registry, ...)",
+        "to": "stop after this stage",
+        "redo": "run this stage even when unchanged since its last run: cluster",
+    },
+    iterable=["skip_check", "redo"],
 )
-def up(c, target="lab", dry=False, skip_check=None):
-    """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
-    from gourmetops.stages import run_on
+def up(c, target="lab", dry=False, skip_check=None, from_=None, to=None, redo=None):
+    """Pre-checks, then every stage in order (or --from/--to a slice of them); the cluster
+    stage is skipped when nothing it reads changed since its last run. For the lab, bring
+    the lab up first."""
+    from gourmetops.stages import run_on, select
 
-    run_on(target, "up", dry, skip_checks=skip_check or ())
+    stages = select(from_, to)
+    run_on(target, "up", dry, stages, skip_checks=skip_check or (), redo=redo or ())
 
 
 @gtask(

@@ -15,11 +15,10 @@ from ruamel.yaml import YAML
 
 from gourmetops.app.kubeconfig import (
     KubeconfigError,
-    node_readiness,
-    not_ready,
     rewrite_server,
     tunnel_command,
 )
+from gourmetops.kubespray.readiness import NodeListError, node_states, not_ready
 from gourmetops.targets import lab_target
 from tests.labtools import Lab
 
@@ -54,14 +53,18 @@ def test_rewrite_refuses_what_it_cannot_point_at_the_tunnel(text, message):
 
 
 def test_readiness_from_a_node_list():
-    readiness = node_readiness((FIXTURES / "nodes-node3-notready.json").read_text())
-    assert readiness == {"node1": True, "node2": True, "node3": False}
-    assert not_ready(readiness, ["node1", "node3", "node4"]) == [
+    states = node_states((FIXTURES / "nodes-node3-notready.json").read_text())
+    assert {n: ready for n, (ready, _v) in states.items()} == {
+        "node1": True,
+        "node2": True,
+        "node3": False,
+    }
+    assert not_ready(states, ["node1", "node3", "node4"]) == [
         "node3 (NotReady)",
         "node4 (not registered)",
     ]
-    with pytest.raises(KubeconfigError):
-        node_readiness("{}")
+    with pytest.raises(NodeListError):
+        node_states("{}")
 
 
 def test_tunnel_forwards_to_the_api_server_on_node1():

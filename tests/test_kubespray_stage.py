@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gourmetops import render
 from gourmetops.kubespray.recap import parse_recap
+from gourmetops.kubespray.record import RECORD
 from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab, results_total
 
@@ -104,6 +105,12 @@ def test_fab_cluster_gives_up_naming_host_and_task(converged_lab: Lab):
     assert "failed after 2 attempt(s)" in last
     assert "node2 (failed=1)" in last
     assert "Configure something that cannot work on node2 on node2" in last
+    # a run that did not finish leaves no record: the next `fab up` runs the playbook
+    assert lab.ssh("node1", f"test -e {RECORD}", check=False).returncode == 1
+    up = lab.fab("up", "--from", "cluster", "--to", "cluster", "--dry")
+    assert "==> cluster: would run playbooks/facts.yml: no finished run of it is recorded" in (
+        up.stdout
+    ), up.stdout[-3000:]
 
 
 def test_a_different_ref_moves_the_checkout(converged_lab: Lab, tmp_path):

@@ -22,6 +22,7 @@ STAGES = {
     # the lab's cluster stage: kubespray's facts playbook, then its container-engine stand-in
     "cluster": [
         "==> stage 3/7: cluster\n",
+        "==> cluster: running playbooks/facts.yml: no finished run of it is recorded on node1\n",
         "==> playbooks/facts.yml: ",
         "deploys/lab_container_engine.py -y",
     ],
@@ -30,14 +31,23 @@ STAGES = {
     "image": ["==> stage 6/7: image\n", "==> image: "],
     "rollout": [f"==> stage 7/7: rollout: {SKIPPED}\n"],
 }
-TIMINGS = re.compile(
-    r"stage timings \(lab\):\n"
-    + "".join(
-        rf"  {name:<10}  +\d+\.\d s  ok\n" if len(marks) > 1 else rf"  {name:<10}  +-  +skipped\n"
-        for name, marks in STAGES.items()
+
+
+def timings(cluster: str = "ok") -> re.Pattern[str]:
+    """The stage table `fab up` ends with: every stage ok but the two the lab skips, and the
+    cluster stage `cluster` ("unchanged" when it was not run again)."""
+    rows = {name: "ok" if len(marks) > 1 else "skipped" for name, marks in STAGES.items()}
+    rows["cluster"] = cluster
+    return re.compile(
+        r"stage timings \(lab\):\n"
+        + "".join(
+            rf"  {name:<10}  +\d+\.\d s  {how}\n"
+            if how != "skipped"
+            else rf"  {name:<10}  +-  +skipped\n"
+            for name, how in rows.items()
+        )
+        + r"  total       +\d+\.\d s\n"
     )
-    + r"  total       +\d+\.\d s\n"
-)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +57,18 @@ def second_up(converged_lab: Lab) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def stage_positions(output: str) -> list[int]:
+# On a converged lab the cluster stage finds its record unchanged and does not run again.
+UNCHANGED = [
+    "==> stage 3/7: cluster\n",
+    "==> cluster: unchanged since ",
+    " (kubespray ",
+    ", 3 nodes, playbooks/facts.yml); not run again (`fab up --redo cluster` runs it)\n",
+]
+
+
+def stage_positions(output: str, **instead: list[str]) -> list[int]:
     positions = []
-    for stage, markers in STAGES.items():
+    for stage, markers in (STAGES | instead).items():
         for marker in markers:
             assert marker in output, f"stage {stage} did not run ({marker!r} not printed)"
             positions.append(output.index(marker))
@@ -68,14 +87,14 @@ def pyinfra_totals(output: str) -> list[tuple[list[str], str]]:
 
 
 def playbook_changes(output: str) -> dict[str, int]:
-    line = next(x for x in output.splitlines() if x.startswith(STAGES["cluster"][1]))
+    line = next(x for x in output.splitlines() if x.startswith("==> playbooks/facts.yml: "))
     return {m[1]: int(m[2]) for m in re.finditer(r"(\w+) ok=\d+ changed=(\d+)", line)}
 
 
 def test_every_stage_runs_in_order(first_up):
     positions = stage_positions(first_up.stdout)
     assert positions == sorted(positions)
-    assert TIMINGS.search(first_up.stdout), first_up.stdout[-1500:]
+    assert timings().search(first_up.stdout), first_up.stdout[-1500:]
     assert "==> image: built" in first_up.stdout
     # prepare, kubespray, the container engine (cluster stage), registry
     assert len(pyinfra_totals(first_up.stdout)) == 4
@@ -108,14 +127,17 @@ def test_every_stage_left_its_state_on_the_nodes(converged_lab: Lab, first_up):
 
 
 def test_second_up_changes_nothing_and_builds_nothing(second_up):
+    """Nothing kubespray reads changed: its playbook is not run again (said, and marked
+    unchanged in the table); every pyinfra stage finds nothing to do; no image is built."""
     out = second_up.stdout
-    positions = stage_positions(out)
+    positions = stage_positions(out, cluster=UNCHANGED)
     assert positions == sorted(positions)
+    assert timings("unchanged").search(out), out[-1500:]
+    assert "ansible-playbook" not in out and "lab_container_engine" not in out
     totals = pyinfra_totals(out)
-    assert len(totals) == 4, out[-3000:]
+    assert len(totals) == 3, out[-3000:]  # prepare, kubespray, registry
     for (hosts, success, error, no_change), table in totals:
         assert (success, error, no_change) == ("-", "-", hosts), table
-    assert set(playbook_changes(out).values()) == {0}, out[-3000:]
     assert "==> image: unchanged" in out and "docker build" not in out
 
 
@@ -131,6 +153,48 @@ def test_the_notebook_runs_headless_on_the_converged_lab(second_up, tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     for name in NEEDS_KUBERNETES:
         assert f": {name}: {SKIPPED}" in text, name
-    for name in ("prepare", "kubespray", "cluster", "registry", "image"):
+    for name in ("prepare", "kubespray", "registry", "image"):
         assert re.search(rf"^  {name} +\d+\.\d s  ok$", text, re.M), name
+    # converged and recorded by the runs above: the notebook does not run kubespray again
+    assert re.search(r"^  cluster +\d+\.\d s  unchanged$", text, re.M)
+    assert "==> cluster: unchanged since " in text
     assert "no experiment results for lab yet" in text
+
+
+# A file of the inventory kubespray reads, edited on node1 by hand (not one the kubespray
+# stage puts back): what a changed group_vars setting does to the record, for real.
+ETCD_VARS = "kubespray/inventory/mycluster/group_vars/all/etcd.yml"
+
+
+def test_a_changed_inventory_runs_the_cluster_stage_again_once(second_up, converged_lab: Lab):
+    lab = converged_lab
+    lab.ssh("node1", f"echo '# edited by hand' >> {ETCD_VARS}")
+    changed = lab.fab("up", "--from", "cluster", "--to", "cluster")
+    assert changed.returncode == 0, changed.stdout[-3000:]
+    out = changed.stdout
+    assert "==> pre-checks\n" in out  # the cluster stage is in the slice: they are for it
+    assert "==> stage 3/7: cluster\n" in out and "==> stage 1/7" not in out
+    assert "==> stage 5/7" not in out
+    assert re.search(
+        r"==> cluster: running playbooks/facts.yml: changed since \d{4}-\d\d-\d\d \d\d:\d\d UTC: "
+        r"group_vars/all/etcd.yml edited\n",
+        out,
+    ), out[-3000:]
+    assert set(playbook_changes(out)) == set(lab.nodes)
+    again = lab.fab("up", "--from", "cluster", "--to", "cluster")
+    assert again.returncode == 0 and "==> cluster: unchanged since " in again.stdout
+    assert "ansible-playbook" not in again.stdout
+    redo = lab.fab("up", "--from", "cluster", "--to", "cluster", "--redo", "cluster")
+    assert "==> cluster: running playbooks/facts.yml: asked for with --redo cluster" in redo.stdout
+    assert redo.returncode == 0 and set(playbook_changes(redo.stdout)) == set(lab.nodes)
+
+
+def test_up_from_registry_runs_only_the_stages_from_there(second_up, converged_lab: Lab):
+    result = converged_lab.fab("up", "--from", "registry")
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:]
+    assert "==> pre-checks: skipped, they check what the cluster stage needs" in out
+    for stage in ("prepare", "kubespray", "cluster", "kubeconfig"):
+        assert f": {stage}" not in out and f"  {stage} " not in out, stage
+    positions = [out.index(m) for s in ("registry", "image", "rollout") for m in STAGES[s]]
+    assert positions == sorted(positions)

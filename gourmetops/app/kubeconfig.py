@@ -7,13 +7,12 @@ kubespray puts 127.0.0.1 and localhost in the API server certificate, so TLS sti
 
 from __future__ import annotations
 
-import json
 import shlex
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.kubespray.readiness import NodeListError, node_states, not_ready
 from gourmetops.safe_write import write_text
 
 if TYPE_CHECKING:
@@ -61,32 +60,6 @@ def tunnel_command(target: Target, local_port: int, batch: bool = False) -> list
     return target.ssh_argv(target.cluster.jump.name, options=options, batch=batch)
 
 
-def node_readiness(nodes_json: str) -> dict[str, bool]:
-    """Node name -> Ready, from `kubectl get nodes -o json`."""
-    try:
-        items = json.loads(nodes_json)["items"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KubeconfigError(f"not a node list from `kubectl get nodes -o json`: {exc}") from exc
-    ready = {}
-    for item in items:
-        conditions = item.get("status", {}).get("conditions", [])
-        ready[item["metadata"]["name"]] = any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
-        )
-    return ready
-
-
-def not_ready(readiness: dict[str, bool], expected: Iterable[str]) -> list[str]:
-    """Expected nodes that are missing or not Ready, each with why."""
-    problems = []
-    for name in expected:
-        if name not in readiness:
-            problems.append(f"{name} (not registered)")
-        elif not readiness[name]:
-            problems.append(f"{name} (NotReady)")
-    return problems
-
-
 def copy_for_user_command(user: str) -> str:
     """root's kubeconfig copied to `user` on node1 as the tutorial does (the whole ~/.kube,
     so a rerun picks up a renewed config); every value quoted for the remote shell."""
@@ -118,13 +91,13 @@ def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
     remote_text = conn.run("cat ~/.kube/config", hide=True).stdout
     try:
         text = rewrite_server(remote_text, port, where=f"{ctx.head}:~/.kube/config")
-        readiness = node_readiness(conn.run("kubectl get nodes -o json", hide=True).stdout)
-    except KubeconfigError as exc:
+        states = node_states(conn.run("kubectl get nodes -o json", hide=True).stdout)
+    except NodeListError as exc:
         raise StageFailed(str(exc)) from None
     write_text(local, text, "kubeconfig", mode=0o600)  # 0600 from its first byte
     tunnel = shlex.join(tunnel_command(ctx.target, port))
     print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
-    problems = not_ready(readiness, [n.name for n in ctx.target.cluster.nodes])
+    problems = not_ready(states, [n.name for n in ctx.target.cluster.nodes])
     if problems:
         raise StageFailed(f"nodes not Ready: {', '.join(problems)}")
-    print(f"nodes Ready: {', '.join(sorted(readiness))}")
+    print(f"nodes Ready: {', '.join(sorted(states))}")

@@ -1,21 +1,106 @@
 """The cluster stage: kubespray's playbook run from node1 in its virtualenv (the tutorial's
 "Install Kubernetes"), progress shown, the whole log kept, retried while hosts fail; in the
-lab, then the stand-in for kubespray's container-engine role (deploys/lab_container_engine.py)."""
+lab, then the stand-in for kubespray's container-engine role (deploys/lab_container_engine.py).
+`fab up` skips it when node1's record shows a finished run with what node1 has now
+(kubespray/record.py) and, where it installs Kubernetes, every node Ready as asked."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from gourmetops.context import RunContext
 from gourmetops.errors import StageFailed
+from gourmetops.kubespray import readiness
+from gourmetops.kubespray import record as records
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.pyinfra_run import deploy
 
 
+@dataclass(frozen=True)
+class Decision:
+    run: bool
+    why: str  # said either way
+    current: records.Record | None  # what node1 has now (recorded after a finished run)
+
+
+def _read(ctx: RunContext, playbook: str) -> tuple[records.Record | None, records.Record | None]:
+    """(what node1 has now, the last finished run's record): one command on node1."""
+    nodes = tuple(n.name for n in ctx.target.cluster.nodes)
+    command = records.read_command(ctx.settings.kubespray_dir)
+    out = ctx.connect().run(command, hide=True, warn=True, in_stream=False).stdout
+    return records.parse(out, playbook, nodes)
+
+
+def _wanted_version(ctx: RunContext) -> str | None:
+    """kube_version as the kubespray checked out on the controller installs it (an override,
+    else its sample's), or None when the controller has no checkout (nothing is fetched)."""
+    from gourmetops.kubespray.checkout import dry_run_checkout
+    from gourmetops.kubespray.overrides import kube_version
+
+    data = ctx.settings
+    checkout = dry_run_checkout(data.kubespray_source, data.kubespray_ref)
+    return kube_version(checkout, data.kubespray_group_vars) if checkout else None
+
+
+def _nodes_as_asked(ctx: RunContext) -> tuple[bool, str]:
+    result = ctx.connect().run(readiness.NODES_COMMAND, hide=True, warn=True, in_stream=False)
+    if result.failed:
+        return False, f"cannot list the nodes on node1 ({result.stderr.strip()[-200:]})"
+    try:
+        states = readiness.node_states(result.stdout)
+    except readiness.NodeListError as exc:
+        return False, str(exc)
+    names = [n.name for n in ctx.target.cluster.nodes]
+    return readiness.summary(states, names, _wanted_version(ctx))
+
+
+def decide(ctx: RunContext) -> Decision:
+    """Run the playbook, or skip it: what node1 has against the last finished run's record,
+    then (where it installs Kubernetes) the nodes themselves."""
+    current, saved = _read(ctx, ctx.settings.cluster_playbook)
+    if "cluster" in ctx.redo:
+        return Decision(True, "asked for with --redo cluster", current)
+    if current is None:
+        return Decision(True, "node1 has no kubespray checkout with an inventory yet", current)
+    if saved is None:
+        return Decision(True, "no finished run of it is recorded on node1", current)
+    changed = records.differences(saved, current)
+    if changed:
+        return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
+    line = f"unchanged since {saved.finished} (kubespray {current.kubespray[:10]}"
+    line += f", {len(current.nodes)} nodes, {current.playbook})"
+    if ctx.installs_kubernetes:
+        ok, said = _nodes_as_asked(ctx)
+        if not ok:
+            return Decision(True, f"unchanged, but {said}", current)
+        line += f", {said}"
+    return Decision(False, line, current)
+
+
+def cluster_unless_unchanged(ctx: RunContext, dry: bool) -> str | None:
+    """`fab up`'s cluster stage: skipped, said in one line and as "unchanged" in the stage
+    table, when `decide` finds nothing to do; `fab cluster` (asked for by name) always runs."""
+    decision = decide(ctx)
+    if not decision.run:
+        print(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
+        return "unchanged"
+    verb = "would run" if dry else "running"
+    print(f"==> cluster: {verb} {ctx.settings.cluster_playbook}: {decision.why}", flush=True)
+    cluster(ctx, dry, current=decision.current)
+    return None
+
+
 def cluster(
-    ctx: RunContext, dry: bool, playbook: str | None = None, retries: int | None = None
+    ctx: RunContext,
+    dry: bool,
+    playbook: str | None = None,
+    retries: int | None = None,
+    current: records.Record | None = None,
 ) -> None:
+    """The playbook (the target's cluster playbook unless named), retried; node1's record
+    is dropped before and written after it finished, so `fab up` can skip it next time."""
     data = ctx.settings
     run = PlaybookRun(
         kubespray_dir=data.kubespray_dir,
@@ -31,9 +116,14 @@ def cluster(
         if data.container_engine == "lab":
             deploy(ctx, dry, "lab_container_engine")
         return
-    logs = ctx.state_dir / "logs"
+    if current is None or current.playbook != run.playbook:
+        current, _ = _read(ctx, run.playbook)
+    conn = ctx.connect()
+    conn.run(records.forget_command(), hide=True, in_stream=False)
     try:
-        recap = run_with_retries(ctx.connect(), run, logs, retries=retries, echo=sys.stdout)
+        recap = run_with_retries(
+            conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout
+        )
     except PlaybookFailed as exc:
         raise StageFailed(f"cluster failed on target {ctx.name}: {exc}") from None
     print(
@@ -43,3 +133,5 @@ def cluster(
     if data.container_engine == "lab":
         # What kubespray's container-engine role does on a real node (see the deploy).
         deploy(ctx, dry, "lab_container_engine")
+    if current is not None:
+        conn.run(records.save_command(current), hide=True, in_stream=False)
