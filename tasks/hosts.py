@@ -64,6 +64,29 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
         kubespray_stage.cluster(ctx, dry, playbook, retries)
 
 
+@gtask(
+    help={
+        **TARGET_HELP,
+        "yes": "go on without typing the target's name",
+        "retries": "reruns while hosts fail (default 0)",
+        "dry": "show the playbook run and what is forgotten, run nothing",
+    }
+)
+def reset(c, target="lab", yes=False, retries=None, dry=False):
+    """Remove Kubernetes from every node (kubespray's reset.yml), after typing the target's
+    name (or --yes); the next `fab up` installs again."""
+    from gourmetops.kubespray import reset as resetmod
+    from gourmetops.run import changing
+    from gourmetops.targets import get_target
+
+    retries = 0 if retries is None else flags.whole("retries", retries, maximum=10)
+    get_target(target)  # a bad target or cluster.yaml is said before the question
+    if not dry:
+        resetmod.confirm(target, yes)
+    with changing(target, "reset", dry) as ctx:
+        resetmod.reset(ctx, dry, retries)
+
+
 @gtask(help=TARGET_HELP)
 def registry(c, target="lab", dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""

@@ -14,9 +14,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from gourmetops import lab as labmod
 from gourmetops import render
 from gourmetops.kubespray.recap import parse_recap
 from gourmetops.kubespray.record import RECORD
+from tests.conftest import CONVERGED
 from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab, results_total
 
@@ -145,3 +147,36 @@ def test_a_different_ref_moves_the_checkout(converged_lab: Lab, tmp_path):
     back = lab.fab("kubespray")
     assert back.returncode == 0, back.stdout[-3000:]
     assert lab.out("node1", "git -C kubespray rev-parse --abbrev-ref HEAD") == "release-2.26"
+
+
+def test_reset_runs_kubesprays_reset_confirmed_and_the_next_up_installs_again(
+    converged_lab: Lab,
+):
+    """`fab reset --yes` for real: kubespray's reset.yml passes its confirmation (the pause
+    is skipped, "Check confirmation" does not fail), then stops where offline lab nodes
+    must: the preinstall role its reset play runs installs iputils-ping from the internet.
+    The record is gone first, so the next `fab up` runs the cluster stage again."""
+    lab = converged_lab
+    labmod.reset(lab.target, CONVERGED)  # the tests above dropped the first run's record
+    assert lab.ssh("node1", f"test -e {RECORD}", check=False).returncode == 0
+    ran = lab.fab("reset", "--target", "lab", "--yes")
+    assert ran.returncode == 1, ran.stdout[-3000:]
+    last = ran.stdout.strip().splitlines()[-1]
+    assert last.startswith("reset failed on target lab: reset.yml failed after 1 attempt(s): ")
+    assert "kubernetes/preinstall : Ensure ping package" in last, last
+    assert last.endswith("; the next `fab up` installs again")
+    log = max(
+        (lab.target.state_dir / "logs").glob("reset-*-1.log"), key=lambda p: p.stat().st_mtime
+    )
+    text = log.read_text()
+    # The play went past its two confirmation tasks (skipped, and kubespray's ansible.cfg
+    # does not print skipped tasks) to its third; without reset_confirmation the pause
+    # would wait for a typed "yes" and "Check confirmation" fail.
+    play = text.split("PLAY [Reset cluster]")[1]
+    assert "TASK [Gather information about installed services]" in play
+    assert "Reset confirmation failed" not in text and "Type 'yes' to reset" not in text
+    assert lab.ssh("node1", f"test -e {RECORD}", check=False).returncode == 1
+    up = lab.fab("up", "--from", "cluster", "--to", "cluster", "--dry")
+    assert "==> cluster: would run playbooks/facts.yml: no finished run of it is recorded" in (
+        up.stdout
+    ), up.stdout[-3000:]

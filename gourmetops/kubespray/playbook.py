@@ -60,6 +60,8 @@ class PlaybookRun:
     # Every node at once (kubespray's Vagrantfile passes --forks=<instances> too); Ansible's
     # default of 5 runs a 12-node cluster in three waves.
     forks: int = 5
+    # -e NAME=VALUE pairs (reset.yml's reset_confirmation=yes), each quoted for the shell
+    extra_vars: tuple[tuple[str, str], ...] = ()
 
     def command(self) -> str:
         """The shell command for node1; relative paths are under the login user's home."""
@@ -73,7 +75,8 @@ class PlaybookRun:
             f"{_home_path(self.venv)}/bin/ansible-playbook "
             f"-i {shlex.quote(self.inventory)} --forks {max(5, int(self.forks))} "
             "--become --become-user=root "
-            f"{shlex.quote(self.playbook)}"
+            + "".join(f"-e {shlex.quote(f'{k}={v}')} " for k, v in self.extra_vars)
+            + shlex.quote(self.playbook)
         )
 
 

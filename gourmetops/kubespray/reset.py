@@ -1,0 +1,91 @@
+"""`fab reset`: kubespray's reset.yml, which removes Kubernetes (and, with the docker
+container manager, the Docker engine and every container) from every node. It asks first:
+the user types the target's name, or passes --yes; with no input it refuses. Afterwards the
+cluster stage's record and the fetched kubeconfig are gone, so the next `fab up` installs
+again; what the reset leaves is said (kubespray's roles/reset, release-2.26)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from gourmetops.context import RunContext
+from gourmetops.errors import InputError, StageFailed
+from gourmetops.kubespray import record as records
+from gourmetops.kubespray.overrides import INVENTORY
+from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+
+PLAYBOOK = "reset.yml"
+# reset.yml pauses for a typed "yes" unless this is set (kubespray issues #10287, #10301)
+CONFIRMED = (("reset_confirmation", "yes"),)
+KEPT = (
+    "the registry's images (the registry-data volume on node1; `fab up` starts the "
+    "registry again on it)",
+    "prepare's host state (node1's key, pinned host keys, firewalld off)",
+    "kubespray's checkout and virtualenv on node1",
+)
+MAX_ANSWER = 256  # a target's name is short; nothing longer is read
+
+
+def confirm(target: str, yes: bool, stdin: TextIO | None = None) -> None:
+    """Go on only when `yes`, or the target's name is typed; no input refuses."""
+    if yes:
+        return
+    stdin = sys.stdin if stdin is None else stdin
+    print(
+        f"fab reset removes Kubernetes and the Docker engine from every node of {target!r}. "
+        f"Type {target!r} to go on: ",
+        end="",
+        flush=True,
+    )
+    try:
+        answer = stdin.readline(MAX_ANSWER)
+    except (OSError, ValueError):  # stdin closed or not readable
+        answer = ""
+    if not answer:
+        print()
+        raise InputError(
+            f"reset of {target!r} not confirmed: no input to read; type the target's name "
+            "when asked, or pass --yes. Nothing was changed"
+        )
+    if answer.strip() != target:
+        raise InputError(
+            f"reset of {target!r} not confirmed: {answer.strip()[:40]!r} is not the target's "
+            "name. Nothing was changed"
+        )
+
+
+def plan(ctx: RunContext) -> PlaybookRun:
+    data = ctx.settings
+    return PlaybookRun(
+        kubespray_dir=data.kubespray_dir,
+        venv=data.kubespray_venv,
+        inventory=f"{INVENTORY}/hosts.yaml",
+        playbook=PLAYBOOK,
+        forks=len(ctx.target.cluster.nodes),
+        extra_vars=CONFIRMED,
+    )
+
+
+def reset(ctx: RunContext, dry: bool, retries: int = 0) -> None:
+    """reset.yml from node1 (after `confirm`); the record and local kubeconfig go first, so
+    a reset that stops halfway still makes the next `fab up` install again."""
+    run = plan(ctx)
+    kubeconfig = ctx.state_dir / "kubeconfig"
+    kept = "".join(f"\n  kept: {k}" for k in KEPT)
+    if dry:
+        print(
+            f"would run on {ctx.head} ({ctx.name}), up to {retries + 1} time(s):\n"
+            f"  {run.command()}\nwould forget node1:~/{records.RECORD} and {kubeconfig}{kept}"
+        )
+        return
+    conn = ctx.connect()
+    conn.run(records.forget_command(), hide=True, in_stream=False)
+    kubeconfig.unlink(missing_ok=True)
+    try:
+        run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout)
+    except PlaybookFailed as exc:
+        raise StageFailed(
+            f"reset failed on target {ctx.name}: {exc}; the next `fab up` installs again"
+        ) from None
+    print(f"reset: Kubernetes removed from {ctx.name}{kept}\nnext: `fab up --target {ctx.name}`")
