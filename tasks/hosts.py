@@ -87,6 +87,35 @@ def reset(c, target="lab", yes=False, retries=None, dry=False):
         resetmod.reset(ctx, dry, retries)
 
 
+@gtask(
+    help={
+        **TARGET_HELP,
+        "retries": "reruns while hosts fail (default 0)",
+        "dry": "check the version step and show the playbook run, run nothing",
+    }
+)
+def upgrade(c, target="lab", retries=None, dry=False):
+    """Move the running cluster to group_data's kube_version with kubespray's
+    upgrade-cluster.yml (one minor version at a time; no downgrade)."""
+    from gourmetops.kubespray import upgrade as upgrademod
+    from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
+    from gourmetops.kubespray.overrides import kube_version
+    from gourmetops.run import changing
+
+    retries = 0 if retries is None else flags.whole("retries", retries, maximum=10)
+    with changing(target, "upgrade", dry) as ctx:
+        data = ctx.settings
+        fetch = dry_run_checkout if dry else controller_checkout
+        checkout = fetch(data.kubespray_source, data.kubespray_ref)
+        if checkout is None:
+            raise InputError(
+                f"dry run: kubespray {data.kubespray_ref} of {data.kubespray_source} is not on "
+                "the controller; a real run clones it first"
+            )
+        wanted = kube_version(checkout, data.kubespray_group_vars)
+        upgrademod.upgrade(ctx, dry, wanted, checkout, retries)
+
+
 @gtask(help=TARGET_HELP)
 def registry(c, target="lab", dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from gourmetops.context import RunContext
-from gourmetops.errors import StageFailed
+from gourmetops.errors import GourmetopsError, StageFailed
 from gourmetops.kubespray import readiness
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.overrides import INVENTORY
@@ -25,7 +25,9 @@ class Decision:
     current: records.Record | None  # what node1 has now (recorded after a finished run)
 
 
-def _read(ctx: RunContext, playbook: str) -> tuple[records.Record | None, records.Record | None]:
+def read_records(
+    ctx: RunContext, playbook: str
+) -> tuple[records.Record | None, records.Record | None]:
     """(what node1 has now, the last finished run's record): one command on node1."""
     nodes = tuple(n.name for n in ctx.target.cluster.nodes)
     command = records.read_command(ctx.settings.kubespray_dir)
@@ -56,16 +58,35 @@ def _nodes_as_asked(ctx: RunContext) -> tuple[bool, str]:
     return readiness.summary(states, names, _wanted_version(ctx))
 
 
+def _stop_for_an_upgrade(ctx: RunContext) -> None:
+    """A cluster at another version than kube_version is not for cluster.yml: say so."""
+    from gourmetops.kubespray.upgrade import running_version
+
+    wanted = _wanted_version(ctx)
+    try:
+        running = running_version(ctx)
+    except GourmetopsError:
+        return  # no node list: cluster.yml runs and repairs what it can
+    if wanted and running != wanted:
+        raise StageFailed(
+            f"the cluster runs {running} and kube_version asks for {wanted}: cluster.yml does "
+            f"not upgrade a running cluster; run `fab upgrade --target {ctx.name}` "
+            "(kubespray's upgrade-cluster.yml, one minor version at a time)"
+        )
+
+
 def decide(ctx: RunContext) -> Decision:
     """Run the playbook, or skip it: what node1 has against the last finished run's record,
     then (where it installs Kubernetes) the nodes themselves."""
-    current, saved = _read(ctx, ctx.settings.cluster_playbook)
+    current, saved = read_records(ctx, ctx.settings.cluster_playbook)
     if "cluster" in ctx.redo:
         return Decision(True, "asked for with --redo cluster", current)
     if current is None:
         return Decision(True, "node1 has no kubespray checkout with an inventory yet", current)
     if saved is None:
         return Decision(True, "no finished run of it is recorded on node1", current)
+    if ctx.installs_kubernetes:
+        _stop_for_an_upgrade(ctx)
     changed = records.differences(saved, current)
     if changed:
         return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
@@ -117,7 +138,7 @@ def cluster(
             deploy(ctx, dry, "lab_container_engine")
         return
     if current is None or current.playbook != run.playbook:
-        current, _ = _read(ctx, run.playbook)
+        current, _ = read_records(ctx, run.playbook)
     conn = ctx.connect()
     conn.run(records.forget_command(), hide=True, in_stream=False)
     try:
