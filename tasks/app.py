@@ -51,6 +51,22 @@ def kubeconfig(c, target="lab", port=None, merge=False, dry=False):
         fetch(ctx, dry, port, then)
 
 
+@gtask(
+    help={
+        "target": TARGET_HELP["target"],
+        "port": KUBE_HELP["port"],
+        "dry": "print the ssh command, connect nowhere",
+    }
+)
+def tunnel(c, target="lab", port=None, dry=False):
+    """Hold the SSH tunnel to the API server (via node1) open in the foreground; Ctrl-C ends it."""
+    from gourmetops.app.tunnel import hold
+    from gourmetops.targets import get_target
+
+    port = flags.port("port", port, DEFAULT_LOCAL_PORT)
+    hold(get_target(target), port, dry)
+
+
 @gtask(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
 def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""

@@ -52,11 +52,14 @@ def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str
     return dump(config)
 
 
-def tunnel_command(target: Target, local_port: int, batch: bool = False) -> list[str]:
+def tunnel_command(
+    target: Target, local_port: int, batch: bool = False, foreground: bool = False
+) -> list[str]:
     """The SSH tunnel the rewritten kubeconfig expects (as printed for the user, or, with
-    `batch`, as run here: no prompt, and an exit when the port cannot be forwarded)."""
+    `batch`, as run here: no prompt, and an exit when the port cannot be forwarded; with
+    `foreground`, as `fab tunnel` holds it: prompts allowed, that exit too)."""
     options = ["-N", "-L", f"127.0.0.1:{local_port}:127.0.0.1:{API_PORT}"]
-    if batch:
+    if batch or foreground:
         options += ["-o", "ExitOnForwardFailure=yes"]
     return target.ssh_argv(target.cluster.jump.name, options=options, batch=batch)
 
@@ -107,6 +110,7 @@ def fetch(
     write_text(local, text, "kubeconfig", mode=0o600)  # 0600 from its first byte
     tunnel = shlex.join(tunnel_command(ctx.target, port))
     print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
+    print(f"  (or hold it open: fab tunnel --target {ctx.target.name} --port {port})")
     if then:
         then(text)
     problems = not_ready(states, [n.name for n in ctx.target.cluster.nodes])
