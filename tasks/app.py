@@ -30,16 +30,41 @@ def _count(flag: str, value: Any) -> int | None:
     help={
         **TARGET_HELP,
         "port": KUBE_HELP["port"],
-        "dry": "say what would be copied and fetched, touch nothing",
+        "merge": "also add the context gourmetops-<target> to $KUBECONFIG's file or "
+        "~/.kube/config (other entries kept; current-context kept unless there is none)",
+        "dry": "say what would be copied, fetched and merged, touch nothing",
     }
 )
-def kubeconfig(c, target="lab", port=None, dry=False):
+def kubeconfig(c, target="lab", port=None, merge=False, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
+    from gourmetops.app import kubeconfig_user
     from gourmetops.run import changing
 
     port = flags.port("port", port, DEFAULT_LOCAL_PORT)
+    then = None
+    if merge:
+        dest = kubeconfig_user.destination()
+        if not dry:
+            kubeconfig_user.read_user_config(dest)  # refused here, before any host is asked
+        then = lambda text: kubeconfig_user.merge_and_say(dest, text, target, port)  # noqa: E731
     with changing(target, "kubeconfig", dry) as ctx:
-        fetch(ctx, dry, port)
+        fetch(ctx, dry, port, then)
+
+
+@gtask(
+    help={
+        "target": TARGET_HELP["target"],
+        "port": KUBE_HELP["port"],
+        "dry": "print the ssh command, connect nowhere",
+    }
+)
+def tunnel(c, target="lab", port=None, dry=False):
+    """Hold the SSH tunnel to the API server (via node1) open in the foreground; Ctrl-C ends it."""
+    from gourmetops.app.tunnel import hold
+    from gourmetops.targets import get_target
+
+    port = flags.port("port", port, DEFAULT_LOCAL_PORT)
+    hold(get_target(target), port, dry)
 
 
 @gtask(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})

@@ -8,6 +8,7 @@ kubespray puts 127.0.0.1 and localhost in the API server certificate, so TLS sti
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -51,11 +52,14 @@ def rewrite_server(text: str, local_port: int, where: str = "kubeconfig") -> str
     return dump(config)
 
 
-def tunnel_command(target: Target, local_port: int, batch: bool = False) -> list[str]:
+def tunnel_command(
+    target: Target, local_port: int, batch: bool = False, foreground: bool = False
+) -> list[str]:
     """The SSH tunnel the rewritten kubeconfig expects (as printed for the user, or, with
-    `batch`, as run here: no prompt, and an exit when the port cannot be forwarded)."""
+    `batch`, as run here: no prompt, and an exit when the port cannot be forwarded; with
+    `foreground`, as `fab tunnel` holds it: prompts allowed, that exit too)."""
     options = ["-N", "-L", f"127.0.0.1:{local_port}:127.0.0.1:{API_PORT}"]
-    if batch:
+    if batch or foreground:
         options += ["-o", "ExitOnForwardFailure=yes"]
     return target.ssh_argv(target.cluster.jump.name, options=options, batch=batch)
 
@@ -71,9 +75,16 @@ def copy_for_user_command(user: str) -> str:
     )
 
 
-def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
+def fetch(
+    ctx: RunContext,
+    dry: bool,
+    port: int = DEFAULT_LOCAL_PORT,
+    then: Callable[[str | None], None] | None = None,
+) -> None:
     """The kubeconfig stage: root's kubeconfig given to the user on node1, fetched to
-    .state/<target>/kubeconfig pointing at the tunnel, and every node checked Ready."""
+    .state/<target>/kubeconfig pointing at the tunnel, and every node checked Ready. `then`
+    gets the fetched text (None when dry) before that check: the merge, whose context helps
+    most when a node is not Ready."""
     user = ctx.target.cluster.user
     local = ctx.state_dir / "kubeconfig"
     if dry:
@@ -81,6 +92,8 @@ def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
             f"would copy /root/.kube to /home/{user}/.kube on {ctx.head}, fetch it to {local} "
             f"with its server at https://127.0.0.1:{port}, and check every node is Ready"
         )
+        if then:
+            then(None)
         return
     conn = ctx.connect()
     if conn.run("sudo test -f /root/.kube/config", warn=True, hide=True).failed:
@@ -97,6 +110,9 @@ def fetch(ctx: RunContext, dry: bool, port: int = DEFAULT_LOCAL_PORT) -> None:
     write_text(local, text, "kubeconfig", mode=0o600)  # 0600 from its first byte
     tunnel = shlex.join(tunnel_command(ctx.target, port))
     print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
+    print(f"  (or hold it open: fab tunnel --target {ctx.target.name} --port {port})")
+    if then:
+        then(text)
     problems = not_ready(states, [n.name for n in ctx.target.cluster.nodes])
     if problems:
         raise StageFailed(f"nodes not Ready: {', '.join(problems)}")

@@ -1,13 +1,16 @@
-"""The SSH tunnel to the API server on node1 that the fetched kubeconfig points at."""
+"""The SSH tunnel to the API server on node1 that the fetched kubeconfig points at: opened
+around a task that needs it (api_tunnel), or held in the foreground by `fab tunnel` (hold)."""
 
 from __future__ import annotations
 
+import shlex
+import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from gourmetops.app.kubeconfig import tunnel_command
+from gourmetops.app.kubeconfig import API_PORT, tunnel_command
 from gourmetops.errors import GourmetopsError
 from gourmetops.targets import Target
 from gourmetops.waiting import poll
@@ -63,3 +66,56 @@ def api_tunnel(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def hold(target: Target, local_port: int, dry: bool = False) -> None:
+    """`fab tunnel`: the `ssh -L` in the foreground until Ctrl-C (then a clean exit 0), for
+    people who would rather not type it; an ssh that ends on its own is one line naming
+    node1 and the command to try by hand (ssh's own words are printed just above it)."""
+    head = target.cluster.jump.name
+    cmd = tunnel_command(target, local_port, foreground=True)
+    if dry:
+        print(f"would run: {shlex.join(cmd)}")
+        return
+    if port_open(local_port):
+        raise TunnelError(
+            f"127.0.0.1:{local_port} already accepts connections (a tunnel already open?); "
+            "close it or choose another --port"
+        )
+    print(
+        f"API tunnel: https://127.0.0.1:{local_port} to {head}'s 127.0.0.1:{API_PORT}; "
+        "Ctrl-C closes it",
+        flush=True,
+    )
+    code, interrupted = _until_interrupted(cmd)
+    if interrupted:
+        print("tunnel closed")
+    elif code != 0:
+        raise TunnelError(
+            f"ssh could not hold the tunnel through {head} ({target.public_address}), "
+            f"exit {code}; try it by hand: {shlex.join(cmd)}"
+        )
+    else:
+        print(f"tunnel closed: ssh to {head} ended")
+
+
+def _until_interrupted(cmd: list[str]) -> tuple[int, bool]:
+    """Run `cmd` until it ends or SIGINT comes (passed on to it, as a terminal's Ctrl-C
+    already does): (its exit code, whether SIGINT came)."""
+    interrupted = False
+    proc: subprocess.Popen[bytes] | None = None
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        proc = subprocess.Popen(cmd)
+        if interrupted:  # came before there was a process to pass it to
+            proc.send_signal(signal.SIGINT)
+        return proc.wait(), interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
