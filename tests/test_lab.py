@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from gourmetops import lab as labmod
 from gourmetops.lab import machines, network, snapshots
 from gourmetops.lab.system import LabError
+from gourmetops.safe_write import UnsafePath
 from tests.labtools import DOCKER_READY, Lab
 
 
@@ -122,3 +125,21 @@ def test_a_restored_snapshot_is_a_read_only_layer_under_a_fresh_upper_dir(docker
     assert docker_lab.out("node2", "systemctl is-active docker") == "active"
     with pytest.raises(LabError, match="the nodes run on snapshot 'docker-ready'"):
         labmod.save("again", docker_lab.target)
+
+
+def test_a_link_a_node_planted_is_not_followed_onto_the_host(lab: Lab):
+    """A node's root makes its /etc/hostname a link to a host path; the lab writes each
+    node's hostname from the host before boot (here when booting from the snapshot that
+    kept the link): the write is refused, and the host file stays as it was."""
+    victim = Path("/tmp/gourmetops-lab-victim")
+    victim.write_text("host file\n")
+    labmod.reset(lab.target)
+    lab.console("node2", f"ln -sfn {victim} /etc/hostname")
+    try:
+        with pytest.raises(UnsafePath, match=r"node2's /etc/hostname .*: is a symbolic link"):
+            labmod.save("planted", lab.target)
+        assert victim.read_text() == "host file\n"
+    finally:
+        labmod.reset(lab.target)
+        shutil.rmtree(snapshots.SNAPSHOT_DIR / "planted", ignore_errors=True)
+        victim.unlink()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from pyinfra.api.exceptions import DeployError
 
 from gourmetops import STATE_DIR
 from gourmetops.errors import GourmetopsError
+from gourmetops.safe_write import refuse_unsafe, write_text
 
 EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
 
@@ -113,9 +116,16 @@ def carried_bundle(source: str, checkout: Path, ref: str) -> Path:
     else:
         name = f"refs/heads/{ref}"
         _git("-C", str(checkout), "update-ref", name, "HEAD")
-    tmp = dest.with_suffix(".tmp")
-    _git("-C", str(checkout), "bundle", "create", "--quiet", str(tmp), name)
-    tmp.replace(dest)
+    refuse_unsafe(dest, "kubespray's bundle for node1")
+    # a temp name of its own (several runs may carry the same ref), renamed into place
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    os.close(fd)
+    os.unlink(tmp)  # git bundle create makes the file itself
+    try:
+        _git("-C", str(checkout), "bundle", "create", "--quiet", tmp, name)
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return dest
 
 
@@ -195,5 +205,5 @@ def download_wheels(reqs: list[str], node: NodePython) -> Path:
     )
     if proc.returncode != 0:
         raise SourceError(f"pip download for {node.tag} failed: {proc.stderr.strip()[-2000:]}")
-    done.write_text("\n".join(reqs) + "\n")
+    write_text(done, "\n".join(reqs) + "\n", "the wheels' completion mark")
     return dest

@@ -19,6 +19,7 @@ from gourmetops.lab import machines, network, snapshots
 from gourmetops.lab.boot import wait_booted
 from gourmetops.lab.rootfs import ensure_layers, recipe_stamp
 from gourmetops.lab.system import LabError, require_root_and_tools, run, say
+from gourmetops.safe_write import write_text
 from gourmetops.targets import LAB_DIR, Target, lab_target
 
 RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", "/run/gourmetops-lab"))
@@ -116,7 +117,7 @@ def _write_known_hosts(target: Target, host_keys: dict[str, dict[str, str]]) -> 
         address = target.public_address if node.jump else node.address
         for kind, blob in host_keys[node.name].items():
             lines.append(f"{node.name},{address} {kind} {blob}")
-    (LAB_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
+    write_text(LAB_DIR / "known_hosts", "\n".join(lines) + "\n", "the lab's known_hosts")
 
 
 def _personalize(target: Target, authorized_key: str) -> None:
@@ -136,7 +137,7 @@ def _boot_all(target: Target, state: dict[str, Any]) -> None:
     can be cleaned), then waited for side by side: as long as the slowest boot, not the sum."""
     for node in target.cluster.nodes:
         state["nodes"][node.name] = machines.boot(node.name)
-        STATE_FILE.write_text(json.dumps(state))
+        write_text(STATE_FILE, json.dumps(state), "the lab's state file")
     target.write_ssh_config()  # once, before the waits (they only read it)
     with ThreadPoolExecutor(max_workers=len(target.cluster.nodes)) as pool:
         waits = [
@@ -175,7 +176,7 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
         "snapshot": snapshot,
         "nodes": {},
     }
-    STATE_FILE.write_text(json.dumps(state))
+    write_text(STATE_FILE, json.dumps(state), "the lab's state file")
     try:
         network.create(target.cluster, lab)
         for node in target.cluster.nodes:

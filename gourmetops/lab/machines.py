@@ -12,6 +12,7 @@ from pathlib import Path
 from gourmetops.cluster import Cluster, Node
 from gourmetops.lab.network import node_ns
 from gourmetops.lab.system import LabError, run, say
+from gourmetops.safe_write import write_text
 from gourmetops.waiting import wait_until
 
 DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", "/var/lib/gourmetops-lab"))
@@ -81,13 +82,19 @@ def unmount_all() -> None:
 def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, str]:
     """Give the node its identity before boot; returns its new host public keys."""
     root = merged_dir(node.name)
-    (root / "etc" / "hostname").write_text(f"{node.name}\n")
+    # The node's root may have left links in its tree (a restored snapshot): every write
+    # here refuses one, and the home and .ssh directories must be real directories, or a
+    # write meant for the node would land on the host.
+    write_text(root / "etc" / "hostname", f"{node.name}\n", f"{node.name}'s /etc/hostname")
     hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
     hosts += [f"{n.address} {n.name}" for n in cluster.nodes]
-    (root / "etc" / "hosts").write_text("\n".join(hosts) + "\n")
+    write_text(root / "etc" / "hosts", "\n".join(hosts) + "\n", f"{node.name}'s /etc/hosts")
     run(["ssh-keygen", "-q", "-A", "-f", str(root)])
     home = root / "home" / cluster.user
     ssh_dir = home / ".ssh"
+    for directory in (root / "home", home, ssh_dir):
+        if directory.is_symlink():
+            raise LabError(f"{node.name}: {directory} is a link; refusing to write through it")
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
     # Pristine nodes get the controller's key alone; a node restored from a snapshot keeps
     # the keys its stages authorised (node1's, for kubespray's ansible) beside it.
@@ -96,7 +103,7 @@ def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, 
     if present and not present.endswith("\n"):
         present += "\n"
     if authorized_key.strip() not in present.splitlines():
-        authorized.write_text(present + authorized_key)
+        write_text(authorized, present + authorized_key, f"{node.name}'s authorized_keys", 0o600)
     stat = home.stat()
     for path in (ssh_dir, ssh_dir / "authorized_keys"):
         os.chown(path, stat.st_uid, stat.st_gid)

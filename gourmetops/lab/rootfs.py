@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from gourmetops.lab.system import run, say
+from gourmetops.safe_write import write_text
 from gourmetops.settings import check_target
 
 SUITE = "bookworm"
@@ -133,7 +134,7 @@ def recipe_stamp(path: Path) -> str:
 
 
 def _mark_current(path: Path, kind: str) -> None:
-    _stamp(path).write_text(json.dumps(_recipe(kind)))
+    write_text(_stamp(path), json.dumps(_recipe(kind)), f"{kind}'s recipe stamp")
 
 
 def _in_chroot(root: Path, script: str) -> None:

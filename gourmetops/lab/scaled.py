@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gourmetops.cluster import Cluster, ClusterError, parse_cluster
+from gourmetops.safe_write import write_text
 from gourmetops.yamlio import dump
 
 MAX_NODES = 100
@@ -44,5 +45,5 @@ def write_scaled(base: Cluster, count: int, path: Path) -> Cluster:
     cluster = parse_cluster(raw, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     header = f"# {base.source} grown to {count} nodes (gourmetops.lab.scaled); do not edit.\n"
-    path.write_text(header + dump(raw, plain=True))
+    write_text(path, header + dump(raw, plain=True), "the grown cluster file")
     return cluster

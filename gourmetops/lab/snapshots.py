@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gourmetops.lab import machines
 from gourmetops.lab.system import LabError
+from gourmetops.safe_write import write_text
 
 SNAPSHOT_DIR = machines.DATA_DIR / "snapshots"
 BASE = "lowers.txt"  # the recipes of the lower layers its upper dirs sit on, one a line
@@ -22,7 +23,7 @@ def keep(name: str, nodes: list[str], base: str) -> None:
     shutil.rmtree(SNAPSHOT_DIR / name, ignore_errors=True)
     for node in nodes:
         machines.copy_tree(machines.node_dir(node) / "upper", SNAPSHOT_DIR / name / node)
-    (SNAPSHOT_DIR / name / BASE).write_text(base)
+    write_text(SNAPSHOT_DIR / name / BASE, base, f"snapshot {name}'s base")
 
 
 def upper_of(name: str, node: str, base: str) -> Path:
