@@ -75,6 +75,19 @@ def _stop_for_an_upgrade(ctx: RunContext) -> None:
         )
 
 
+def removed_nodes_message(gone: list[str], kubespray_dir: str, venv: str) -> str:
+    """A node left cluster.yaml but not the cluster: cluster.yml would drop it from the
+    inventory and leave it joined. kubespray's remove-node.yml needs it in the inventory."""
+    names = ",".join(gone)
+    return (
+        f"{', '.join(gone)} left cluster.yaml but the cluster's last run had "
+        f"{'them' if len(gone) > 1 else 'it'} as nodes: put {names} back in cluster.yaml, run "
+        f"`fab kubespray`, then on node1 `cd ~/{kubespray_dir} && ~/{venv}/bin/ansible-playbook "
+        f"-b -i inventory/mycluster/hosts.yaml remove-node.yml -e node={names}` (kubespray's "
+        f"remove-node.yml), and only then take {names} out of cluster.yaml"
+    )
+
+
 def decide(ctx: RunContext) -> Decision:
     """Run the playbook, or skip it: what node1 has against the last finished run's record,
     then (where it installs Kubernetes) the nodes themselves."""
@@ -87,6 +100,10 @@ def decide(ctx: RunContext) -> Decision:
         return Decision(True, "no finished run of it is recorded on node1", current)
     if ctx.installs_kubernetes:
         _stop_for_an_upgrade(ctx)
+    gone = [n for n in saved.nodes if n not in current.nodes]
+    if gone:
+        data = ctx.settings
+        raise StageFailed(removed_nodes_message(gone, data.kubespray_dir, data.kubespray_venv))
     changed = records.differences(saved, current)
     if changed:
         return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
