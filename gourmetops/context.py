@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 
 
 def connect(target: Target, node: str) -> Connection:
-    """A Fabric connection with the host-key rules pyinfra and `ssh -F` follow."""
+    """A Fabric connection with the host-key rules pyinfra and `ssh -F` follow. Fabric hands
+    the ssh_config's IdentityFile to paramiko as key_filename (the jump host's connection
+    too: it reads the same file); IdentitiesOnly it ignores, so paramiko is told not to try
+    ~/.ssh's other keys besides, as ssh does not."""
     path = target.write_ssh_config()
-    conn = Connection(node, config=Config(runtime_ssh_path=str(path)))
+    only = {"connect_kwargs": {"look_for_keys": False}} if target.ssh_key else {}
+    conn = Connection(node, config=Config(runtime_ssh_path=str(path), overrides=only))
     known_hosts = target.ssh_options.get("UserKnownHostsFile")
     if known_hosts:
         conn.client.load_host_keys(known_hosts)
