@@ -25,6 +25,7 @@ from gourmetops.validation import NodeIPv4, StrOnly, not_a_node, problems
 from gourmetops.yamlio import load_config
 
 TARGETS = ("lab", "chameleon")
+TARGET_ENV = "GOURMETOPS_TARGET"
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
 SERVICE_ADDRESS_ENV = "GOURMETOPS_NODE1_PUBLIC_ADDRESS"
 CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
@@ -248,6 +249,31 @@ def lab_target(cluster: Cluster | None = None, env: Mapping[str, str] | None = N
             "StrictHostKeyChecking": "yes",
         },
     )
+
+
+def unknown_target(name: str) -> str | None:
+    """Why `name` is no target (the message --target and GOURMETOPS_TARGET share), or None."""
+    if name in TARGETS:
+        return None
+    return f"unknown target {name!r}; choose one of {', '.join(TARGETS)}"
+
+
+def chosen_target(
+    given: str | None, fallback: str = "lab", env: Mapping[str, str] | None = None
+) -> str:
+    """The target a task (or the notebook) runs on: the one given (--target), else
+    GOURMETOPS_TARGET, set once for every task, else `fallback`; checked either way."""
+    env = os.environ if env is None else env
+    if given is None and env.get(TARGET_ENV):
+        why = unknown_target(env[TARGET_ENV])
+        if why:
+            raise TargetError(f"environment variable {TARGET_ENV}: {why}")
+        return env[TARGET_ENV]
+    name = fallback if given is None else given
+    why = unknown_target(name)
+    if why:
+        raise TargetError(why)
+    return name
 
 
 def get_target(name: str) -> Target:

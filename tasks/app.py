@@ -33,7 +33,7 @@ def _count(flag: str, value: Any) -> int | None:
         "dry": "say what would be copied and fetched, touch nothing",
     }
 )
-def kubeconfig(c, target="lab", port=None, dry=False):
+def kubeconfig(c, target=None, port=None, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
     from gourmetops.run import changing
 
@@ -43,7 +43,7 @@ def kubeconfig(c, target="lab", port=None, dry=False):
 
 
 @gtask(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
-def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
+def rollout(c, target=None, replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing
@@ -55,7 +55,7 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
 
 
 @gtask(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
-def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
+def scale(c, replicas, target=None, timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing
@@ -76,7 +76,7 @@ def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     }
 )
 def autoscale(
-    c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
+    c, target=None, min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
 ):
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
     from gourmetops.app import api as app_api
@@ -90,7 +90,7 @@ def autoscale(
 
 
 @gtask(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
-def status(c, target="lab", port=None):
+def status(c, target=None, port=None):
     """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
     from gourmetops.app import stage as app_stage
     from gourmetops.app.api import cluster_api, objects_for
@@ -104,7 +104,7 @@ def status(c, target="lab", port=None):
 
 
 @gtask(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
-def teardown(c, target="lab", timeout=None, port=None, dry=False):
+def teardown(c, target=None, timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing

@@ -15,7 +15,7 @@ from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
 from gourmetops.errors import GourmetopsError
 
 TARGET_HELP = {
-    "target": "lab (default) or chameleon",
+    "target": "lab or chameleon (default: $GOURMETOPS_TARGET, else lab)",
     "dry": "show what would change, change nothing",
 }
 KUBE_HELP = {
@@ -28,11 +28,16 @@ KUBE_HELP = {
 
 def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     """Our errors (GourmetopsError) name the file, key or host at fault and the fix: show
-    the message and exit code, not a traceback."""
+    the message and exit code, not a traceback. A task's `--target`, when not given, is
+    GOURMETOPS_TARGET's, else the lab (checked here, for every task alike)."""
 
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if "target" in kwargs:
+                from gourmetops.targets import chosen_target  # local: pydantic, at run time
+
+                kwargs["target"] = chosen_target(kwargs["target"])
             return body(*args, **kwargs)
         except GourmetopsError as exc:
             raise Exit(f"{exc.prefix}{exc}", exc.exit_code) from None

@@ -16,7 +16,7 @@ from tasks.common import TARGET_HELP, gtask
     help={**TARGET_HELP, "skip-check": "let this pre-check's failure pass, said so (repeatable)"},
     iterable=["skip_check"],
 )
-def up(c, target="lab", dry=False, skip_check=None):
+def up(c, target=None, dry=False, skip_check=None):
     """Pre-checks, then every stage in order; for the lab, bring the lab up first."""
     from gourmetops.stages import run_on
 
@@ -31,7 +31,7 @@ def up(c, target="lab", dry=False, skip_check=None):
         "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
     }
 )
-def render(c, out, target="lab", kubespray_source=None, force=False):
+def render(c, out, target=None, kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
     from gourmetops import render as rendermod
 
