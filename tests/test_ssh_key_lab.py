@@ -43,7 +43,10 @@ def own_key(fresh_lab: Lab, tmp_path_factory) -> Iterator[Path]:
     fresh_lab.target.write_ssh_config()  # the lab's own key again, for the next module
 
 
-def test_a_key_named_only_through_ssh_key_logs_in_everywhere(fresh_lab: Lab, own_key: Path):
+def test_a_key_named_only_through_ssh_key_logs_in_everywhere(
+    fresh_lab: Lab, own_key: Path, monkeypatch
+):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # paramiko here: no agent either
     env = {"GOURMETOPS_SSH_KEY": str(own_key), "SSH_AUTH_SOCK": ""}
     target = lab_target(env=env)
     assert target.ssh_key == own_key
