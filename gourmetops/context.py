@@ -6,21 +6,49 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fabric import Config, Connection
 from paramiko import RejectPolicy
 
 from gourmetops.targets import Target, get_target
+from gourmetops.unreachable import CONNECT_ERRORS, from_exception
 
 if TYPE_CHECKING:
     from gourmetops.settings_schema import HostSettings
 
 
+class NodeConnection(Connection):
+    """A Fabric connection whose failure to connect (refused, timed out, key refused, host
+    key changed, ...) is one line naming the node (gourmetops.unreachable), not paramiko's
+    traceback: every run, sudo, put or tunnel opens through `open`."""
+
+    # Declared here: Fabric's config proxy would take an undeclared attribute as a setting.
+    gourmetops_target: Target | None = None
+    gourmetops_node = ""
+
+    def open(self) -> Any:
+        try:
+            return super().open()
+        except CONNECT_ERRORS as exc:
+            said = self.gourmetops_target and from_exception(
+                self.gourmetops_target, self.gourmetops_node, exc
+            )
+            if not said:
+                raise
+            self.close()  # a half-open transport would be reused by the next run
+            raise said from None
+
+
 def connect(target: Target, node: str) -> Connection:
-    """A Fabric connection with the host-key rules pyinfra and `ssh -F` follow."""
+    """A Fabric connection with the host-key rules pyinfra and `ssh -F` follow. Fabric hands
+    the ssh_config's IdentityFile to paramiko as key_filename (the jump host's connection
+    too: it reads the same file); IdentitiesOnly it ignores, so paramiko is told not to try
+    ~/.ssh's other keys besides, as ssh does not."""
     path = target.write_ssh_config()
-    conn = Connection(node, config=Config(runtime_ssh_path=str(path)))
+    only = {"connect_kwargs": {"look_for_keys": False}} if target.ssh_key else {}
+    conn = NodeConnection(node, config=Config(runtime_ssh_path=str(path), overrides=only))
+    conn.gourmetops_target, conn.gourmetops_node = target, node
     known_hosts = target.ssh_options.get("UserKnownHostsFile")
     if known_hosts:
         conn.client.load_host_keys(known_hosts)

@@ -23,7 +23,7 @@ from gourmetops.errors import InputError
 from gourmetops.load import stage as load_stage
 from gourmetops.load.experiment import Plan
 from gourmetops.stages import NO_KUBERNETES, STAGES, Stage, Timing, installs_kubernetes, run_on
-from gourmetops.targets import TARGETS
+from gourmetops.targets import chosen_target
 
 
 def _experiment(ctx: RunContext, dry: bool) -> None:
@@ -48,20 +48,26 @@ SECTIONS: dict[str, Stage] = {s.name: s for s in STAGES} | {
 }
 
 
-def run(target: str, *names: str, dry: bool = False) -> list[Timing]:
+def target_of(target: str | None) -> str:
+    """The notebook's TARGET: as given, else GOURMETOPS_TARGET (set once for `fab` and the
+    notebook alike), else "chameleon" (a notebook runs on Chameleon's JupyterHub)."""
+    return chosen_target(target, fallback="chameleon")
+
+
+def run(target: str | None, *names: str, dry: bool = False) -> list[Timing]:
     """Run the named stages in order on `target` ("chameleon" or "lab"; the lab is started
-    first), printing a line per stage and their timings; raises on the first failure."""
+    first; None: `target_of`), printing a line per stage and their timings; raises on the
+    first failure."""
     unknown = [n for n in names if n not in SECTIONS]
     if unknown or not names:
         raise InputError(f"stages {unknown or '()'}: choose from {', '.join(SECTIONS)}")
-    return run_on(target, "+".join(names), dry, tuple(SECTIONS[n] for n in names))
+    return run_on(target_of(target), "+".join(names), dry, tuple(SECTIONS[n] for n in names))
 
 
-def latest_results(target: str) -> Path | None:
+def latest_results(target: str | None) -> Path | None:
     """The newest experiment's results directory of `target`, if any (read from .state/ as
     Target.state_dir places it, without building the target: no floating IP needed)."""
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    target = target_of(target)
     runs = sorted((STATE_DIR / target / "results").glob("experiment-*/report.md"))
     return runs[-1].parent if runs else None
 
@@ -75,12 +81,15 @@ def _in_notebook() -> bool:
     return get_ipython() is not None
 
 
-def report(target: str, results_dir: Path | None = None) -> Path | None:
+def report(target: str | None, results_dir: Path | None = None) -> Path | None:
     """Show the experiment's report inline (its table as Markdown, its plots as images), or
     say why there is none; returns the results directory shown."""
     results = results_dir or latest_results(target)
     if results is None:
-        print(f"no experiment results for {target} yet: the experiment runs where Kubernetes does")
+        print(
+            f"no experiment results for {target_of(target)} yet: the experiment runs where "
+            "Kubernetes does"
+        )
         return None
     text = (results / "report.md").read_text()
     table = "\n".join(line for line in text.splitlines() if not line.startswith("!["))

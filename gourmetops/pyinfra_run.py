@@ -15,6 +15,7 @@ from invoke import Context
 from gourmetops import PROJECT_ROOT
 from gourmetops.errors import StageFailed
 from gourmetops.targets import TARGETS, Target, TargetError
+from gourmetops.unreachable import advice, cause_in
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -112,6 +113,8 @@ def explain_failures(failed: dict[str, str], target: Target) -> str:
                 )
         elif host != jump and jump_unreachable and why.startswith("could not connect"):
             why = f"unreachable through {jump} ({jump} could not be reached)"
+        elif why.startswith("could not connect"):
+            why = f"{why}: {advice(target, host, cause_in(why))}"
         parts.append(f"{host}: {why}")
     return "; ".join(parts)
 

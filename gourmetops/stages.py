@@ -156,7 +156,8 @@ def run_on(
     """`fab up` (and each section of the notebook): for the lab, start it first, or in a dry
     run on a stopped lab say so and stop; then, unless `skip_checks` is None, the pre-checks
     (those named in it let through) when the cluster stage is among `stages` (they check
-    what kubespray's install needs); then the stages under the target's lock and log."""
+    what kubespray's install needs); then the stages under the target's lock and log; after
+    all of STAGES, what now runs and the next command (gourmetops.next_steps)."""
     from gourmetops import lab as labmod  # local: pyinfra and the lab, at run time only
     from gourmetops.check.gate import pre_checks
     from gourmetops.run import changing
@@ -175,7 +176,12 @@ def run_on(
             # Read-only, before any stage: a failure no stage fixes stops here (dry too).
             print("==> pre-checks", flush=True)
             pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)
-        return run_all(ctx, dry, stages)
+        timings = run_all(ctx, dry, stages)
+        if tuple(stages) == STAGES and not dry:  # every stage went through: say what runs
+            from gourmetops.next_steps import next_steps
+
+            print(next_steps(ctx), flush=True)
+        return timings
 
 
 def table(target: str, timings: list[Timing]) -> str:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -20,10 +20,12 @@ from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
 from gourmetops.safe_write import refuse_unsafe, write_text
-from gourmetops.validation import NodeIPv4, not_a_node, problems
+from gourmetops.ssh_key import SSH_KEY_ENV, identity_lines, key_path
+from gourmetops.validation import NodeIPv4, StrOnly, not_a_node, problems
 from gourmetops.yamlio import load_config
 
 TARGETS = ("lab", "chameleon")
+TARGET_ENV = "GOURMETOPS_TARGET"
 FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
 SERVICE_ADDRESS_ENV = "GOURMETOPS_NODE1_PUBLIC_ADDRESS"
 CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
@@ -47,6 +49,9 @@ class Target:
     # (on Chameleon the floating IP is NATed to it; it is not the floating IP itself).
     service_address: ipaddress.IPv4Address | None = None
     service_address_hint: str = ""
+    # The private key every client offers (IdentityFile, IdentitiesOnly); None: ssh's own
+    # default keys and agent.
+    ssh_key: Path | None = None
 
     def external_ip(self) -> str:
         if self.service_address is None:
@@ -75,6 +80,8 @@ class Target:
         lines.append("Host *")
         lines.append(f"    User {self.cluster.user}")
         lines.append("    ConnectTimeout 10")
+        if self.ssh_key is not None:
+            lines.extend(f"    {line}" for line in identity_lines(self.ssh_key))
         lines.extend(f"    {key} {value}" for key, value in self.ssh_options.items())
         return "\n".join(lines) + "\n"
 
@@ -130,6 +137,7 @@ class _ChameleonFile(BaseModel):
 
     floating_ip: NodeIPv4 | None = None
     node1_public_address: NodeIPv4 | None = None
+    ssh_key: Annotated[str, StrOnly] | None = None
 
 
 def _chameleon_file(path: Path) -> _ChameleonFile:
@@ -187,6 +195,19 @@ def _service_address(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv
     return value
 
 
+def _ssh_key(env: Mapping[str, str], config_file: Path | None) -> Path | None:
+    """The user's key: GOURMETOPS_SSH_KEY (relative to the current directory), else
+    `ssh_key` in chameleon.local.yaml (relative to that file); checked, made absolute."""
+    if env.get(SSH_KEY_ENV):
+        return key_path(env[SSH_KEY_ENV], f"environment variable {SSH_KEY_ENV}", Path.cwd())
+    if config_file is None:
+        return None
+    value = _chameleon_file(config_file).ssh_key
+    if value is None:
+        return None
+    return key_path(value, f"{config_file}: ssh_key", config_file.parent)
+
+
 def chameleon_target(
     env: Mapping[str, str] | None = None, cluster: Cluster | None = None
 ) -> Target:
@@ -205,11 +226,14 @@ def chameleon_target(
         # First contact trusts and records the key, as the tutorial's first `ssh` does;
         # a changed key afterwards is refused.
         ssh_options={"StrictHostKeyChecking": "accept-new"},
+        ssh_key=_ssh_key(env, config_file),
     )
 
 
-def lab_target(cluster: Cluster | None = None) -> Target:
-    """The local lab: the model re-addressed into the lab's own range, keys made by lab.up."""
+def lab_target(cluster: Cluster | None = None, env: Mapping[str, str] | None = None) -> Target:
+    """The local lab: the model re-addressed into the lab's own range, keys made by lab.up
+    (GOURMETOPS_SSH_KEY names another key the nodes accept)."""
+    env = os.environ if env is None else env
     model = cluster or load_cluster()
     if model.lab is None:
         raise ClusterError(f"{model.source}: the 'lab' section is needed for the lab target")
@@ -218,14 +242,38 @@ def lab_target(cluster: Cluster | None = None) -> Target:
         cluster=model.with_private_network(model.lab.private_network),
         public_address=model.lab.public_address,
         service_address=model.lab.public_address,
+        ssh_key=_ssh_key(env, None) or LAB_DIR / "id_ed25519",
         ssh_options={
-            "IdentityFile": str(LAB_DIR / "id_ed25519"),
-            "IdentitiesOnly": "yes",
             # lab.up writes the host keys it generated here, so verification is strict.
             "UserKnownHostsFile": str(LAB_DIR / "known_hosts"),
             "StrictHostKeyChecking": "yes",
         },
     )
+
+
+def unknown_target(name: str) -> str | None:
+    """Why `name` is no target (the message --target and GOURMETOPS_TARGET share), or None."""
+    if name in TARGETS:
+        return None
+    return f"unknown target {name!r}; choose one of {', '.join(TARGETS)}"
+
+
+def chosen_target(
+    given: str | None, fallback: str = "lab", env: Mapping[str, str] | None = None
+) -> str:
+    """The target a task (or the notebook) runs on: the one given (--target), else
+    GOURMETOPS_TARGET, set once for every task, else `fallback`; checked either way."""
+    env = os.environ if env is None else env
+    if given is None and env.get(TARGET_ENV):
+        why = unknown_target(env[TARGET_ENV])
+        if why:
+            raise TargetError(f"environment variable {TARGET_ENV}: {why}")
+        return env[TARGET_ENV]
+    name = fallback if given is None else given
+    why = unknown_target(name)
+    if why:
+        raise TargetError(why)
+    return name
 
 
 def get_target(name: str) -> Target:

@@ -35,7 +35,7 @@ def _count(flag: str, value: Any) -> int | None:
         "dry": "say what would be copied, fetched and merged, touch nothing",
     }
 )
-def kubeconfig(c, target="lab", port=None, merge=False, dry=False):
+def kubeconfig(c, target=None, port=None, merge=False, dry=False):
     """Give cc root's kubeconfig on node1, fetch it (server via an SSH tunnel), check Ready."""
     from gourmetops.app import kubeconfig_user
     from gourmetops.run import changing
@@ -58,7 +58,7 @@ def kubeconfig(c, target="lab", port=None, merge=False, dry=False):
         "dry": "print the ssh command, connect nowhere",
     }
 )
-def tunnel(c, target="lab", port=None, dry=False):
+def tunnel(c, target=None, port=None, dry=False):
     """Hold the SSH tunnel to the API server (via node1) open in the foreground; Ctrl-C ends it."""
     from gourmetops.app.tunnel import hold
     from gourmetops.targets import get_target
@@ -68,7 +68,7 @@ def tunnel(c, target="lab", port=None, dry=False):
 
 
 @gtask(help={**KUBE_HELP, "replicas": "Deployment replicas (default: group_data app_replicas)"})
-def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
+def rollout(c, target=None, replicas=None, timeout=None, port=None, dry=False):
     """Apply namespace, Service and Deployment (server-side); wait until rolled out."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing
@@ -80,7 +80,7 @@ def rollout(c, target="lab", replicas=None, timeout=None, port=None, dry=False):
 
 
 @gtask(help={**KUBE_HELP, "replicas": "how many pods (the tutorial's second step: 6)"})
-def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
+def scale(c, replicas, target=None, timeout=None, port=None, dry=False):
     """Set the Deployment's replicas and wait (refused while the HPA owns them)."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing
@@ -101,7 +101,7 @@ def scale(c, replicas, target="lab", timeout=None, port=None, dry=False):
     }
 )
 def autoscale(
-    c, target="lab", min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
+    c, target=None, min=None, max=None, cpu=None, off=False, timeout=None, port=None, dry=False
 ):
     """Apply the HPA, Deployment back to 1 replica, replica count handed over to the HPA."""
     from gourmetops.app import api as app_api
@@ -115,7 +115,7 @@ def autoscale(
 
 
 @gtask(help={"target": TARGET_HELP["target"], "port": KUBE_HELP["port"]})
-def status(c, target="lab", port=None):
+def status(c, target=None, port=None):
     """Service, Deployment, pods (-o wide), HPA current/target CPU and `top pod` numbers."""
     from gourmetops.app import stage as app_stage
     from gourmetops.app.api import cluster_api, objects_for
@@ -129,7 +129,7 @@ def status(c, target="lab", port=None):
 
 
 @gtask(help={**KUBE_HELP, "timeout": "seconds to wait until the namespace is gone"})
-def teardown(c, target="lab", timeout=None, port=None, dry=False):
+def teardown(c, target=None, timeout=None, port=None, dry=False):
     """Delete what rollout/autoscale applied, HPA first, and wait until it is gone."""
     from gourmetops.app import api as app_api
     from gourmetops.run import changing

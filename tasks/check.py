@@ -38,10 +38,10 @@ def _context(target: str) -> RunContext:
     },
     iterable=["skip_check"],
 )
-def check(c, target="lab", when=None, skip_check=None):
+def check(c, target=None, when=None, skip_check=None):
     """Check every node in parallel (read-only); exit 1 naming the node, check and fix."""
     from gourmetops.check import table
-    from gourmetops.check.rows import CheckFailed, check_names
+    from gourmetops.check.rows import CheckFailed, check_names, not_reached
     from gourmetops.check.run import check as run_check
 
     when = flags.choice("when", when, ("pre", "post"), "pre")
@@ -59,7 +59,7 @@ def check(c, target="lab", when=None, skip_check=None):
     print(table.render(rows, f"{when}-checks ({target}, {took:.1f} s):"), flush=True)
     failed = [r for r in rows if r.failed]
     if failed:
-        raise CheckFailed(f"{len(failed)} check(s) failed on target {target}")
+        raise CheckFailed(f"{len(failed)} check(s) failed on target {target}{not_reached(failed)}")
 
 
 @gtask(
@@ -69,7 +69,7 @@ def check(c, target="lab", when=None, skip_check=None):
         "force": "replace --out when it already exists",
     }
 )
-def logs(c, target="lab", out=None, force=False):
+def logs(c, target=None, out=None, force=False):
     """A support bundle from every node (journals, daemon.json, run logs), secrets removed."""
     from gourmetops.check import bundle
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from fabric import task
+from fabric.tasks import Task
 from invoke.exceptions import Exit
 
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
 from gourmetops.errors import GourmetopsError
 
 TARGET_HELP = {
-    "target": "lab (default) or chameleon",
+    "target": "lab or chameleon (default: $GOURMETOPS_TARGET, else lab)",
     "dry": "show what would change, change nothing",
 }
 KUBE_HELP = {
@@ -28,11 +29,16 @@ KUBE_HELP = {
 
 def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     """Our errors (GourmetopsError) name the file, key or host at fault and the fix: show
-    the message and exit code, not a traceback."""
+    the message and exit code, not a traceback. A task's `--target`, when not given, is
+    GOURMETOPS_TARGET's, else the lab (checked here, for every task alike)."""
 
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if "target" in kwargs:
+                from gourmetops.targets import chosen_target  # local: pydantic, at run time
+
+                kwargs["target"] = chosen_target(kwargs["target"])
             return body(*args, **kwargs)
         except GourmetopsError as exc:
             raise Exit(f"{exc.prefix}{exc}", exc.exit_code) from None
@@ -40,11 +46,39 @@ def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# The only short flags, each with one meaning in every task: invoke's automatic ones took a
+# flag's first free letter per task, so -d was --dry in `up` and --duration in `experiment`,
+# and -r five different flags. Every other flag is long only.
+SHORT_FLAGS = {
+    "target": "t",
+    "dry": "d",
+    "force": "f",
+    "out": "o",
+    "port": "p",
+    "replicas": "r",
+    "concurrency": "c",
+    "url": "u",
+    "when": "w",
+    "nodes": "n",
+}
+
+
+class _Task(Task):
+    """Fabric's Task with SHORT_FLAGS as its short flags (auto_shortflags off)."""
+
+    def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
+        opts: dict[str, Any] = super().arg_opts(name, default, taken_names)
+        short = SHORT_FLAGS.get(opts["names"][0])
+        if short:
+            opts["names"].append(short)
+        return opts
+
+
 def gtask(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
     """Fabric's @task (same arguments) for a body whose errors are said as clean_errors says
-    them: the one decorator every task here carries."""
+    them, and whose short flags are SHORT_FLAGS: the one decorator every task here carries."""
 
     def wrap(body: Callable[..., Any]) -> Any:
-        return task(*args, **kwargs)(clean_errors(body))
+        return task(*args, klass=_Task, auto_shortflags=False, **kwargs)(clean_errors(body))
 
     return wrap

@@ -14,7 +14,7 @@ from tasks.common import TARGET_HELP, gtask
 
 
 @gtask(help=TARGET_HELP)
-def prepare(c, target="lab", dry=False):
+def prepare(c, target=None, dry=False):
     """Preliminaries: node1's key everywhere, host keys pinned, firewalld off, old Docker gone."""
     from gourmetops.pyinfra_run import deploy
     from gourmetops.run import changing
@@ -24,7 +24,7 @@ def prepare(c, target="lab", dry=False):
 
 
 @gtask(help=TARGET_HELP)
-def kubespray(c, target="lab", dry=False):
+def kubespray(c, target=None, dry=False):
     """Prepare kubespray on node1: checkout, virtualenv, inventory/mycluster (hosts.yaml, edits)."""
     from gourmetops.pyinfra_run import deploy
     from gourmetops.run import changing
@@ -53,7 +53,7 @@ def _playbook(value: str) -> str:
         "dry": "show the command and where it would run, run nothing",
     }
 )
-def cluster(c, target="lab", playbook=None, retries=None, dry=False):
+def cluster(c, target=None, playbook=None, retries=None, dry=False):
     """Install Kubernetes: kubespray's playbook from node1, progress shown, log kept, retried."""
     from gourmetops.kubespray import stage as kubespray_stage
     from gourmetops.run import changing
@@ -72,7 +72,7 @@ def cluster(c, target="lab", playbook=None, retries=None, dry=False):
         "dry": "show the playbook run and what is forgotten, run nothing",
     }
 )
-def reset(c, target="lab", yes=False, retries=None, dry=False):
+def reset(c, target=None, yes=False, retries=None, dry=False):
     """Remove Kubernetes from every node (kubespray's reset.yml), after typing the target's
     name (or --yes); the next `fab up` installs again."""
     from gourmetops.kubespray import reset as resetmod
@@ -94,7 +94,7 @@ def reset(c, target="lab", yes=False, retries=None, dry=False):
         "dry": "check the version step and show the playbook run, run nothing",
     }
 )
-def upgrade(c, target="lab", retries=None, dry=False):
+def upgrade(c, target=None, retries=None, dry=False):
     """Move the running cluster to group_data's kube_version with kubespray's
     upgrade-cluster.yml (one minor version at a time; no downgrade)."""
     from gourmetops.kubespray import upgrade as upgrademod
@@ -117,7 +117,7 @@ def upgrade(c, target="lab", retries=None, dry=False):
 
 
 @gtask(help=TARGET_HELP)
-def registry(c, target="lab", dry=False):
+def registry(c, target=None, dry=False):
     """Private registry on node1:5000 (private address), trusted by every node's Docker/podman."""
     from gourmetops.pyinfra_run import deploy
     from gourmetops.run import changing
@@ -127,7 +127,7 @@ def registry(c, target="lab", dry=False):
 
 
 @gtask(help={"target": TARGET_HELP["target"]})
-def catalog(c, target="lab"):
+def catalog(c, target=None):
     """List the registry's repositories and their tags (asked over its API from node1)."""
     from gourmetops.context import RunContext
     from gourmetops.registry import stage as registry_stage
@@ -143,7 +143,7 @@ def catalog(c, target="lab"):
         "dry": "say what would be built and pushed, build nothing",
     }
 )
-def image(c, target="lab", source=None, ref=None, dry=False):
+def image(c, target=None, source=None, ref=None, dry=False):
     """Build the GourmetGram image on node1, tag it node1:5000/gourmetgram-app, push it."""
     from gourmetops.registry import stage as registry_stage
     from gourmetops.run import changing

@@ -25,7 +25,7 @@ URL_HELP = "what to load (default: http://<Service external IP>/test)"
         "dry": "print the siege run (node, command, URL, length, users), run and install nothing",
     }
 )
-def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=None, dry=False):
+def loadtest(c, target=None, concurrency=None, duration=None, url=None, port=None, dry=False):
     """siege from node1 against the service, pod CPU/memory and replicas sampled meanwhile."""
     from gourmetops.load import stage as load_stage
     from gourmetops.load.loadtest import LoadRun, duration_seconds
@@ -54,7 +54,7 @@ def loadtest(c, target="lab", concurrency=None, duration=None, url=None, port=No
 )
 def experiment(
     c,
-    target="lab",
+    target=None,
     concurrency=None,
     duration=None,
     pause=None,

@@ -22,7 +22,7 @@ from tasks.common import TARGET_HELP, gtask
     },
     iterable=["skip_check", "redo"],
 )
-def up(c, target="lab", dry=False, skip_check=None, from_=None, to=None, redo=None):
+def up(c, target=None, dry=False, skip_check=None, from_=None, to=None, redo=None):
     """Pre-checks, then every stage in order (or --from/--to a slice of them); the cluster
     stage is skipped when nothing it reads changed since its last run. For the lab, bring
     the lab up first."""
@@ -40,7 +40,7 @@ def up(c, target="lab", dry=False, skip_check=None, from_=None, to=None, redo=No
         "kubespray-source": "read kubespray's sample from this repo or bundle (same ref) instead",
     }
 )
-def render(c, out, target="lab", kubespray_source=None, force=False):
+def render(c, out, target=None, kubespray_source=None, force=False):
     """Write every file the stages would put in place, contacting no host (like a plan)."""
     from gourmetops import render as rendermod
 

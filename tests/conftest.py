@@ -21,6 +21,11 @@ from gourmetops.lab import rootfs, snapshots
 from gourmetops.targets import LAB_DIR, lab_target
 from tests.labtools import Lab, docker_ready
 
+# A developer's own defaults must not steer the suite: the target and the key come from
+# each test (GOURMETOPS_TARGET=chameleon in the shell would send `fab check` to Chameleon).
+for _variable in ("GOURMETOPS_TARGET", "GOURMETOPS_SSH_KEY"):
+    os.environ.pop(_variable, None)
+
 # Every test that reaches the lab does so through one of these fixtures (directly or through
 # another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
 # never starts or stops a lab.

@@ -71,7 +71,11 @@ def test_unreachable_node_is_an_ssh_row_naming_sshs_error(monkeypatch, lab_ctx, 
     failed = [(r.node, r.check) for r in rows if r.failed]
     assert failed == [("node3", "ssh")], failed
     text = table.render(rows, "pre-checks (lab):")
-    assert "node3  ssh" in text and "FAIL" in text and "fix: check that node3 is up" in text
+    assert "node3  ssh" in text and "FAIL" in text
+    assert (
+        "fix: connection refused: nothing accepts SSH at 10.254.1.13:22: check the address and "
+        "that node3 is up; try it yourself: ssh -F .state/lab/ssh_config node3 true"
+    ) in text
     assert text.splitlines()[-1].endswith("failed, 4 skipped: node3 ssh")
 
 

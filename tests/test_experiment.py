@@ -59,5 +59,10 @@ def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
     text = report.read_text()
     assert "HPA scale-down: scaled down: from a peak of" in text
     assert text.count("\n| autoscaling") == 2 and "| 6 replicas |" in text
-    for png in ("replicas_cpu.png", "response_time.png", "scale_down.png"):
+    # what the plots are drawn against, read from the objects the experiment applied
+    app = data["app"]
+    assert (app["hpa_min"], app["hpa_max"], app["hpa_cpu_percent"]) == (2, 6, 50)
+    assert app["scale_down_window"] == 300 and app["cpu_limit"] and app["cpu_request"]
+    pngs = ("replicas_cpu.png", "response_time.png", "scale_down.png", "throughput_failures.png")
+    for png in pngs:
         assert (tmp_path / "run" / png).stat().st_size > 10_000, png

@@ -49,3 +49,19 @@ def test_git_version_is_the_commit_of_the_ref(tmp_path):
     assert AppSource(f"file://{repo}", "main").version() == head[:12]
     with pytest.raises(ImageError, match="has no ref 'nope'"):
         AppSource(f"file://{repo}", "nope").version()
+
+
+def test_an_app_source_that_cannot_be_reached_is_not_blamed_on_the_ref(monkeypatch):
+    """Offline (a proxy on a closed loopback port: nothing leaves the machine), git cannot
+    ask for the ref at all; that is said, not "has no ref 'main'"."""
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    url = "https://github.com/teaching-on-testbeds/gourmetgram"
+    with pytest.raises(ImageError) as refused:
+        AppSource(url, "main").version()
+    said = str(refused.value)
+    assert said.startswith(f"app source {url} cannot be read (fatal: unable to access "), said
+    assert said.endswith(
+        "); check the network and the URL (app_source), or give --source a local directory "
+        "of the app"
+    )
+    assert "has no ref" not in said

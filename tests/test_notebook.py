@@ -76,7 +76,9 @@ def test_sections_follow_the_tutorial_each_with_a_cell_that_runs_it():
     ]
     assert headings == SECTIONS
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert [c.source for c in params] == ['TARGET = "chameleon"  # or "lab"']
+    assert [c.source for c in params] == [
+        'TARGET = None  # "chameleon" or "lab"; None: $GOURMETOPS_TARGET, else "chameleon"'
+    ]
     ran = re.findall(r"notebook\.run\(TARGET, (.*)\)", "\n".join(c.source for c in nb.cells))
     names = [n.strip(' "') for call in ran for n in call.split(",")]
     assert names == list(notebook.SECTIONS)  # every stage, each once, in order

@@ -11,6 +11,7 @@ from gourmetops.load.report import ReportError, load, peaks, render
 from tests.cli import fab
 
 SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
+PNGS = ("replicas_cpu.png", "response_time.png", "scale_down.png", "throughput_failures.png")
 
 
 def test_report_has_the_four_scenarios_side_by_side_and_plots(tmp_path):
@@ -27,7 +28,7 @@ def test_report_has_the_four_scenarios_side_by_side_and_plots(tmp_path):
     ]
     assert "| 6 replicas | 2310 | 77.26 | 0.13 | 0 | 100.00 | 6 | 340 |" in report
     assert "HPA scale-down: scaled down: from a peak of 6 replicas back to 2 within 330s" in report
-    for png in ("replicas_cpu.png", "response_time.png", "scale_down.png"):
+    for png in PNGS:
         data = (results / png).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
         assert f"]({png})" in report
@@ -89,7 +90,7 @@ def test_a_corrupt_results_file_leaves_the_report_as_it_was(tmp_path):
     shutil.copytree(SAMPLE, results)
     assert fab("report", str(results)).code == 0
     made = {p.name: p.read_bytes() for p in results.iterdir() if p.name != "experiment.json"}
-    assert set(made) == {"report.md", "replicas_cpu.png", "response_time.png", "scale_down.png"}
+    assert set(made) == {"report.md", *PNGS}
     data = json.loads((results / "experiment.json").read_text())
     data["scenarios"][1]["samples"][0]["pods"] = {"p": {"cpu": "lots", "memory": "1Mi"}}
     del data["scenarios"][2]["result"]["availability"]

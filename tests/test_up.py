@@ -96,6 +96,10 @@ def test_every_stage_runs_in_order(first_up):
     positions = stage_positions(first_up.stdout)
     assert positions == sorted(positions)
     assert timings().search(first_up.stdout), first_up.stdout[-1500:]
+    # after the table, what runs and what to do next (gourmetops.next_steps)
+    tail = first_up.stdout[timings().search(first_up.stdout).end() :]
+    assert tail.startswith("up on lab: done.\n  running: 3 nodes with Docker;"), tail
+    assert "  next:    fab check --target lab --when post" in tail
     assert "==> image: built" in first_up.stdout
     # prepare, kubespray, the container engine (cluster stage), registry
     assert len(pyinfra_totals(first_up.stdout)) == 4

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from gourmetops.app.kubeconfig import API_PORT, tunnel_command
 from gourmetops.errors import GourmetopsError
 from gourmetops.targets import Target
+from gourmetops.unreachable import cause_in, from_ssh
 from gourmetops.waiting import poll
 
 OPEN_TIMEOUT = 20.0
@@ -48,6 +49,8 @@ def api_tunnel(
             return True
         if proc.poll() is not None:
             said = proc.stderr.read().strip() if proc.stderr else ""
+            if proc.returncode == 255 and cause_in(said):  # ssh never reached node1
+                raise from_ssh(target, head, said)
             raise TunnelError(f"ssh tunnel to {head} exited: {said}")
         return None
 

@@ -19,7 +19,9 @@ from gourmetops.check import parse, redact
 from gourmetops.check.probe import MARK
 from gourmetops.check.run import ssh_all, ssh_error
 from gourmetops.context import RunContext
+from gourmetops.errors import GourmetopsError
 from gourmetops.safe_write import UnsafePath, atomic, refuse_unsafe
+from gourmetops.unreachable import ssh_advice
 
 UNITS = ("docker", "cri-dockerd", "containerd", "kubelet", "docker-registry", "ssh", "sshd")
 JOURNAL_LINES = 5000
@@ -80,9 +82,9 @@ def collect(ctx: RunContext) -> tuple[dict[str, str], list[dict]]:
         reply = replies[node]
         if not reply.reached or "@@gourmetops:end@@" not in reply.out:
             why = ssh_error(reply.err) if not reply.reached else "output cut short"
-            index.append(
-                {"file": None, "node": node, "source": "ssh", "note": f"not collected: {why}"}
-            )
+            fix = ssh_advice(ctx.target, node, reply.err) if not reply.reached else ""
+            index.append({"file": None, "node": node, "source": "ssh",
+                          "note": f"not collected: {why}", "why": why, "fix": fix})  # fmt: skip
             continue
         for name, text in parse.sections(reply.out).items():
             if name == "end":
@@ -132,4 +134,21 @@ def write(ctx: RunContext, out: Path | None = None, force: bool = False) -> Path
             info = tarfile.TarInfo(f"{top}/{name}")
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(data))
+    _something_collected(ctx, index, out)
     return out
+
+
+def _something_collected(ctx: RunContext, index: list[dict], out: Path) -> None:
+    """A bundle with no node's files is no support bundle: said, exit 1 (it is kept: the
+    controller's run logs in it may still tell why)."""
+    nodes = {n.name for n in ctx.target.cluster.nodes}
+    if any(e["file"] and e["node"] in nodes for e in index):
+        return
+    missed = [e for e in index if e["node"] in nodes]
+    first = missed[0] if missed else {"node": ctx.head, "why": "no node", "fix": ""}
+    said = f"nothing from {first['node']} ({first['why']})"
+    said += f": {first['fix']}" if first.get("fix") else ""
+    raise GourmetopsError(
+        f"fab logs collected nothing from any node, so {out} holds only the controller's run "
+        f"logs; {said}"
+    )

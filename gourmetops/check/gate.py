@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gourmetops.check import table
-from gourmetops.check.rows import CheckFailed, Row
+from gourmetops.check.rows import CheckFailed, Row, not_reached
 from gourmetops.check.run import check
 from gourmetops.context import RunContext
 
@@ -43,6 +43,6 @@ def pre_checks(
         names = ", ".join(f"{r.node} {r.check}" for r in stop)
         raise CheckFailed(
             f"fab up stopped before any change: pre-check failed ({names}); fix it as the "
-            "table says, or override one check with --skip-check NAME"
+            f"table says, or override one check with --skip-check NAME{not_reached(stop)}"
         )
     return rows

@@ -32,6 +32,15 @@ class Row:
         return not self.ok and not self.skipped
 
 
+def not_reached(rows: Iterable[Row]) -> str:
+    """ "; NODE not reached: CAUSE: FIX; try it yourself: ssh ..." for the first node ssh could
+    not reach (the jump host first: the others go through it), or "" when all answered."""
+    for row in rows:
+        if row.check == "ssh" and row.failed:
+            return f"; {row.node} not reached: {row.fix}"
+    return ""
+
+
 class CheckFailed(GourmetopsError):
     """Some check failed; the table (already printed) names the node, the check and the fix,
     so the message only counts them."""

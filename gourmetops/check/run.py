@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from gourmetops import unreachable
 from gourmetops.check import parse, ports, post, pre, probe
 from gourmetops.check.limits import Limits
 from gourmetops.check.rows import Row, check_names, skip
@@ -63,7 +64,10 @@ def ssh_all(target: Target, commands: Mapping[str, tuple[str, str | None]]) -> d
     def one(node: str, command: str, stdin: str | None) -> Reply:
         reply = once(node, command, stdin)
         for attempt in range(DROP_RETRIES):
-            if reply.reached or DROPPED not in reply.err:
+            # Not when the jump host refused outright: ssh then says both (ProxyJump's own
+            # "kex_exchange_identification" follows node1's "Connection refused").
+            dropped = unreachable.cause_in(reply.err) == unreachable.DROPPED
+            if reply.reached or DROPPED not in reply.err or not dropped:
                 break
             # dropped before login, so nothing ran: up to 0.6, 1.2, 2.4, 4.8 s
             time.sleep(random.uniform(DROP_BACKOFF_S, 2 * DROP_BACKOFF_S) * 2**attempt)
@@ -94,8 +98,7 @@ def ssh_row(target: Target, reply: Reply) -> Row:
             "ssh",
             f"not reached {via}: {why}",
             False,
-            f"check that {reply.node} is up and sshd answers; `ssh -F "
-            f"{target.ssh_config_path} {reply.node}` shows the whole error",
+            unreachable.ssh_advice(target, reply.node, reply.err),
         )
     if "@@gourmetops:end@@" not in reply.out:
         tail = (reply.err.strip().splitlines() or ["no output"])[-1]

@@ -21,6 +21,7 @@ from gourmetops.kubespray.recap import (
     summarize_failure,
 )
 from gourmetops.safe_write import ensure_dir, open_append
+from gourmetops.unreachable import Unreachable
 
 # kubespray's ssh_args, less the option that sends the known hosts file to /dev/null.
 ANSIBLE_SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAttempts=100"
@@ -84,36 +85,50 @@ def _home_path(path: str) -> str:
     return shlex.quote(path) if path.startswith("/") else f'"$HOME"/{shlex.quote(path)}'
 
 
+def _attempt(
+    conn: Connection, run: PlaybookRun, log_path: Path, echo: TextIO
+) -> tuple[dict[str, HostRecap] | None, str]:
+    """One run of the playbook: its recap when every host is healthy, else why not. A
+    connection to node1 that fails or drops is such a why (gourmetops.unreachable says it),
+    so it is retried like a failed host."""
+    progress = PlaybookProgress()
+    with open_append(log_path, "playbook log") as log:
+        tee = _Tee(log, progress, echo)
+        try:
+            result = conn.run(
+                run.command(), warn=True, pty=False, in_stream=False, out_stream=tee, err_stream=tee
+            )
+        except Unreachable as exc:
+            return None, str(exc)
+    try:
+        recap = parse_recap(result.stdout)
+    except RecapError as exc:
+        return None, f"{exc} (exit {result.exited})"
+    if all(h.healthy for h in recap.values()) and result.exited == 0:
+        return recap, ""
+    return None, summarize_failure(recap, progress)
+
+
 def run_with_retries(
     conn: Connection, run: PlaybookRun, log_dir: Path, retries: int = 2, echo: TextIO = sys.stdout
 ) -> dict[str, HostRecap]:
     """Run, and rerun up to `retries` times while the recap shows failed or unreachable
-    hosts (kubespray's advice: re-running retries the failed parts)."""
+    hosts (kubespray's advice: re-running retries the failed parts), or node1 could not be
+    reached."""
     ensure_dir(log_dir, "run logs directory")
     summary = ""
     for attempt in range(1, retries + 2):
         log_path = (
             log_dir / f"{Path(run.playbook).stem}-{time.strftime('%Y%m%d-%H%M%S')}-{attempt}.log"
         )
-        progress = PlaybookProgress()
         print(
             f"==> {run.playbook} on {conn.original_host}, "
             f"attempt {attempt}/{retries + 1}; log: {log_path}",
             file=echo,
             flush=True,
         )
-        with open_append(log_path, "playbook log") as log:
-            tee = _Tee(log, progress, echo)
-            result = conn.run(
-                run.command(), warn=True, pty=False, in_stream=False, out_stream=tee, err_stream=tee
-            )
-        try:
-            recap = parse_recap(result.stdout)
-        except RecapError as exc:
-            summary = f"{exc} (exit {result.exited})"
-        else:
-            if all(h.healthy for h in recap.values()) and result.exited == 0:
-                return recap
-            summary = summarize_failure(recap, progress)
+        recap, summary = _attempt(conn, run, log_path, echo)
+        if recap is not None:
+            return recap
         print(f"==> attempt {attempt} failed: {summary}", file=echo, flush=True)
     raise PlaybookFailed(f"{run.playbook} failed after {retries + 1} attempt(s): {summary}")

@@ -46,9 +46,18 @@ def run(
     return proc
 
 
-def require_root_and_tools() -> None:
-    if os.geteuid() != 0:
-        raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn)")
+NEEDS_ROOT = (
+    "the lab needs root (network namespaces, overlay mounts, systemd-nspawn); to drive your "
+    "Chameleon nodes instead, add --target chameleon, or set it once: "
+    "export GOURMETOPS_TARGET=chameleon"
+)
+
+
+def require_root_and_tools(euid: int | None = None) -> None:
+    """Root and the host tools, before the lab touches anything; `euid` is the caller's
+    (os.geteuid() when not given). Without root the likelier intent is Chameleon: said so."""
+    if (os.geteuid() if euid is None else euid) != 0:
+        raise LabError(NEEDS_ROOT)
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if missing:
         raise LabError(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,8 @@ from pydantic import ValidationError
 
 from gourmetops.bounded import MAX_JSON_DEPTH, TooLarge, json_depth_ok, read_capped
 from gourmetops.errors import GourmetopsError
+from gourmetops.load import plots
 from gourmetops.load.results import MAX_RESULTS_BYTES, Experiment
-from gourmetops.quantity import parse_quantity
 from gourmetops.safe_write import refuse_unsafe
 from gourmetops.validation import problems
 
@@ -73,17 +72,13 @@ def load(results_dir: Path) -> dict[str, Any]:
     return checked.model_dump(mode="json", exclude_unset=True)
 
 
-def _cpu_millis(value: str) -> float:
-    return float(parse_quantity(value)) * 1000
-
-
 def peaks(samples: list[dict[str, Any]]) -> tuple[int, float]:
     """Highest replica count and highest per-pod CPU (millicores) among the samples."""
     replicas = max((s.get("replicas") or 0 for s in samples), default=0)
     cpu = 0.0
     for s in samples:
         for usage in (s.get("pods") or {}).values():
-            cpu = max(cpu, _cpu_millis(usage["cpu"]))
+            cpu = max(cpu, plots.millis(usage["cpu"]))
     return replicas, cpu
 
 
@@ -132,91 +127,6 @@ def scale_down_summary(down: dict[str, Any]) -> str:
     return f"{state} after {seconds:.0f}s (this run did not record whether the HPA scaled up)"
 
 
-def plots(data: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The report's PNGs: replicas and CPU per load test, the scale-down watch (when it
-    ran), and response time per scenario."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
-    written = []
-    for name, draw in (
-        ("replicas_cpu.png", _replicas_cpu),
-        ("scale_down.png", _scale_down),
-        ("response_time.png", _response_time),
-    ):
-        fig = draw(plt, data)
-        if fig is None:
-            continue
-        fig.tight_layout()
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        written.append(out_dir / name)
-    return written
-
-
-def _replicas_cpu(plt: Any, data: dict[str, Any]) -> Any:
-    fig, (ax_rep, ax_cpu) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    for s in data["scenarios"]:
-        t = [x["t"] for x in s["samples"]]
-        ax_rep.plot(t, [x.get("replicas") or 0 for x in s["samples"]], marker="o", label=s["name"])
-        cpu = [
-            max((_cpu_millis(u["cpu"]) for u in (x.get("pods") or {}).values()), default=0)
-            for x in s["samples"]
-        ]
-        ax_cpu.plot(t, cpu, marker="o", label=s["name"])
-    ax_rep.set_ylabel("ready replicas")
-    ax_cpu.set_ylabel("peak pod CPU (m)")
-    ax_cpu.set_xlabel("seconds into the load test")
-    ax_rep.legend()
-    ax_rep.set_title("Replicas and CPU during each load test")
-    return fig
-
-
-def _scale_down(plt: Any, data: dict[str, Any]) -> Any:
-    down = data.get("scale_down")
-    if not (down and down.get("samples")):
-        return None
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    ax.step(
-        [x["t"] for x in down["samples"]],
-        [x.get("replicas") or 0 for x in down["samples"]],
-        where="post",
-        marker="o",
-    )
-    ax.set_xlabel("seconds after the last load test")
-    ax.set_ylabel("ready replicas")
-    if down.get("min") is not None:
-        ax.axhline(down["min"], color="grey", linestyle="--")
-        # Labelled at the line's left end: a legend box would cover the replica steps.
-        ax.text(
-            0.01,
-            down["min"],
-            f"HPA minimum ({down['min']})",
-            transform=ax.get_yaxis_transform(),
-            va="bottom",
-            color="grey",
-        )
-    ax.set_title("HPA scale-down: " + scale_down_summary(down).split(":")[0])
-    return fig
-
-
-def _response_time(plt: Any, data: dict[str, Any]) -> Any:
-    # Horizontal bars: the scenario names ("autoscaling (2-6, CPU 50%), second run") are
-    # too long to sit side by side under vertical bars; wrapped, they stay whole and level.
-    names = [textwrap.fill(s["name"], 28) for s in data["scenarios"]]
-    times = [s["result"]["response_time"] for s in data["scenarios"]]
-    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.75 * len(names)))
-    bars = ax.barh(names, times, color="#4c72b0")
-    ax.invert_yaxis()  # first scenario on top, in run order
-    ax.bar_label(bars, labels=[f"{t:.2f}s" for t in times], padding=3)
-    ax.set_xlim(0, max(times, default=0) * 1.15 or 1)
-    ax.set_xlabel("mean response time (s)")
-    ax.set_title("Response time per scenario")
-    return fig
-
-
 def render(results_dir: Path) -> Path:
     """report.md (and its PNGs) in `results_dir`; returns the report's path. Everything is
     drawn in a scratch directory first and moved in at the end, so a failure leaves the
@@ -233,7 +143,7 @@ def render(results_dir: Path) -> Path:
 
 
 def _render_into(data: dict[str, Any], results_dir: Path) -> Path:
-    images = plots(data, results_dir)
+    images = plots.draw(data, results_dir)
     lines = [
         "# GourmetGram load experiment",
         "",

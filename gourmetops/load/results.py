@@ -8,7 +8,9 @@ draws from it (after validation, from the model's own dump, never from the raw f
                                  "memory": "211Mi"}}}],
                     "siege_stderr_tail": ["..."]}],
      "scale_down": {"outcome": "scaled_down", "reached": true, "scaled_up": true,
-                    "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]}}
+                    "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]},
+     "app": {"cpu_request": "300m", "cpu_limit": "500m", "hpa_min": 2, "hpa_max": 6,
+             "hpa_cpu_percent": 50, "scale_down_window": 300}}
 
 Unknown keys are kept, not refused (results written by another version still draw);
 numbers must be finite (a NaN would reach the plots), and the lists are capped so that a
@@ -88,6 +90,21 @@ class ScaleDown(BaseModel):
     seconds: float = 0
 
 
+class App(BaseModel):
+    """What the pods ran under, read from the objects the experiment applied: the CPU
+    limit and the HPA's target (a share of the CPU request) are what the plots are drawn
+    against. Results written before these were recorded have none, and draw without them."""
+
+    model_config = _KEEP
+    cpu_request: Annotated[str, AfterValidator(_cpu)] | None = None
+    cpu_limit: Annotated[str, AfterValidator(_cpu)] | None = None
+    hpa_min: int | None = None
+    hpa_max: int | None = None
+    hpa_cpu_percent: float | None = Field(default=None, gt=0)
+    # The HPA's scale-down stabilization window: behavior.scaleDown, else Kubernetes' 300 s.
+    scale_down_window: float | None = Field(default=None, ge=0)
+
+
 class Experiment(BaseModel):
     model_config = _KEEP
     started: str | None = None
@@ -96,3 +113,4 @@ class Experiment(BaseModel):
     duration: int | None = None
     scenarios: list[Scenario] = Field(min_length=1, max_length=MAX_SCENARIOS)
     scale_down: ScaleDown | None = None
+    app: App | None = None

@@ -50,11 +50,14 @@ class AppSource:
             text=True,
             timeout=60,
         )
-        if proc.returncode != 0 or not proc.stdout.strip():
+        if proc.returncode != 0:  # git could not ask at all: offline, a wrong URL, ...
+            said = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
             raise ImageError(
-                f"app source {self.location} has no ref {self.ref!r}: "
-                f"{proc.stderr.strip() or 'not found'}"
+                f"app source {self.location} cannot be read ({said}); check the network and "
+                "the URL (app_source), or give --source a local directory of the app"
             )
+        if not proc.stdout.strip():  # it answered, without that ref
+            raise ImageError(f"app source {self.location} has no ref {self.ref!r}: not found")
         return proc.stdout.split()[0][:12]
 
     def tarball(self) -> bytes:
