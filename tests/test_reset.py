@@ -71,6 +71,11 @@ def test_typing_the_name_goes_on_to_the_run():
     """The right name passes the question: the run then fails to reach node1 (nothing listens
     on the loopback floating IP), which shows it went on."""
     ran = fab_with_input("chameleon\n", "reset", "--target", "chameleon")
-    assert ran.returncode != 0
-    assert "not confirmed" not in ran.stderr
+    assert ran.returncode == 1
+    assert "not confirmed" not in ran.stderr and "Traceback" not in ran.stderr
     assert "Type 'chameleon' to go on: " in ran.stdout
+    last = ran.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "reset failed on target chameleon: reset.yml failed after 1 attempt(s): node1: could "
+        "not connect over SSH ("
+    ), last

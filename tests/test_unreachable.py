@@ -79,6 +79,11 @@ CASES = [
         f"cluster failed on target chameleon: cluster.yml failed after 3 attempt(s): "
         f"node1: could not connect over SSH {PARAMIKO}: {ADVICE}",
     ),
+    (
+        ("reset", "--yes"),
+        f"reset failed on target chameleon: reset.yml failed after 1 attempt(s): "
+        f"node1: could not connect over SSH {PARAMIKO}: {ADVICE}; the next `fab up` installs again",
+    ),
     (("kubeconfig",), FABRIC),
     (("catalog",), FABRIC),
     (("image", "--dry", "--source", APP), FABRIC),

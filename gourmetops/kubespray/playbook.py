@@ -63,6 +63,9 @@ class PlaybookRun:
     forks: int = 5
     # -e NAME=VALUE pairs (reset.yml's reset_confirmation=yes), each quoted for the shell
     extra_vars: tuple[tuple[str, str], ...] = ()
+    # run first in the same command (dropping the cluster record): an unreachable node1 is
+    # then retried with the playbook, and the record never outlives a started run
+    prelude: str = ""
 
     def command(self) -> str:
         """The shell command for node1; relative paths are under the login user's home."""
@@ -71,7 +74,8 @@ class PlaybookRun:
         # /dev/null); the environment wins over it, so the keys the prepare stage
         # pinned in node1's known_hosts are checked. Its other ssh_args are kept.
         return (
-            f"cd {_home_path(self.kubespray_dir)} && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 "
+            (f"{self.prelude} && " if self.prelude else "")
+            + f"cd {_home_path(self.kubespray_dir)} && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 "
             f"ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS={shlex.quote(ANSIBLE_SSH_ARGS)} "
             f"{_home_path(self.venv)}/bin/ansible-playbook "
             f"-i {shlex.quote(self.inventory)} --forks {max(5, int(self.forks))} "

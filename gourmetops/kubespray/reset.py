@@ -64,12 +64,14 @@ def plan(ctx: RunContext) -> PlaybookRun:
         playbook=PLAYBOOK,
         forks=len(ctx.target.cluster.nodes),
         extra_vars=CONFIRMED,
+        prelude=records.forget_command(),
     )
 
 
 def reset(ctx: RunContext, dry: bool, retries: int = 0) -> None:
-    """reset.yml from node1 (after `confirm`); the record and local kubeconfig go first, so
-    a reset that stops halfway still makes the next `fab up` install again."""
+    """reset.yml from node1 (after `confirm`); the record goes first (in the playbook's own
+    command), so a reset that stops halfway still makes the next `fab up` install again;
+    the fetched kubeconfig goes once the cluster is gone."""
     run = plan(ctx)
     kubeconfig = ctx.state_dir / "kubeconfig"
     kept = "".join(f"\n  kept: {k}" for k in KEPT)
@@ -80,12 +82,11 @@ def reset(ctx: RunContext, dry: bool, retries: int = 0) -> None:
         )
         return
     conn = ctx.connect()
-    conn.run(records.forget_command(), hide=True, in_stream=False)
-    kubeconfig.unlink(missing_ok=True)
     try:
         run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout)
     except PlaybookFailed as exc:
         raise StageFailed(
             f"reset failed on target {ctx.name}: {exc}; the next `fab up` installs again"
         ) from None
+    kubeconfig.unlink(missing_ok=True)  # it points at a cluster that is gone
     print(f"reset: Kubernetes removed from {ctx.name}{kept}\nnext: `fab up --target {ctx.name}`")

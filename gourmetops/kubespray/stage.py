@@ -146,6 +146,7 @@ def cluster(
         inventory=f"{INVENTORY}/hosts.yaml",
         playbook=playbook or data.cluster_playbook,
         forks=len(ctx.target.cluster.nodes),
+        prelude=records.forget_command(),
     )
     retries = data.cluster_retries if retries is None else retries
     if dry:
@@ -155,9 +156,11 @@ def cluster(
             deploy(ctx, dry, "lab_container_engine")
         return
     if current is None or current.playbook != run.playbook:
-        current, _ = read_records(ctx, run.playbook)
+        try:
+            current, _ = read_records(ctx, run.playbook)
+        except GourmetopsError:
+            current = None  # node1 unreachable now: the retries below say so; no record
     conn = ctx.connect()
-    conn.run(records.forget_command(), hide=True, in_stream=False)
     try:
         recap = run_with_retries(
             conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout

@@ -94,7 +94,7 @@ def upgrade(ctx: RunContext, dry: bool, wanted: str, checkout: Path, retries: in
     data = ctx.settings
     run = PlaybookRun(
         data.kubespray_dir, data.kubespray_venv, f"{INVENTORY}/hosts.yaml", PLAYBOOK,
-        forks=len(ctx.target.cluster.nodes),
+        forks=len(ctx.target.cluster.nodes), prelude=records.forget_command(),
     )  # fmt: skip
     if dry:
         print(f"would upgrade {running} -> {wanted} on {ctx.head} ({ctx.name}):\n  {run.command()}")
@@ -103,7 +103,6 @@ def upgrade(ctx: RunContext, dry: bool, wanted: str, checkout: Path, retries: in
 
     current, _ = read_records(ctx, data.cluster_playbook)
     conn = ctx.connect()
-    conn.run(records.forget_command(), hide=True, in_stream=False)
     try:
         run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout)
     except PlaybookFailed as exc:
