@@ -57,7 +57,8 @@ def test_a_key_named_only_through_ssh_key_logs_in_everywhere(
     planned = fresh_lab.fab("prepare", "--dry", env=env)
     assert planned.returncode == 0, planned.stdout[-3000:]
     for node in fresh_lab.nodes:  # paramiko, node2/node3 through node1's connection
-        assert connect(target, node).run("hostname", hide=True).stdout.strip() == node
+        ran = connect(target, node).run("hostname", hide=True, in_stream=False)
+        assert ran.stdout.strip() == node
 
 
 def test_a_key_the_nodes_refuse_is_one_line_naming_it(fresh_lab: Lab, own_key: Path, tmp_path):
