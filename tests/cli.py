@@ -7,8 +7,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
+import subprocess
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from fabric.main import program
 
@@ -52,3 +55,15 @@ def fab(*args: str, env: dict[str, str | None] | None = None) -> Ran:
         os.environ.clear()
         os.environ.update(saved_env)
     return Ran(code, out.getvalue())
+
+
+def copy_tracked(dest: Path) -> Path:
+    """The project's tracked files copied under `dest` (new files must be `git add`ed), for
+    a run that changes group_data or .state without touching this checkout."""
+    files = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, text=True
+    ).stdout.split("\0")
+    for rel in filter(None, files):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / rel, dest / rel)
+    return dest

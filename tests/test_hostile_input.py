@@ -40,7 +40,7 @@ from gourmetops.validation import (
     RelativePath,
     Source,
 )
-from tests.cli import fab
+from tests.cli import copy_tracked, fab
 
 CHAMELEON = {
     "GOURMETOPS_FLOATING_IP": "127.0.0.10",
@@ -222,12 +222,7 @@ def project_copy(tmp_path_factory) -> Path:
     """The tracked project in a scratch directory, so its group_data can be made bad for
     real; fab and pyinfra run there import that copy (their directory comes first)."""
     dest = tmp_path_factory.mktemp("copy") / "gourmetops"
-    files = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, text=True
-    ).stdout.split("\0")
-    for rel in filter(None, files):
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_ROOT / rel, dest / rel)
+    copy_tracked(dest)
     return dest
 
 

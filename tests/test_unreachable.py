@@ -12,7 +12,6 @@ its cached clone) and a kubeconfig, so that each task gets as far as its first c
 from __future__ import annotations
 
 import hashlib
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from paramiko.ssh_exception import (
 from gourmetops import KUBESPRAY_UPSTREAM, PROJECT_ROOT
 from gourmetops import unreachable as u
 from gourmetops.targets import chameleon_target
+from tests.cli import copy_tracked
 from tests.kubespray_source import KUBESPRAY
 
 CHAMELEON = {
@@ -119,12 +119,7 @@ def copy(tmp_path_factory) -> Path:
     first real run: kubespray's clone (from the lab's mirror, under the name a clone of
     upstream gets) and a kubeconfig pointing at the tunnel."""
     dest = tmp_path_factory.mktemp("unreachable") / "gourmetops"
-    files = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"], capture_output=True, text=True
-    ).stdout.split("\0")
-    for rel in filter(None, files):
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_ROOT / rel, dest / rel)
+    copy_tracked(dest)
     ref = "release-2.26"
     key = hashlib.sha256(f"{KUBESPRAY_UPSTREAM}\0{ref}".encode()).hexdigest()[:12]
     clone = dest / ".state" / "kubespray" / key  # as gourmetops.kubespray.checkout names it
