@@ -136,6 +136,15 @@ def test_gate_lets_through_what_a_stage_fixes():
     assert gate.blocking(rows, ["prepare", "cluster"]) == [rows[1]]
     assert gate.blocking(rows, ["cluster"]) == rows[:2]
     assert "(`fab up` runs prepare, which does this)" in table.render(rows, "t")
+    # in `fab up`, what a stage of the run puts right reads "todo", not FAIL
+    up = table.render(rows, "t", only_attention=True, stages=["prepare", "cluster"])
+    assert "node1  firewalld   todo  firewalld active, enabled" in up
+    assert "(this run's prepare stage does this)" in up
+    assert "node1  ports-free  FAIL  taken: 6443" in up
+    assert up.splitlines()[-1] == (
+        "  0 ok, 1 failed, 1 todo, 1 skipped: node1 ports-free, node1 firewalld "
+        "(`fab check` shows every row)"
+    )
 
 
 def test_flags_are_checked_before_any_node_is_contacted():

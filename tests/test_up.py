@@ -101,6 +101,10 @@ def test_every_stage_runs_in_order(first_up):
     assert tail.startswith("up on lab: done.\n  running: 3 nodes with Docker;"), tail
     assert "  next:    fab check --target lab --when post" in tail
     assert "==> image: built" in first_up.stdout
+    # fresh nodes: what prepare puts right (firewalld, node1's old Docker) reads "todo"
+    checks = first_up.stdout.split("==> pre-checks\n")[1].split("==> stage 1/7")[0]
+    assert "  todo  " in checks and "FAIL" not in checks, checks
+    assert re.search(r"\d+ ok, 0 failed, \d+ todo, \d+ skipped: ", checks), checks
     # prepare, kubespray, the container engine (cluster stage), registry
     assert len(pyinfra_totals(first_up.stdout)) == 4
 

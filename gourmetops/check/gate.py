@@ -35,7 +35,9 @@ def pre_checks(
             )
             return []
     rows = check(ctx, "pre", skip_checks, fetch=True)
-    print(table.render(rows, f"pre-checks ({ctx.name}):", only_attention=True), flush=True)
+    stages = list(stages)
+    title = f"pre-checks ({ctx.name}):"
+    print(table.render(rows, title, only_attention=True, stages=stages), flush=True)
     for name in sorted({r.check for r in rows if r.skipped == "--skip-check"}):
         print(f"note: check {name!r} skipped with --skip-check", flush=True)
     stop = blocking(rows, stages)
