@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gourmetops.kubespray.playbook import tasks_last_time
 from gourmetops.kubespray.recap import (
     HostRecap,
     PlaybookProgress,
@@ -288,3 +289,25 @@ def test_summary_when_no_failure_was_seen():
     assert summarize_failure(recap, PlaybookProgress()) == (
         "no failed or unreachable hosts in the recap; first failed task: not seen in the output"
     )
+
+
+def test_progress_says_how_far_against_the_last_run_on_a_simulated_clock(tmp_path):
+    """The count comes from the newest log of the playbook that reached its recap (a real
+    run's output), the time from the clock given (simulated here: 75 s per task)."""
+    run = fixture("run_nocolor.txt")
+    (tmp_path / "cluster-20261201-100000-1.log").write_text(run)
+    (tmp_path / "cluster-20261201-110000-1.log").write_text("PLAY [cut short]\n")  # no recap
+    expected = tasks_last_time(tmp_path, "cluster")
+    assert expected == follow(run)[0].task_count == 12
+    assert tasks_last_time(tmp_path, "scale") is None
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 75.0
+        return now[0]
+
+    progress = PlaybookProgress(expected, clock)
+    shown = [s for line in run.splitlines(keepends=True) if (s := progress.feed(line))]
+    assert shown[0] == "[task 1] PLAY Prepare nodes | TASK Say hello  (of about 12; 1:15 in)"
+    assert shown[1].endswith("TASK Probe optional feature  (of about 12; 2:30 in)")
+    assert PlaybookProgress().feed("TASK [x] ***") == "[task 1] TASK x"  # no count, no clock

@@ -90,12 +90,12 @@ def _home_path(path: str) -> str:
 
 
 def _attempt(
-    conn: Connection, run: PlaybookRun, log_path: Path, echo: TextIO
+    conn: Connection, run: PlaybookRun, log_path: Path, echo: TextIO, expected: int | None
 ) -> tuple[dict[str, HostRecap] | None, str]:
     """One run of the playbook: its recap when every host is healthy, else why not. A
     connection to node1 that fails or drops is such a why (gourmetops.unreachable says it),
     so it is retried like a failed host."""
-    progress = PlaybookProgress()
+    progress = PlaybookProgress(expected, time.monotonic)
     with open_append(log_path, "playbook log") as log:
         tee = _Tee(log, progress, echo)
         try:
@@ -113,6 +113,21 @@ def _attempt(
     return None, summarize_failure(recap, progress)
 
 
+def tasks_last_time(log_dir: Path, stem: str) -> int | None:
+    """Task banners in the newest log of this playbook that reached its PLAY RECAP: about
+    how many tasks a run prints (kubespray's cluster.yml: about 2,600), None before one."""
+    for log in sorted(log_dir.glob(f"{stem}-*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
+        progress = PlaybookProgress()
+        with log.open(errors="replace") as lines:
+            finished = False
+            for line in lines:
+                progress.feed(line)
+                finished = finished or line.startswith("PLAY RECAP")
+        if finished and progress.task_count:
+            return progress.task_count
+    return None
+
+
 def run_with_retries(
     conn: Connection, run: PlaybookRun, log_dir: Path, retries: int = 2, echo: TextIO = sys.stdout
 ) -> dict[str, HostRecap]:
@@ -121,6 +136,7 @@ def run_with_retries(
     reached."""
     ensure_dir(log_dir, "run logs directory")
     summary = ""
+    expected = tasks_last_time(log_dir, Path(run.playbook).stem)
     for attempt in range(1, retries + 2):
         log_path = (
             log_dir / f"{Path(run.playbook).stem}-{time.strftime('%Y%m%d-%H%M%S')}-{attempt}.log"
@@ -131,7 +147,7 @@ def run_with_retries(
             file=echo,
             flush=True,
         )
-        recap, summary = _attempt(conn, run, log_path, echo)
+        recap, summary = _attempt(conn, run, log_path, echo, expected)
         if recap is not None:
             return recap
         print(f"==> attempt {attempt} failed: {summary}", file=echo, flush=True)

@@ -10,6 +10,7 @@ the same, and works unchanged on whatever ansible version kubespray's venv pins.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from gourmetops.errors import GourmetopsError
@@ -143,7 +144,13 @@ class PlaybookProgress:
     again, as ``force_handlers`` runs handlers on hosts that did fail.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, expected: int | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
+        # how many task banners the last finished run of this playbook printed, and the
+        # clock the elapsed time is read from: each progress line then says both
+        self._expected, self._clock = expected, clock
+        self._started = clock() if clock else 0.0
         self._play: str | None = None
         self._play_number = 0
         self._task: str | None = None
@@ -193,7 +200,7 @@ class PlaybookProgress:
             self._task_count += 1
             kind = "HANDLER" if self._in_handler else "TASK"
             where = f"PLAY {self._play} | " if self._play is not None else ""
-            return f"[task {self._task_count}] {where}{kind} {self._task}"
+            return f"[task {self._task_count}] {where}{kind} {self._task}{self._so_far()}"
         if _IGNORING.match(text):
             self._ignore_last()
             return None
@@ -204,6 +211,14 @@ class PlaybookProgress:
             if failure := _FAILURE.match(text):
                 self._record(failure)
         return None
+
+    def _so_far(self) -> str:
+        """How far: "  (of about 2600; 3:12 in)", from the last run's count and the clock."""
+        said = [f"of about {self._expected}"] if self._expected else []
+        if self._clock:
+            minutes, seconds = divmod(int(self._clock() - self._started), 60)
+            said.append(f"{minutes}:{seconds:02d} in")
+        return f"  ({'; '.join(said)})" if said else ""
 
     def _record(self, match: re.Match[str]) -> None:
         raw = match["fatal_host"] or match["item_host"]
