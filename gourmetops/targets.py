@@ -214,11 +214,20 @@ def chameleon_target(
     """The real nodes; node1's floating IP comes from the environment or chameleon.local.yaml."""
     env = os.environ if env is None else env
     config_file = Path(env.get(CHAMELEON_CONFIG_ENV) or CHAMELEON_CONFIG)
+    floating, service = _floating_ip(env, config_file), _service_address(env, config_file)
+    if service is not None and service == floating:
+        # The floating IP is NAT'd to node1 by Chameleon's router; no interface of node1
+        # has it, so kube-proxy would never match a Service externalIP set to it.
+        raise TargetError(
+            f"node1's public address {service} is its floating IP: give node1's own address "
+            f"on sharednet1 instead ({SERVICE_ADDRESS_ENV} or 'node1_public_address' in "
+            f"{config_file}; `ip -4 addr` on node1 shows it), which the floating IP maps to"
+        )
     return Target(
         name="chameleon",
         cluster=cluster or load_cluster(),
-        public_address=_floating_ip(env, config_file),
-        service_address=_service_address(env, config_file),
+        public_address=floating,
+        service_address=service,
         service_address_hint=(
             f"set {SERVICE_ADDRESS_ENV} or 'node1_public_address' in {config_file} to node1's "
             "address on sharednet1 (`ip -4 addr` on node1; not the floating IP)"

@@ -875,6 +875,19 @@ def test_an_address_no_node_has_is_refused_where_it_is_read(tmp_path, address, w
     assert not (tmp_path / "o").exists() and _snapshot(STATE_DIR / "chameleon") == before
 
 
+def test_node1s_public_address_equal_to_the_floating_ip_is_refused(tmp_path):
+    """The Service's externalIP must be an address node1 has; the floating IP is NAT'd."""
+    before = _snapshot(STATE_DIR / "chameleon")
+    env = {**CHAMELEON, "GOURMETOPS_NODE1_PUBLIC_ADDRESS": CHAMELEON["GOURMETOPS_FLOATING_IP"]}
+    ran = fab("render", "--target", "chameleon", "--out", str(tmp_path / "o"), env=env)
+    assert ran.code == 1 and ran.out.count("\n") == 1, ran.out
+    assert ran.out.startswith(
+        "error: node1's public address 127.0.0.10 is its floating IP: give node1's own address "
+        "on sharednet1 instead (GOURMETOPS_NODE1_PUBLIC_ADDRESS or 'node1_public_address' in "
+    )
+    assert not (tmp_path / "o").exists() and _snapshot(STATE_DIR / "chameleon") == before
+
+
 # --- read-only tasks fetch nothing -------------------------------------------------------
 
 NO_NETWORK = {"https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}

@@ -15,7 +15,7 @@ import pytest
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
 
-ENV = {"GOURMETOPS_FLOATING_IP": "127.0.0.10", "NODE1_PUBLIC_ADDRESS": "192.168.1.11"}
+ENV = {"GOURMETOPS_FLOATING_IP": "127.0.0.10"}
 FAB = str(Path(sys.executable).with_name("fab"))
 
 
