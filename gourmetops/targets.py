@@ -214,6 +214,7 @@ def chameleon_target(
     """The real nodes; node1's floating IP comes from the environment or chameleon.local.yaml."""
     env = os.environ if env is None else env
     config_file = Path(env.get(CHAMELEON_CONFIG_ENV) or CHAMELEON_CONFIG)
+    model = cluster or load_cluster()  # cluster.yaml first: its errors come before the IP's
     floating, service = _floating_ip(env, config_file), _service_address(env, config_file)
     if service is not None and service == floating:
         # The floating IP is NAT'd to node1 by Chameleon's router; no interface of node1
@@ -225,7 +226,7 @@ def chameleon_target(
         )
     return Target(
         name="chameleon",
-        cluster=cluster or load_cluster(),
+        cluster=model,
         public_address=floating,
         service_address=service,
         service_address_hint=(
