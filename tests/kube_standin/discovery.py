@@ -1,8 +1,8 @@
 """What kubectl reads before it acts: /version, legacy discovery (/api, /apis and the
 resource lists, https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api;
 kubectl falls back to it when the aggregated form is not offered), the nodes kubespray's
-cluster has, and ReplicaSets derived from the Deployments' pods. No OpenAPI document is
-served (/openapi/v2 and /v3 answer 404), so kubectl runs with --validate=false."""
+cluster has, and ReplicaSets derived from the Deployments' pods. /openapi/v2 is served by
+openapi.py (protobuf, the tutorial's kinds); /openapi/v3 answers 404."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 
-from tests.kube_standin import discovery, schema, tables
+from tests.kube_standin import discovery, openapi, schema, tables
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -80,6 +80,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_raw(self, code: int, content_type: str, data: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _authorised(self) -> bool:
         if self.token and self.headers.get("Authorization") != f"Bearer {self.token}":
             self._send(401, status(401, "Unauthorized", "Unauthorized"))
@@ -106,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
         with c.lock:
             c.requests.append(("GET", path))
             c.on_request()
+            if path == "/openapi/v2":
+                return self._send_raw(200, openapi.MIME, openapi.v2())
             found = discovery.answer(c, path)
             if found is not None:
                 return self._send(*found)
