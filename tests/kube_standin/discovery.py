@@ -45,6 +45,21 @@ RESOURCES = {
     ],
 }
 
+# The scale subresource as the API server lists it (kubectl scale and autoscale look it up
+# here: client-go scale's discovery-based ScaleKindResolver; kubectl autoscale's
+# "could not find scale subresource ... in discovery information").
+SCALE = [
+    {
+        "name": "deployments/scale",
+        "singularName": "",
+        "namespaced": True,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
+    }
+]
+
 
 def _resource_list(group_version: str) -> dict[str, Any]:
     return {
@@ -62,7 +77,8 @@ def _resource_list(group_version: str) -> dict[str, Any]:
                 **({"categories": cats} if cats else {}),
             }
             for name, kind, namespaced, short, cats in RESOURCES[group_version]
-        ],
+        ]
+        + (SCALE if group_version == "apps/v1" else []),
     }
 
 

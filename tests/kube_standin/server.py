@@ -63,6 +63,27 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def scale_of(dep: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment's autoscaling/v1 Scale (registry/apps/deployment/storage scaleFromDeployment):
+    status.selector is the label selector as a string."""
+    meta = dep["metadata"]
+    labels = dep["spec"].get("selector", {}).get("matchLabels", {})
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": dep["spec"].get("replicas", 0)},
+        "status": {
+            "replicas": dep.get("status", {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        },
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
     cluster: Cluster
     token: str | None = None
@@ -119,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
             if found is not None:
                 return self._send(*found)
             if match and match["group"] == "metrics.k8s.io":
-                return self._metrics(match)
+                return self._metrics(match, query)
             if not match or (match["res"] not in API and match["res"] not in LISTS):
                 return self._send(
                     404, status(404, "NotFound", "the server could not find the requested resource")
@@ -131,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self._get(res, ns, name)
                 if obj is None:
                     return self._not_found(res, name)
+                if match["sub"] == "scale" and res == "deployments":
+                    return self._send(200, scale_of(obj))
                 return self._send(200, obj)
             items = self._list(res, ns, query)
             kind = LISTS.get(res) or (API[res][0], API[res][1] + "List")
@@ -183,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
         return items
 
-    def _metrics(self, match) -> None:
+    def _metrics(self, match, query: dict[str, str]) -> None:
         c = self.cluster
         if c.metrics == "absent":  # no APIService registered: the aggregator has no route
             return self._send(
@@ -199,9 +222,28 @@ class Handler(BaseHTTPRequestHandler):
                     "(get pods.metrics.k8s.io)",
                 ),
             )
-        items = c.pod_metrics(match["ns"] or "")
-        if match["name"]:
-            items = [i for i in items if i["metadata"]["name"] == match["name"]]
+        ns = match["ns"] or ""
+        items = c.pod_metrics(ns)
+        # metrics-server filters by the pods' labels (pkg/api/pod.go: the selector is matched
+        # against the pod lister's labels, which the PodMetrics copies).
+        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
+        if selector:
+            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, selector)}
+            items = [i for i in items if i["metadata"]["name"] in chosen]
+        if match["name"]:  # a named GET answers the PodMetrics itself, or 404
+            found = [i for i in items if i["metadata"]["name"] == match["name"]]
+            if not found:
+                return self._send(
+                    404,
+                    status(
+                        404,
+                        "NotFound",
+                        f'podmetrics.metrics.k8s.io "{match["name"]}" not found',
+                        details={"name": match["name"], "group": "metrics.k8s.io", "kind": "pods"},
+                    ),
+                )
+            kind = {"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
+            return self._send(200, {**kind, **found[0]})
         body = {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
         return self._send(200, {**body, "items": items})
 
@@ -313,6 +355,11 @@ class Handler(BaseHTTPRequestHandler):
             res, ns, name = target
             manager = query.get("fieldManager", "")
             dry = query.get("dryRun") == "All"
+            if match["sub"] == "scale" and res == "deployments":
+                current = c.objects.get((res, ns, name))
+                if current is None:
+                    return self._not_found(res, name)
+                return self._write_scale(ns, name, merge_patch(scale_of(current), body), manager)
             if kind == "application/apply-patch+yaml":
                 if not manager:
                     return self._send(
@@ -364,6 +411,67 @@ class Handler(BaseHTTPRequestHandler):
             fields = copy.deepcopy(c.fields[(res, ns, name)])
             fields.update(manager or "kubectl-patch", set(leaves(body)))
             return self._send(200, c.store(res, ns, name, obj, fields, dry))
+
+    def _write_scale(self, ns: str, name: str, scale: dict[str, Any], manager: str) -> None:
+        """A write through deployments/scale: only spec.replicas reaches the Deployment
+        (registry/apps/deployment/storage ScaleREST.Update)."""
+        c = self.cluster
+        replicas = scale.get("spec", {}).get("replicas", 0)
+        if not isinstance(replicas, int) or replicas < 0:
+            return self._invalid(
+                "Scale.autoscaling",
+                name,
+                [
+                    (
+                        "spec.replicas",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                ],
+            )
+        c.scale(ns, name, replicas, manager or "kubectl-scale")
+        return self._send(200, scale_of(c.objects[("deployments", ns, name)]))
+
+    def do_PUT(self) -> None:
+        """Update: served for deployments/scale (kubectl scale's fallback, the HPA's way)."""
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, query = self._route()
+        body = self._body()
+        with c.lock:
+            c.requests.append(("PUT", path))
+            c.on_request()
+            if not match or match["res"] != "deployments" or match["sub"] != "scale":
+                return self._send(
+                    405, status(405, "MethodNotAllowed", "the server does not allow this method")
+                )
+            target = self._target(match)
+            if target is None:
+                return
+            _, ns, name = target
+            if ("deployments", ns, name) not in c.objects:
+                return self._not_found("deployments", name)
+            return self._write_scale(ns, name, body, query.get("fieldManager", ""))
+
+    def _invalid(self, kind: str, name: str, causes: list[tuple[str, str]]) -> None:
+        """422 Invalid as apimachinery errors.NewInvalid words it: `Kind.group "name" is
+        invalid: field: Invalid value: ...`, causes joined by ", " inside [...] when several."""
+        group_kind, group = kind.split(".", 1) if "." in kind else (kind, "")
+        texts = [f"{f}: {m}" for f, m in causes]
+        joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+        details = {
+            "name": name,
+            "group": group,
+            "kind": group_kind,
+            "causes": [
+                {"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes
+            ],
+        }
+        if not group:
+            del details["group"]
+        return self._send(
+            422, status(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details=details)
+        )
 
     def _json_patch(self, res: str, ns: str, name: str, ops: list, dry: bool) -> None:
         """RFC 6902 JSON patch, as kubectl sends to migrate client-side-apply ownership to
