@@ -84,6 +84,57 @@ def scale_of(dep: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def hpa_from_v1(body: dict[str, Any]) -> dict[str, Any]:
+    """autoscaling/v1 -> v2 as the API server converts (pkg/apis/autoscaling/v1
+    conversion.go): targetCPUUtilizationPercentage becomes a cpu Utilization metric."""
+    out = copy.deepcopy(body)
+    out["apiVersion"] = "autoscaling/v2"
+    spec = out.get("spec", {})
+    target = spec.pop("targetCPUUtilizationPercentage", None)
+    if target is not None:
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": target},
+                },
+            }
+        ]
+    return out
+
+
+def hpa_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
+    """autoscaling/v2 -> v1 (the same conversion.go): the cpu Utilization target and the
+    current CPU utilisation; other metrics and behavior go to annotations there, dropped here."""
+    spec, st = obj.get("spec", {}), obj.get("status", {})
+    out_spec = {k: spec[k] for k in ("scaleTargetRef", "minReplicas", "maxReplicas") if k in spec}
+    for m in spec.get("metrics", []):
+        if m.get("type") == "Resource" and m["resource"]["name"] == "cpu":
+            target = m["resource"]["target"].get("averageUtilization")
+            if target is not None:
+                out_spec["targetCPUUtilizationPercentage"] = target
+    out_status = {
+        k: st[k]
+        for k in ("observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas")
+        if k in st
+    }
+    out_status.setdefault("currentReplicas", 0)
+    out_status.setdefault("desiredReplicas", 0)
+    for m in st.get("currentMetrics") or []:
+        if m.get("type") == "Resource" and m["resource"]["name"] == "cpu":
+            current = m["resource"]["current"].get("averageUtilization")
+            if current is not None:
+                out_status["currentCPUUtilizationPercentage"] = current
+    return {
+        "kind": "HorizontalPodAutoscaler",
+        "apiVersion": "autoscaling/v1",
+        "metadata": obj["metadata"],
+        "spec": out_spec,
+        "status": out_status,
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
     cluster: Cluster
     token: str | None = None
@@ -154,6 +205,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self._not_found(res, name)
                 if match["sub"] == "scale" and res == "deployments":
                     return self._send(200, scale_of(obj))
+                if res == "horizontalpodautoscalers" and match["ver"] == "v1":
+                    return self._send(200, hpa_to_v1(obj))
                 return self._send(200, obj)
             items = self._list(res, ns, query)
             kind = LISTS.get(res) or (API[res][0], API[res][1] + "List")
@@ -332,10 +385,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(
                     409, status(409, "AlreadyExists", f'{res} "{name}" already exists')
                 )
+            v1_hpa = res == "horizontalpodautoscalers" and match["ver"] == "v1"
+            if v1_hpa:  # kubectl autoscale (v1.30) creates an autoscaling/v1 object
+                body = hpa_from_v1(body)
             fields = Fields()
             fields.update(query.get("fieldManager", "kubectl-create"), set(leaves(body)))
             obj = c.store(res, ns, name, copy.deepcopy(body), fields, query.get("dryRun") == "All")
-            return self._send(201, obj)
+            return self._send(201, hpa_to_v1(obj) if v1_hpa else obj)
 
     def do_PATCH(self) -> None:
         if not self._authorised():
