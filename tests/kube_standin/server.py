@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 
-from tests.kube_standin import discovery, openapi, schema, tables
+from tests.kube_standin import admission, discovery, openapi, schema, tables
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -388,6 +388,8 @@ class Handler(BaseHTTPRequestHandler):
             v1_hpa = res == "horizontalpodautoscalers" and match["ver"] == "v1"
             if v1_hpa:  # kubectl autoscale (v1.30) creates an autoscaling/v1 object
                 body = hpa_from_v1(body)
+            if self._refused(res, name, body):
+                return
             fields = Fields()
             fields.update(query.get("fieldManager", "kubectl-create"), set(leaves(body)))
             obj = c.store(res, ns, name, copy.deepcopy(body), fields, query.get("dryRun") == "All")
@@ -427,9 +429,14 @@ class Handler(BaseHTTPRequestHandler):
                             "value: is required for apply patch",
                         ),
                     )
-                if not dry:
-                    c.applies.append((manager, path, body))
                 try:
+                    # Validation sees the object as the apply would leave it.
+                    if self._refused(res, name, body, quantities_only=True) or self._refused(
+                        res, name, c.apply(res, ns, name, body, manager, True, True)
+                    ):
+                        return
+                    if not dry:
+                        c.applies.append((manager, path, body))
                     obj = c.apply(res, ns, name, body, manager, dry, query.get("force") == "true")
                 except Conflict as exc:
                     return self._send(
@@ -464,6 +471,8 @@ class Handler(BaseHTTPRequestHandler):
             if current is None:
                 return self._not_found(res, name)
             obj = merge_patch(current, body)
+            if self._refused(res, name, obj):
+                return
             fields = copy.deepcopy(c.fields[(res, ns, name)])
             fields.update(manager or "kubectl-patch", set(leaves(body)))
             return self._send(200, c.store(res, ns, name, obj, fields, dry))
@@ -508,6 +517,30 @@ class Handler(BaseHTTPRequestHandler):
             if ("deployments", ns, name) not in c.objects:
                 return self._not_found("deployments", name)
             return self._write_scale(ns, name, body, query.get("fieldManager", ""))
+
+    def _refused(
+        self, res: str, name: str, obj: dict[str, Any], quantities_only: bool = False
+    ) -> bool:
+        """Answers 400 (an undecodable quantity) or 422 (field errors) as the API server
+        does, and says whether it did."""
+        kind = {
+            "deployments": "Deployment.apps",
+            "horizontalpodautoscalers": "HorizontalPodAutoscaler.autoscaling",
+        }.get(res, API[res][1])
+        wrong = admission.bad_quantity(obj)
+        if wrong is not None:
+            short = API[res][1]
+            message = (
+                f'{short} in version "{API[res][0].rpartition("/")[2]}" cannot be handled as a '
+                f"{short}: quantities must match the regular expression '{admission.QUANTITY}'"
+            )
+            self._send(400, status(400, "BadRequest", message))
+            return True
+        errors = [] if quantities_only else admission.invalid(res, obj)
+        if errors:
+            self._invalid(kind, name, errors)
+            return True
+        return False
 
     def _invalid(self, kind: str, name: str, causes: list[tuple[str, str]]) -> None:
         """422 Invalid as apimachinery errors.NewInvalid words it: `Kind.group "name" is
