@@ -207,3 +207,22 @@ def test_an_hpa_with_min_above_max_is_invalid(standin):
     ) in refused.stderr, refused.stderr
     negative = run("scale", "deployment", DEP, "-n", NS, "--replicas", "-1")
     assert negative.returncode != 0  # kubectl refuses a negative count itself
+
+
+def test_a_request_the_standin_cannot_handle_gets_a_status_not_eof():
+    """A body with no metadata (kubectl never sends one) makes the handler fail: the answer
+    is a 500 InternalError Status, as the API server's panic recovery gives, not a dropped
+    connection."""
+    import http.client
+    import json
+
+    server, cluster = serve()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+        conn.request("POST", "/api/v1/namespaces", body=json.dumps({"kind": "Namespace"}))
+        answer = conn.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        server.shutdown()
+    assert answer.status == 500
+    assert body["kind"] == "Status" and body["reason"] == "InternalError"

@@ -139,6 +139,23 @@ class Handler(BaseHTTPRequestHandler):
     cluster: Cluster
     token: str | None = None
 
+    def handle_one_request(self) -> None:
+        """A request the stand-in cannot handle is answered 500 InternalError with a Status,
+        as the API server's panic recovery does, never a dropped connection (kubectl: EOF)."""
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any bug in a handler
+            self.close_connection = True
+            try:
+                self._send(
+                    500,
+                    status(500, "InternalError", f"Internal error occurred: {exc!r}"[:500]),
+                )
+            except OSError:
+                pass
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
