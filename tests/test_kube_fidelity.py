@@ -272,8 +272,8 @@ def test_progress_deadline_and_failed_scheduling(standin):
     assert 'Warning Failed: Failed to pull image "node1:5000/unpullable:latest"' in message
 
     big = objects(limits={"cpu": "3", "memory": "500Mi"}, requests={"cpu": "3", "memory": "300Mi"})
-    with pytest.raises(KubeError) as unschedulable:
-        app_stage.rollout(kube, big, 0, False, quiet)
+    with pytest.raises(KubeError) as unschedulable:  # 5 s: the controller syncs after a moment
+        app_stage.rollout(kube, big, 5, False, quiet)
     # The scheduler's events.k8s.io event: eventTime only, lastTimestamp null.
     assert "Warning FailedScheduling: 0/3 nodes are available" in str(unschedulable.value)
     event = kube.core.list_namespaced_event(NS).items[-1]

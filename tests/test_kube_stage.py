@@ -246,3 +246,25 @@ def test_bad_flags_are_refused_before_any_connection(tmp_path):
     ) in result.out
     result = fab("autoscale", "--min", "5", "--max", "2")
     assert result.code == 1 and "HPA min (5) is above max (2)" in result.out
+
+
+def test_a_rollout_wait_does_not_take_the_status_from_before_the_change(api):
+    """The deployment controller syncs a modelled moment after a spec change
+    (kube_standin CONTROLLER_DELAY): until then the status is the old one, all replicas
+    ready and updated, with observedGeneration behind metadata.generation. wait_rollout must
+    not return on it (its observedGeneration check): it returns only once the new template's
+    pod is the one running."""
+    kube, cluster = api
+    app_stage.rollout(kube, objects(), 60, False, Echo())
+    changed = objects(image="node1:5000/gourmetgram-app:v2")["deployment"]
+    kube.apply(changed)
+    stale = kube.live(changed)
+    assert stale["status"]["observedGeneration"] < stale["metadata"]["generation"]
+    assert waits.wait_rollout(kube, DEP, NS, 60, Echo()) == 1
+    live = kube.live(changed)
+    assert live["status"]["observedGeneration"] == live["metadata"]["generation"]
+    pods = kube.core.list_namespaced_pod(NS, label_selector=f"app={DEP}").items
+    running = [p for p in pods if p.metadata.deletion_timestamp is None]
+    assert [c.image for p in running for c in p.spec.containers] == [
+        "node1:5000/gourmetgram-app:v2"
+    ]

@@ -162,3 +162,66 @@ def default(res: str, obj: dict[str, Any], name: str) -> None:
     elif res == "secrets":
         obj.pop("spec", None)
         obj.setdefault("type", "Opaque")
+
+
+QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
+
+
+def bad_quantity(obj: dict[str, Any]) -> str | None:
+    """The first resource quantity that does not parse, as the decoder (resource.Quantity's
+    UnmarshalJSON, apimachinery pkg/api/resource/quantity.go ErrFormatWrong) refuses it."""
+    spec = obj.get("spec") or {}
+    pod = (spec.get("template") or {}).get("spec") or spec
+    for container in pod.get("containers") or []:
+        for kind in ("limits", "requests"):
+            for value in ((container.get("resources") or {}).get(kind) or {}).values():
+                try:
+                    parse_quantity(value)
+                except (ValueError, TypeError, ArithmeticError):
+                    return str(value)
+    return None
+
+
+def _go_map(labels: dict[str, Any]) -> str:
+    """A map[string]string as Go's %#v prints it (keys sorted), as field.Invalid shows it."""
+    return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def invalid(res: str, obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Field errors the API server's validation returns for the kinds the tutorial writes
+    (pkg/apis/apps/validation ValidateDeploymentSpec, pkg/apis/autoscaling/validation
+    validateHorizontalPodAutoscalerSpec, apimachinery ValidateNonnegativeField)."""
+    spec = obj.get("spec") or {}
+    errors: list[tuple[str, str]] = []
+    if res == "deployments":
+        replicas = spec.get("replicas")
+        if isinstance(replicas, int) and replicas < 0:
+            errors.append(
+                ("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")
+            )
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        if not selector:
+            errors.append(("spec.selector", "Required value"))
+        elif any(labels.get(k) != v for k, v in selector.items()):
+            errors.append(
+                (
+                    "spec.template.metadata.labels",
+                    f"Invalid value: {_go_map(labels)}: `selector` does not match template "
+                    "`labels`",
+                )
+            )
+    elif res == "horizontalpodautoscalers":
+        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if isinstance(low, int) and low < 1:
+            errors.append(
+                ("spec.minReplicas", f"Invalid value: {low}: must be greater than or equal to 1")
+            )
+        if isinstance(low, int) and isinstance(high, int) and high < low:
+            errors.append(
+                (
+                    "spec.maxReplicas",
+                    f"Invalid value: {high}: must be greater than or equal to `minReplicas`",
+                )
+            )
+    return errors

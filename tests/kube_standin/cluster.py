@@ -28,6 +28,7 @@ API = {
     "deployments": ("apps/v1", "Deployment"),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler"),
 }
+CONTROLLER_DELAY = STEP  # modelled s from a Deployment update to the controller's sync
 NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for our pods;
 # node1 is the control plane, tainted NoSchedule as kubespray leaves it.
 TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
@@ -72,6 +73,9 @@ class Cluster:
         self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
         self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
         self.progress: dict[str, tuple[str, float, int, int]] = {}
+        # When an existing Deployment's spec last changed through an update of the object
+        # (modelled s): the deployment controller acts on it CONTROLLER_DELAY later.
+        self.spec_changed: dict[str, float] = {}
         self.validated: list[str] = []  # kinds checked against the OpenAPI schema
         self.invalid: list[str] = []
         self.validate = False  # check every answer against the v1.30 OpenAPI schema
@@ -148,6 +152,8 @@ class Cluster:
             return obj
         if current is None and res == "deployments":
             self.progress[f"{ns}/{name}"] = ("", self.now(), 0, 0)
+        elif res == "deployments" and meta["generation"] != old_meta.get("generation"):
+            self.spec_changed[f"{ns}/{name}"] = self.now()
         self.objects[key] = obj
         self.fields[key] = fields
         return obj
@@ -161,6 +167,7 @@ class Cluster:
         obj = copy.deepcopy(dep)
         obj["spec"]["replicas"] = replicas
         self.store("deployments", ns, name, obj, fields, False)
+        self.spec_changed.pop(f"{ns}/{name}", None)  # not modelled as lagging (see _deployment)
 
     # --- the controllers, run on every request --------------------------------------------
     def reconcile(self) -> None:
@@ -189,6 +196,15 @@ class Cluster:
         """pkg/controller/deployment: a ReplicaSet per pod template (named by its hash),
         old pods kept until the new ones are ready, then terminated (graceful, not at
         once); status and conditions as sync.go and progress.go set them."""
+        # The controller is asynchronous: a spec change reaches it through the informer and
+        # its work queue (pkg/controller/deployment syncDeployment), so for a moment the
+        # stored status is the one from before the change, observedGeneration behind
+        # metadata.generation. Modelled for updates of an existing Deployment's object
+        # (CONTROLLER_DELAY); creations and scale-subresource writes are still seen at once.
+        observed = (dep.get("status") or {}).get("observedGeneration", 0)
+        changed = self.spec_changed.get(f"{ns}/{name}", -math.inf)
+        if observed < dep["metadata"]["generation"] and self.now() - changed < CONTROLLER_DELAY:
+            return
         spec = dep["spec"]
         template = spec["template"]
         h = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]

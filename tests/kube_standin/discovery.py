@@ -1,8 +1,8 @@
 """What kubectl reads before it acts: /version, legacy discovery (/api, /apis and the
 resource lists, https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api;
 kubectl falls back to it when the aggregated form is not offered), the nodes kubespray's
-cluster has, and ReplicaSets derived from the Deployments' pods. No OpenAPI document is
-served (/openapi/v2 and /v3 answer 404), so kubectl runs with --validate=false."""
+cluster has, and ReplicaSets derived from the Deployments' pods. /openapi/v2 is served by
+openapi.py (protobuf, the tutorial's kinds); /openapi/v3 answers 404."""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ RESOURCES = {
     ],
 }
 
+# The scale subresource as the API server lists it (kubectl scale and autoscale look it up
+# here: client-go scale's discovery-based ScaleKindResolver; kubectl autoscale's
+# "could not find scale subresource ... in discovery information").
+SCALE = [
+    {
+        "name": "deployments/scale",
+        "singularName": "",
+        "namespaced": True,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
+    }
+]
+
 
 def _resource_list(group_version: str) -> dict[str, Any]:
     return {
@@ -62,7 +77,8 @@ def _resource_list(group_version: str) -> dict[str, Any]:
                 **({"categories": cats} if cats else {}),
             }
             for name, kind, namespaced, short, cats in RESOURCES[group_version]
-        ],
+        ]
+        + (SCALE if group_version == "apps/v1" else []),
     }
 
 

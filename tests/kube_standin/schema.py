@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 VERSION = "1.30"
 # Kinds with no schema in the core OpenAPI document (aggregated or meta-only answers).
-UNCHECKED = {"PodMetricsList", "Table", "APIVersions", "APIGroupList", "APIResourceList"}
+UNCHECKED = {
+    "PodMetricsList",
+    "PodMetrics",
+    "Table",
+    "APIVersions",
+    "APIGroupList",
+    "APIResourceList",
+}
 
 
 @functools.cache

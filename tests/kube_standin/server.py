@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 
-from tests.kube_standin import discovery, schema, tables
+from tests.kube_standin import admission, discovery, openapi, schema, tables
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -63,9 +63,98 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def scale_of(dep: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment's autoscaling/v1 Scale (registry/apps/deployment/storage scaleFromDeployment):
+    status.selector is the label selector as a string."""
+    meta = dep["metadata"]
+    labels = dep["spec"].get("selector", {}).get("matchLabels", {})
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": dep["spec"].get("replicas", 0)},
+        "status": {
+            "replicas": dep.get("status", {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        },
+    }
+
+
+def hpa_from_v1(body: dict[str, Any]) -> dict[str, Any]:
+    """autoscaling/v1 -> v2 as the API server converts (pkg/apis/autoscaling/v1
+    conversion.go): targetCPUUtilizationPercentage becomes a cpu Utilization metric."""
+    out = copy.deepcopy(body)
+    out["apiVersion"] = "autoscaling/v2"
+    spec = out.get("spec", {})
+    target = spec.pop("targetCPUUtilizationPercentage", None)
+    if target is not None:
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": target},
+                },
+            }
+        ]
+    return out
+
+
+def hpa_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
+    """autoscaling/v2 -> v1 (the same conversion.go): the cpu Utilization target and the
+    current CPU utilisation; other metrics and behavior go to annotations there, dropped here."""
+    spec, st = obj.get("spec", {}), obj.get("status", {})
+    out_spec = {k: spec[k] for k in ("scaleTargetRef", "minReplicas", "maxReplicas") if k in spec}
+    for m in spec.get("metrics", []):
+        if m.get("type") == "Resource" and m["resource"]["name"] == "cpu":
+            target = m["resource"]["target"].get("averageUtilization")
+            if target is not None:
+                out_spec["targetCPUUtilizationPercentage"] = target
+    out_status = {
+        k: st[k]
+        for k in ("observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas")
+        if k in st
+    }
+    out_status.setdefault("currentReplicas", 0)
+    out_status.setdefault("desiredReplicas", 0)
+    for m in st.get("currentMetrics") or []:
+        if m.get("type") == "Resource" and m["resource"]["name"] == "cpu":
+            current = m["resource"]["current"].get("averageUtilization")
+            if current is not None:
+                out_status["currentCPUUtilizationPercentage"] = current
+    return {
+        "kind": "HorizontalPodAutoscaler",
+        "apiVersion": "autoscaling/v1",
+        "metadata": obj["metadata"],
+        "spec": out_spec,
+        "status": out_status,
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
     cluster: Cluster
     token: str | None = None
+
+    def handle_one_request(self) -> None:
+        """A request the stand-in cannot handle is answered 500 InternalError with a Status,
+        as the API server's panic recovery does, never a dropped connection (kubectl: EOF)."""
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any bug in a handler
+            self.close_connection = True
+            try:
+                self._send(
+                    500,
+                    status(500, "InternalError", f"Internal error occurred: {exc!r}"[:500]),
+                )
+            except OSError:
+                pass
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -76,6 +165,13 @@ class Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_raw(self, code: int, content_type: str, data: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -106,11 +202,13 @@ class Handler(BaseHTTPRequestHandler):
         with c.lock:
             c.requests.append(("GET", path))
             c.on_request()
+            if path == "/openapi/v2":
+                return self._send_raw(200, openapi.MIME, openapi.v2())
             found = discovery.answer(c, path)
             if found is not None:
                 return self._send(*found)
             if match and match["group"] == "metrics.k8s.io":
-                return self._metrics(match)
+                return self._metrics(match, query)
             if not match or (match["res"] not in API and match["res"] not in LISTS):
                 return self._send(
                     404, status(404, "NotFound", "the server could not find the requested resource")
@@ -122,6 +220,10 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self._get(res, ns, name)
                 if obj is None:
                     return self._not_found(res, name)
+                if match["sub"] == "scale" and res == "deployments":
+                    return self._send(200, scale_of(obj))
+                if res == "horizontalpodautoscalers" and match["ver"] == "v1":
+                    return self._send(200, hpa_to_v1(obj))
                 return self._send(200, obj)
             items = self._list(res, ns, query)
             kind = LISTS.get(res) or (API[res][0], API[res][1] + "List")
@@ -174,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
             items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
         return items
 
-    def _metrics(self, match) -> None:
+    def _metrics(self, match, query: dict[str, str]) -> None:
         c = self.cluster
         if c.metrics == "absent":  # no APIService registered: the aggregator has no route
             return self._send(
@@ -190,9 +292,28 @@ class Handler(BaseHTTPRequestHandler):
                     "(get pods.metrics.k8s.io)",
                 ),
             )
-        items = c.pod_metrics(match["ns"] or "")
-        if match["name"]:
-            items = [i for i in items if i["metadata"]["name"] == match["name"]]
+        ns = match["ns"] or ""
+        items = c.pod_metrics(ns)
+        # metrics-server filters by the pods' labels (pkg/api/pod.go: the selector is matched
+        # against the pod lister's labels, which the PodMetrics copies).
+        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
+        if selector:
+            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, selector)}
+            items = [i for i in items if i["metadata"]["name"] in chosen]
+        if match["name"]:  # a named GET answers the PodMetrics itself, or 404
+            found = [i for i in items if i["metadata"]["name"] == match["name"]]
+            if not found:
+                return self._send(
+                    404,
+                    status(
+                        404,
+                        "NotFound",
+                        f'podmetrics.metrics.k8s.io "{match["name"]}" not found',
+                        details={"name": match["name"], "group": "metrics.k8s.io", "kind": "pods"},
+                    ),
+                )
+            kind = {"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
+            return self._send(200, {**kind, **found[0]})
         body = {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
         return self._send(200, {**body, "items": items})
 
@@ -281,10 +402,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(
                     409, status(409, "AlreadyExists", f'{res} "{name}" already exists')
                 )
+            v1_hpa = res == "horizontalpodautoscalers" and match["ver"] == "v1"
+            if v1_hpa:  # kubectl autoscale (v1.30) creates an autoscaling/v1 object
+                body = hpa_from_v1(body)
+            if self._refused(res, name, body):
+                return
             fields = Fields()
             fields.update(query.get("fieldManager", "kubectl-create"), set(leaves(body)))
             obj = c.store(res, ns, name, copy.deepcopy(body), fields, query.get("dryRun") == "All")
-            return self._send(201, obj)
+            return self._send(201, hpa_to_v1(obj) if v1_hpa else obj)
 
     def do_PATCH(self) -> None:
         if not self._authorised():
@@ -304,6 +430,11 @@ class Handler(BaseHTTPRequestHandler):
             res, ns, name = target
             manager = query.get("fieldManager", "")
             dry = query.get("dryRun") == "All"
+            if match["sub"] == "scale" and res == "deployments":
+                current = c.objects.get((res, ns, name))
+                if current is None:
+                    return self._not_found(res, name)
+                return self._write_scale(ns, name, merge_patch(scale_of(current), body), manager)
             if kind == "application/apply-patch+yaml":
                 if not manager:
                     return self._send(
@@ -315,9 +446,14 @@ class Handler(BaseHTTPRequestHandler):
                             "value: is required for apply patch",
                         ),
                     )
-                if not dry:
-                    c.applies.append((manager, path, body))
                 try:
+                    # Validation sees the object as the apply would leave it.
+                    if self._refused(res, name, body, quantities_only=True) or self._refused(
+                        res, name, c.apply(res, ns, name, body, manager, True, True)
+                    ):
+                        return
+                    if not dry:
+                        c.applies.append((manager, path, body))
                     obj = c.apply(res, ns, name, body, manager, dry, query.get("force") == "true")
                 except Conflict as exc:
                     return self._send(
@@ -352,9 +488,96 @@ class Handler(BaseHTTPRequestHandler):
             if current is None:
                 return self._not_found(res, name)
             obj = merge_patch(current, body)
+            if self._refused(res, name, obj):
+                return
             fields = copy.deepcopy(c.fields[(res, ns, name)])
             fields.update(manager or "kubectl-patch", set(leaves(body)))
             return self._send(200, c.store(res, ns, name, obj, fields, dry))
+
+    def _write_scale(self, ns: str, name: str, scale: dict[str, Any], manager: str) -> None:
+        """A write through deployments/scale: only spec.replicas reaches the Deployment
+        (registry/apps/deployment/storage ScaleREST.Update)."""
+        c = self.cluster
+        replicas = scale.get("spec", {}).get("replicas", 0)
+        if not isinstance(replicas, int) or replicas < 0:
+            return self._invalid(
+                "Scale.autoscaling",
+                name,
+                [
+                    (
+                        "spec.replicas",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                ],
+            )
+        c.scale(ns, name, replicas, manager or "kubectl-scale")
+        return self._send(200, scale_of(c.objects[("deployments", ns, name)]))
+
+    def do_PUT(self) -> None:
+        """Update: served for deployments/scale (kubectl scale's fallback, the HPA's way)."""
+        if not self._authorised():
+            return
+        c = self.cluster
+        path, match, query = self._route()
+        body = self._body()
+        with c.lock:
+            c.requests.append(("PUT", path))
+            c.on_request()
+            if not match or match["res"] != "deployments" or match["sub"] != "scale":
+                return self._send(
+                    405, status(405, "MethodNotAllowed", "the server does not allow this method")
+                )
+            target = self._target(match)
+            if target is None:
+                return
+            _, ns, name = target
+            if ("deployments", ns, name) not in c.objects:
+                return self._not_found("deployments", name)
+            return self._write_scale(ns, name, body, query.get("fieldManager", ""))
+
+    def _refused(
+        self, res: str, name: str, obj: dict[str, Any], quantities_only: bool = False
+    ) -> bool:
+        """Answers 400 (an undecodable quantity) or 422 (field errors) as the API server
+        does, and says whether it did."""
+        kind = {
+            "deployments": "Deployment.apps",
+            "horizontalpodautoscalers": "HorizontalPodAutoscaler.autoscaling",
+        }.get(res, API[res][1])
+        wrong = admission.bad_quantity(obj)
+        if wrong is not None:
+            short = API[res][1]
+            message = (
+                f'{short} in version "{API[res][0].rpartition("/")[2]}" cannot be handled as a '
+                f"{short}: quantities must match the regular expression '{admission.QUANTITY}'"
+            )
+            self._send(400, status(400, "BadRequest", message))
+            return True
+        errors = [] if quantities_only else admission.invalid(res, obj)
+        if errors:
+            self._invalid(kind, name, errors)
+            return True
+        return False
+
+    def _invalid(self, kind: str, name: str, causes: list[tuple[str, str]]) -> None:
+        """422 Invalid as apimachinery errors.NewInvalid words it: `Kind.group "name" is
+        invalid: field: Invalid value: ...`, causes joined by ", " inside [...] when several."""
+        group_kind, group = kind.split(".", 1) if "." in kind else (kind, "")
+        texts = [f"{f}: {m}" for f, m in causes]
+        joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+        details = {
+            "name": name,
+            "group": group,
+            "kind": group_kind,
+            "causes": [
+                {"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes
+            ],
+        }
+        if not group:
+            del details["group"]
+        return self._send(
+            422, status(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details=details)
+        )
 
     def _json_patch(self, res: str, ns: str, name: str, ops: list, dry: bool) -> None:
         """RFC 6902 JSON patch, as kubectl sends to migrate client-side-apply ownership to

@@ -1,0 +1,228 @@
+"""The tutorial's kubectl commands, in its order, with the REAL kubectl and its DEFAULT
+validation (no --validate=false) against the API STAND-IN (tests/kube_standin): create the
+namespace, apply the Service and the Deployment (client-side validated from the stand-in's
+/openapi/v2, client-side apply with its last-applied annotation), re-apply with 6 replicas,
+get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; and invalid
+objects refused with the API server's 422 Invalid / 400 BadRequest messages.
+
+Run with a fixed build (kubectl.1.30, the cluster's minor) and with the machine's `kubectl`
+(the cloud SDK's dispatcher, which picks a build from the server's reported version).
+Time: the stand-in's modelled time moves only at `cluster.advance`; no verdict depends on
+wall-clock speed. Still a stand-in: this shows kubectl's side of the conversation, not a
+real cluster's behaviour."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gourmetops import PROJECT_ROOT
+from tests.kube_standin import serve
+from tests.kube_standin.certs import admin_kubeconfig, certificates
+
+TOKEN = "standin-token-5c1e"
+NS = "kube-gourmetgram"
+DEP = "gourmetgram-kube-app"
+BUILDS = [
+    "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
+    shutil.which("kubectl") or "/usr/bin/kubectl",
+]
+
+
+@pytest.fixture
+def standin(tmp_path):
+    ca, crt, key = certificates(tmp_path)
+    server, cluster = serve(token=TOKEN, tls=(str(crt), str(key)))
+    config = tmp_path / "kubeconfig"
+    config.write_text(admin_kubeconfig(ca, f"https://127.0.0.1:{server.server_address[1]}", TOKEN))
+    yield config, cluster, tmp_path
+    server.shutdown()
+    assert cluster.validated and cluster.invalid == []
+
+
+def runner(kubectl: str, config: Path, tmp: Path):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [kubectl, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+def ok(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "--validate=false" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def deployment_text(**edits: str) -> str:
+    text = (PROJECT_ROOT / "manifests" / "deployment.yaml").read_text()
+    for old, new in edits.values():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl"])
+def test_the_tutorials_commands_with_default_validation(standin, kubectl):
+    if not Path(kubectl).exists():
+        pytest.skip(f"{kubectl} is not installed")
+    config, cluster, tmp = standin
+    run = runner(kubectl, config, tmp)
+
+    assert ok(run("create", "namespace", NS)).strip() == f"namespace/{NS} created"
+    assert "service/gourmetgram-kube-svc created" in ok(
+        run("apply", "-f", "manifests/service.yaml")
+    )
+    assert f"deployment.apps/{DEP} created" in ok(run("apply", "-f", "manifests/deployment.yaml"))
+    assert ("GET", "/openapi/v2") in cluster.requests  # kubectl validated on its side
+    stored = cluster.objects[("deployments", NS, DEP)]
+    last = "kubectl.kubernetes.io/last-applied-configuration"
+    assert '"replicas":1' in stored["metadata"]["annotations"][last]
+
+    six = tmp / "deployment6.yaml"
+    six.write_text(deployment_text(r=("  replicas: 1\n", "  replicas: 6\n")))
+    assert f"deployment.apps/{DEP} configured" in ok(run("apply", "-f", str(six)))
+    stored = cluster.objects[("deployments", NS, DEP)]
+    assert stored["spec"]["replicas"] == 6
+    assert '"replicas":6' in stored["metadata"]["annotations"][last]
+    cluster.advance(60)
+
+    everything = ok(run("get", "all", "-n", NS, "-o", "wide"))
+    assert "service/gourmetgram-kube-svc   ClusterIP   10.254.233.34" in everything
+    assert f"deployment.apps/{DEP}   6/6" in everything
+    pods = [line for line in everything.splitlines() if line.startswith("pod/")]
+    assert len(pods) == 6 and all(" Running " in p for p in pods)
+
+    assert f"deployment.apps/{DEP} scaled" in ok(
+        run("scale", "deployment", DEP, "-n", NS, "--replicas", "3")
+    )
+    assert cluster.objects[("deployments", NS, DEP)]["spec"]["replicas"] == 3
+    cluster.advance(60)
+    assert len(ok(run("get", "pods", "-n", NS, "-o", "name")).split()) == 3
+
+    top = ok(run("top", "pod", "-n", NS)).splitlines()
+    assert top[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"] and len(top) == 4
+    chosen = ok(run("top", "pod", "-n", NS, "-l", f"app={DEP}")).splitlines()
+    assert len(chosen) == 4
+    none = run("top", "pod", "-n", NS, "-l", "app=nothing")
+    assert none.returncode == 0 and "No resources found" in none.stderr
+    name = top[1].split()[0]
+    one = ok(run("top", "pod", name, "-n", NS)).splitlines()
+    assert len(one) == 2 and one[1].split()[0] == name and one[1].split()[1].endswith("m")
+
+    assert f"horizontalpodautoscaler.autoscaling/{DEP} autoscaled" in ok(
+        run(
+            "autoscale",
+            "deployment",
+            DEP,
+            "-n",
+            NS,
+            "--min",
+            "2",
+            "--max",
+            "6",
+            "--cpu-percent",
+            "50",
+        )
+    )
+    cluster.advance(60)
+    hpa = ok(run("get", "hpa", "-n", NS)).splitlines()
+    assert hpa[1].split()[:2] == [DEP, f"Deployment/{DEP}"]
+    assert "/50%" in hpa[1] and " 2 " in hpa[1] and " 6 " in hpa[1]
+
+    history = ok(run("rollout", "history", "deployment", DEP, "-n", NS))
+    assert f"deployment.apps/{DEP}" in history and "REVISION" in history
+
+    deleted = ok(run("delete", "-f", "manifests/deployment.yaml", "-f", "manifests/service.yaml"))
+    assert f'deployment.apps "{DEP}" deleted' in deleted
+    assert 'service "gourmetgram-kube-svc" deleted' in deleted
+    assert ("deployments", NS, DEP) not in cluster.objects
+
+
+INVALID = {
+    "negative replicas": (
+        {"r": ("  replicas: 1\n", "  replicas: -1\n")},
+        f'The Deployment "{DEP}" is invalid: spec.replicas: Invalid value: -1: must be greater '
+        "than or equal to 0",
+    ),
+    "selector not matching the template": (
+        {
+            "l": (
+                "      labels:\n        app: gourmetgram-kube-app",
+                "      labels:\n        app: x",
+            )
+        },
+        f'The Deployment "{DEP}" is invalid: spec.template.metadata.labels: Invalid value: '
+        'map[string]string{"app":"x"}: `selector` does not match template `labels`',
+    ),
+    "cpu: lots": (
+        {"c": ('cpu: "0.3"', "cpu: lots")},
+        'Deployment in version "v1" cannot be handled as a Deployment: quantities must match '
+        "the regular expression",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+def test_invalid_objects_are_refused_as_the_api_server_does(standin, case):
+    kubectl = BUILDS[0]
+    if not Path(kubectl).exists():
+        pytest.skip(f"{kubectl} is not installed")
+    config, cluster, tmp = standin
+    run = runner(kubectl, config, tmp)
+    ok(run("create", "namespace", NS))
+    edits, message = INVALID[case]
+    bad = tmp / "bad.yaml"
+    bad.write_text(deployment_text(**edits))
+    refused = run("apply", "-f", str(bad))
+    assert refused.returncode == 1
+    assert message in refused.stderr, refused.stderr
+    assert "EOF" not in refused.stderr
+    assert ("deployments", NS, DEP) not in cluster.objects
+
+
+def test_an_hpa_with_min_above_max_is_invalid(standin):
+    kubectl = BUILDS[0]
+    if not Path(kubectl).exists():
+        pytest.skip(f"{kubectl} is not installed")
+    config, cluster, tmp = standin
+    run = runner(kubectl, config, tmp)
+    ok(run("create", "namespace", NS))
+    bad = tmp / "hpa.yaml"
+    text = (PROJECT_ROOT / "manifests" / "hpa.yaml").read_text()
+    bad.write_text(text.replace("minReplicas: 2", "minReplicas: 7"))
+    refused = run("apply", "-f", str(bad))
+    assert refused.returncode == 1
+    assert (
+        'The HorizontalPodAutoscaler "gourmetgram-kube-hpa" is invalid: spec.maxReplicas: '
+        "Invalid value: 6: must be greater than or equal to `minReplicas`"
+    ) in refused.stderr, refused.stderr
+    negative = run("scale", "deployment", DEP, "-n", NS, "--replicas", "-1")
+    assert negative.returncode != 0  # kubectl refuses a negative count itself
+
+
+def test_a_request_the_standin_cannot_handle_gets_a_status_not_eof():
+    """A body with no metadata (kubectl never sends one) makes the handler fail: the answer
+    is a 500 InternalError Status, as the API server's panic recovery gives, not a dropped
+    connection."""
+    import http.client
+    import json
+
+    server, cluster = serve()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+        conn.request("POST", "/api/v1/namespaces", body=json.dumps({"kind": "Namespace"}))
+        answer = conn.getresponse()
+        body = json.loads(answer.read())
+    finally:
+        server.shutdown()
+    assert answer.status == 500
+    assert body["kind"] == "Status" and body["reason"] == "InternalError"
