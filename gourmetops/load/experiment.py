@@ -18,6 +18,7 @@ from typing import Any
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import Kube
 from gourmetops.load import report
+from gourmetops.load.app_record import recorded_app
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 from gourmetops.load.results import Experiment
@@ -265,29 +266,6 @@ def _watch_scale_down(live: Live, hpa: dict[str, Any], label: str) -> None:
     live.save()
 
 
-DEFAULT_SCALE_DOWN_WINDOW = 300.0  # Kubernetes' HPA default (--horizontal-pod-autoscaler-...)
-
-
-def recorded_app(objects: Objects) -> dict[str, Any]:
-    """What the plots are drawn against, from the objects the experiment applies: the first
-    container's CPU request and limit, and the HPA's range, target and scale-down window."""
-    container = objects["deployment"]["spec"]["template"]["spec"]["containers"][0]
-    resources = container.get("resources") or {}
-    hpa = objects["hpa"]["spec"]
-    down = (hpa.get("behavior") or {}).get("scaleDown") or {}
-    window = down.get("stabilizationWindowSeconds", DEFAULT_SCALE_DOWN_WINDOW)
-    request = (resources.get("requests") or {}).get("cpu")
-    limit = (resources.get("limits") or {}).get("cpu")
-    return {
-        "cpu_request": None if request is None else str(request),
-        "cpu_limit": None if limit is None else str(limit),
-        "hpa_min": hpa["minReplicas"],
-        "hpa_max": hpa["maxReplicas"],
-        "hpa_cpu_percent": hpa["metrics"][0]["resource"]["target"]["averageUtilization"],
-        "scale_down_window": float(window),
-    }
-
-
 def run(
     kube: Kube,
     conn: Any,
@@ -309,7 +287,7 @@ def run(
         "concurrency": plan.concurrency,
         "duration": plan.duration,
         "scenarios": [],
-        "app": recorded_app(objects_for(replicas=1)),
+        "app": recorded_app(objects_for(replicas=1)),  # what the plots draw against
     }
     for step in steps(plan, objects_for, conn.original_host):
         echo(f"==> step: {step.says}")
