@@ -4,6 +4,8 @@ the real kubespray release-2.26, the lab's own source)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gourmetops.kubespray.checkout import controller_checkout
@@ -46,3 +48,24 @@ def test_the_lab_has_nothing_to_upgrade():
     ran = fab("upgrade", "--target", "lab", "--dry")
     assert ran.code == 1
     assert ran.last == "error: lab's cluster stage installs no Kubernetes: nothing to upgrade"
+
+
+def test_up_stops_for_an_upgrade_when_the_nodes_run_another_version():
+    """What `fab up` reads from `kubectl get nodes -o json` (a recorded v1.30.4 node list):
+    kube_version v1.30.4 lets it go on; v1.30.6 stops it, pointing to `fab upgrade`."""
+    from gourmetops.errors import StageFailed
+    from gourmetops.kubespray.readiness import node_states
+    from gourmetops.kubespray.stage import upgrade_needed
+    from gourmetops.kubespray.upgrade import oldest_version
+
+    nodes = Path(__file__).parent / "fixtures" / "kubernetes" / "nodes-node3-notready.json"
+    states = node_states(nodes.read_text())
+    assert oldest_version(states) == "v1.30.4" and oldest_version({}) is None
+    upgrade_needed(states, "v1.30.4", "chameleon")  # same version: no error
+    with pytest.raises(StageFailed) as stopped:
+        upgrade_needed(states, "v1.30.6", "chameleon")
+    assert str(stopped.value) == (
+        "the cluster runs v1.30.4 and kube_version asks for v1.30.6: cluster.yml does not "
+        "upgrade a running cluster; run `fab upgrade --target chameleon` (kubespray's "
+        "upgrade-cluster.yml, one minor version at a time)"
+    )

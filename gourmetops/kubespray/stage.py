@@ -46,31 +46,26 @@ def _wanted_version(ctx: RunContext) -> str | None:
     return kube_version(checkout, data.kubespray_group_vars) if checkout else None
 
 
-def _nodes_as_asked(ctx: RunContext) -> tuple[bool, str]:
+def _nodes(ctx: RunContext) -> tuple[dict[str, tuple[bool, str]] | None, str]:
+    """Node name -> (Ready, kubelet version), read once on node1; or None and why not."""
     result = ctx.connect().run(readiness.NODES_COMMAND, hide=True, warn=True, in_stream=False)
     if result.failed:
-        return False, f"cannot list the nodes on node1 ({result.stderr.strip()[-200:]})"
+        return None, f"cannot list the nodes on node1 ({result.stderr.strip()[-200:]})"
     try:
-        states = readiness.node_states(result.stdout)
+        return readiness.node_states(result.stdout), ""
     except readiness.NodeListError as exc:
-        return False, str(exc)
-    names = [n.name for n in ctx.target.cluster.nodes]
-    return readiness.summary(states, names, _wanted_version(ctx))
+        return None, str(exc)
 
 
-def _stop_for_an_upgrade(ctx: RunContext) -> None:
+def upgrade_needed(states: dict[str, tuple[bool, str]], wanted: str | None, target: str) -> None:
     """A cluster at another version than kube_version is not for cluster.yml: say so."""
-    from gourmetops.kubespray.upgrade import running_version
+    from gourmetops.kubespray.upgrade import oldest_version
 
-    wanted = _wanted_version(ctx)
-    try:
-        running = running_version(ctx)
-    except GourmetopsError:
-        return  # no node list: cluster.yml runs and repairs what it can
-    if wanted and running != wanted:
+    running = oldest_version(states)
+    if wanted and running and running != wanted:
         raise StageFailed(
             f"the cluster runs {running} and kube_version asks for {wanted}: cluster.yml does "
-            f"not upgrade a running cluster; run `fab upgrade --target {ctx.name}` "
+            f"not upgrade a running cluster; run `fab upgrade --target {target}` "
             "(kubespray's upgrade-cluster.yml, one minor version at a time)"
         )
 
@@ -90,27 +85,30 @@ def removed_nodes_message(gone: list[str], kubespray_dir: str, venv: str) -> str
 
 def decide(ctx: RunContext) -> Decision:
     """Run the playbook, or skip it: what node1 has against the last finished run's record,
-    then (where it installs Kubernetes) the nodes themselves."""
+    then (where it installs Kubernetes) the nodes themselves, read once."""
     current, saved = read_records(ctx, ctx.settings.cluster_playbook)
-    if "cluster" in ctx.redo:
-        return Decision(True, "asked for with --redo cluster", current)
     if current is None:
         return Decision(True, "node1 has no kubespray checkout with an inventory yet", current)
     if saved is None:
         return Decision(True, "no finished run of it is recorded on node1", current)
-    if ctx.installs_kubernetes:
-        _stop_for_an_upgrade(ctx)
     gone = [n for n in saved.nodes if n not in current.nodes]
-    if gone:
+    if gone:  # --redo too: cluster.yml would leave them joined
         data = ctx.settings
         raise StageFailed(removed_nodes_message(gone, data.kubespray_dir, data.kubespray_venv))
+    states, unread = _nodes(ctx) if ctx.installs_kubernetes else (None, "")
+    wanted = _wanted_version(ctx) if states else None
+    if states:
+        upgrade_needed(states, wanted, ctx.name)
+    if "cluster" in ctx.redo:
+        return Decision(True, "asked for with --redo cluster", current)
     changed = records.differences(saved, current)
     if changed:
         return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
     line = f"unchanged since {saved.finished} (kubespray {current.kubespray[:10]}"
     line += f", {len(current.nodes)} nodes, {current.playbook})"
     if ctx.installs_kubernetes:
-        ok, said = _nodes_as_asked(ctx)
+        names = [n.name for n in ctx.target.cluster.nodes]
+        ok, said = readiness.summary(states, names, wanted) if states else (False, unread)
         if not ok:
             return Decision(True, f"unchanged, but {said}", current)
         line += f", {said}"

@@ -71,15 +71,20 @@ def step_refused(running: str, wanted: str, known: list[str]) -> str | None:
     return None
 
 
-def running_version(ctx: RunContext) -> str:
+def oldest_version(states: dict[str, tuple[bool, str]]) -> str | None:
     """The oldest kubelet version among the nodes (a half-done upgrade goes on from it)."""
+    versions = [v for _ready, v in states.values() if _VERSION.fullmatch(v)]
+    return min(versions, key=_key) if versions else None
+
+
+def running_version(ctx: RunContext) -> str:
     result = ctx.connect().run(readiness.NODES_COMMAND, hide=True, warn=True, in_stream=False)
     if result.failed:
         raise StageFailed(f"cannot list the nodes on node1: {result.stderr.strip()[-200:]}")
-    states = readiness.node_states(result.stdout)
-    if not states:
+    running = oldest_version(readiness.node_states(result.stdout))
+    if running is None:
         raise StageFailed("no node is registered: install with `fab up` first")
-    return min((v for _r, v in states.values()), key=_key)
+    return running
 
 
 def upgrade(ctx: RunContext, dry: bool, wanted: str, checkout: Path, retries: int = 0) -> None:
