@@ -17,6 +17,7 @@ from tests.labtools import Lab
 
 USER = "gourmetops-student"
 FLOATING_IP = "10.254.0.2"  # node1's end of the lab's public link (cluster.yaml lab:)
+NODE1_OWN_ADDRESS = "10.254.1.11"  # node1 on the lab's private network
 CLUSTER = """user: cc
 private_network: 10.254.1.0/24
 nodes:
@@ -45,7 +46,9 @@ class Student:
             "PATH": f"{self.home}/venv/bin:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "GOURMETOPS_FLOATING_IP": FLOATING_IP,
-            "GOURMETOPS_NODE1_PUBLIC_ADDRESS": FLOATING_IP,
+            # an address node1 has that is not the floating IP (refused as the Service's
+            # externalIP: on Chameleon the floating IP is NAT'd); the lab has no sharednet1
+            "GOURMETOPS_NODE1_PUBLIC_ADDRESS": NODE1_OWN_ADDRESS,
             "GOURMETOPS_CLUSTER": str(self.repo / "cluster-lab.yaml"),
         }
         return subprocess.run(
