@@ -36,7 +36,9 @@ case "$action" in
     .venv/bin/fab lab.build > .lab/build.log 2>&1 &
     build=$!
     trap 'kill $build 2>/dev/null || true' EXIT
-    .venv/bin/pytest -m "not lab"
+    # Two workers: the tier is CPU-bound. Tests sharing the checkout's .state/ share a
+    # worker (tests/conftest.py, CHECKOUT_STATE_MODULES).
+    .venv/bin/pytest -m "not lab" -n 2
     echo "==> lab tier: the tests on the three-node lab"
     if ! wait $build; then cat .lab/build.log; exit 1; fi
     trap - EXIT

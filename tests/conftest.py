@@ -32,6 +32,39 @@ for _variable in ("GOURMETOPS_TARGET", "GOURMETOPS_SSH_KEY"):
 LAB_FIXTURES = frozenset({"lab", "fresh_lab", "docker_lab", "standin_app"})
 
 
+# Modules whose tests take the checkout's own run locks, write its .state/<target>/ or
+# compare a snapshot of it: under `pytest -n 2` (the unit tier in scripts/setup.sh)
+# they share one worker, so two of them never run at once. Found by
+# recording which tests change .state/ in a serial run.
+CHECKOUT_STATE_MODULES = frozenset(
+    {
+        "test_bad_input",  # lab run lock and logs
+        "test_kube_stage",  # lab run lock and logs
+        "test_reset",  # chameleon run lock and logs
+        "test_runlock",  # holds the chameleon run lock and expects a second run refused
+        "test_ssh_key",  # chameleon ssh_config
+        "test_tunnel_hold",  # chameleon ssh_config
+        "test_hostile_input",  # snapshots .state/lab and .state/chameleon around runs
+    }
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `-n N` (xdist's default "load" distribution), the CHECKOUT_STATE_MODULES' tests
+    are one unit of work for one worker, every other test its own. (xdist's loadgroup does
+    not group here: it renames items, which pytest 9 ignores.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CheckoutStateScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = Path(nodeid.split("::", 1)[0]).stem
+            return "checkout-state" if module in CHECKOUT_STATE_MODULES else nodeid
+
+    return CheckoutStateScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the lab tests, and run them after the others (order kept within each part):
     the lab's rootfs builds in the background meanwhile (`rootfs_building`)."""

@@ -40,3 +40,26 @@ def test_the_lab_tests_run_last():
     (the rootfs builds meanwhile)."""
     everything, without_lab = collected(), collected("-m", "not lab")
     assert everything[: len(without_lab)] == without_lab
+
+
+def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker():
+    """The list in conftest names real modules (a rename would silently let two of them
+    race under `-n 2`), and xdist's scheduler gives their tests to one worker."""
+    from tests.conftest import CHECKOUT_STATE_MODULES
+
+    stems = {p.stem for p in (PROJECT_ROOT / "tests").glob("test_*.py")}
+    assert CHECKOUT_STATE_MODULES <= stems, CHECKOUT_STATE_MODULES - stems
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v"]
+        + [
+            "tests/test_runlock.py",
+            "tests/test_reset.py::test_reset_is_refused_without_the_targets_name",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    workers = {line.split("]")[0] for line in proc.stdout.splitlines() if " PASSED " in line}
+    assert len(workers) == 1 and "scheduling tests via CheckoutStateScheduling" in proc.stdout
