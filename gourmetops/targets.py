@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
 from gourmetops.safe_write import refuse_unsafe, write_text
+from gourmetops.service_address import read_kept
 from gourmetops.ssh_key import SSH_KEY_ENV, identity_lines, key_path
 from gourmetops.validation import NodeIPv4, StrOnly, not_a_node, problems
 from gourmetops.yamlio import load_config
@@ -224,20 +225,24 @@ def chameleon_target(
             f"on sharednet1 instead ({SERVICE_ADDRESS_ENV} or 'node1_public_address' in "
             f"{config_file}; `ip -4 addr` on node1 shows it), which the floating IP maps to"
         )
-    return Target(
+    target = Target(
         name="chameleon",
         cluster=model,
         public_address=floating,
         service_address=service,
         service_address_hint=(
             f"set {SERVICE_ADDRESS_ENV} or 'node1_public_address' in {config_file} to node1's "
-            "address on sharednet1 (`ip -4 addr` on node1; not the floating IP)"
+            "address on sharednet1 (`ip -4 addr` on node1; not the floating IP), or let "
+            "`fab rollout` (or `fab up`) find it on node1"
         ),
         # First contact trusts and records the key, as the tutorial's first `ssh` does;
         # a changed key afterwards is refused.
         ssh_options={"StrictHostKeyChecking": "accept-new"},
         ssh_key=_ssh_key(env, config_file),
     )
+    if service is None:  # found on node1 by an earlier rollout (gourmetops.service_address)
+        target = replace(target, service_address=read_kept(target))
+    return target
 
 
 def lab_target(cluster: Cluster | None = None, env: Mapping[str, str] | None = None) -> Target:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
 from ruamel.yaml import YAML
 
+from gourmetops import service_address
 from gourmetops.app import manifests
 from gourmetops.app import stage as app_stage
 from gourmetops.app.kube import Kube
@@ -32,6 +34,9 @@ def objects_for(ctx: RunContext, dry: bool = False, **overrides: Any) -> Objects
     kubespray's Kubernetes version. A dry run reads that version from the cached checkout
     only; without one it says what a real run would fetch and checks the rest."""
     data = ctx.settings
+    if ctx.target.service_address is None:  # not given and not found before: node1 tells
+        found = service_address.discover(ctx.connect(), ctx.target, keep=not dry)
+        ctx.target = replace(ctx.target, service_address=found)
     objects = manifests.render(manifests.params_for(ctx.target, data, **overrides))
     source, ref = data.kubespray_source, data.kubespray_ref
     checkout = dry_run_checkout(source, ref) if dry else controller_checkout(source, ref)
