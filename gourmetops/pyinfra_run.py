@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -135,8 +134,8 @@ def _split(dry: bool) -> tuple[TextIO, TextIO] | None:
 
 def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
     """Each of pyinfra's output lines to `each`, until it exits. A Ctrl-C reaches pyinfra
-    too (one process group); when only we got it, it is passed on. Either way the reading
-    goes on until pyinfra has said how it stopped."""
+    too (one process group, as invoke's run had it): the reading goes on until pyinfra has
+    said how it stopped."""
     assert proc.stdout is not None
     while True:
         try:
@@ -145,8 +144,7 @@ def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
             proc.wait()
             return
         except KeyboardInterrupt:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+            continue
 
 
 def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
