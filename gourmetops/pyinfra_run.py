@@ -1,19 +1,25 @@
-"""The pyinfra stages (prepare, kubespray, registry) run as a user would type them, and
-their output read back: `fab prepare` and `pyinfra inventories/<target>.py
-deploys/prepare.py` are one code path."""
+"""The pyinfra stages (prepare, kubespray, registry) run as a user would type them: `fab
+prepare` and `pyinfra inventories/<target>.py deploys/prepare.py` are one code path. Under
+`fab`, pyinfra reports each connection and operation through our callback handler
+(gourmetops/pyinfra_events.py) as JSON lines; they make the console's condensed lines and
+say which node failed and why, while pyinfra's own output goes whole to the run log."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from invoke import Context
+from typing import TYPE_CHECKING, TextIO
 
 from gourmetops import PROJECT_ROOT
+from gourmetops import pyinfra_report as report
 from gourmetops.errors import StageFailed
+from gourmetops.pyinfra_report import HOST_KEY_CHANGED, Event
 from gourmetops.targets import TARGETS, Target, TargetError
 from gourmetops.unreachable import advice, cause_in
 
@@ -30,8 +36,10 @@ def inventory_path(target: str) -> Path:
 def is_dry_run() -> bool:
     """Whether this pyinfra process plans only: pyinfra 3 plans the same way with --dry and
     does not tell the deploy, which must still not fetch from the internet or fail on a
-    node that an earlier stage would have prepared."""
-    return "--dry" in sys.argv[1:]
+    node that an earlier stage would have prepared. `fab` says it in DRY_VARIABLE; a
+    `pyinfra ... --dry` typed by hand sets no variable, so there argv is the only source."""
+    said = os.environ.get(report.DRY_VARIABLE)
+    return said == "1" if said in ("0", "1") else "--dry" in sys.argv[1:]
 
 
 def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]:
@@ -49,39 +57,32 @@ def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]
     return cmd + ["--dry"] if dry else cmd + ["-y"]
 
 
-_CONNECT_FAILED = re.compile(
-    r"^\s*\[(?P<host>[^\]]+)\] (?P<what>SSH host key error|SSH error|Could not connect"
-    r"|Could not resolve hostname|Connection error|EOF error|Authentication error)"
-    r"(?: \((?P<why>.*)\))?\s*$",
-    re.M,
-)
-_OP_FAILED = re.compile(r"^\s*\[(?P<host>[^\]]+)\] Error", re.M)
-HOST_KEY_CHANGED = "SSH host key changed"
+_CONNECT_FAILED = re.compile(rf"^\s*\[(?P<host>[^\]]+)\] +{report.CONNECT_ERROR}\s*$", re.M)
+_OP_FAILED = re.compile(r"^\s*\[(?P<host>[^\]]+)\] +Error", re.M)
 
 
-def failed_hosts(pyinfra_output: str) -> dict[str, str]:
-    """Hosts a pyinfra run could not reach or failed on, from its log: host -> why."""
+def failed_hosts(pyinfra_output: str, events: list[Event] | None = None) -> dict[str, str]:
+    """Hosts a pyinfra run could not reach or failed on: host -> why. From the run's
+    events; read from its log only when it made none (it stopped before our inventory)."""
+    if events is not None:
+        return report.failed_hosts(events)
     failed = {}
     for m in _CONNECT_FAILED.finditer(pyinfra_output):
-        what = "could not connect over SSH"
-        if m["what"] == "SSH host key error":
-            what = HOST_KEY_CHANGED
-        failed[m["host"]] = what + (f" ({m['why']})" if m["why"] else "")
+        failed[m["host"]] = report.connect_failure(m["what"], m["why"])
     for m in _OP_FAILED.finditer(pyinfra_output):
-        said = re.search(rf"^\s*\[{re.escape(m['host'])}\] gourmetops: (.+)$", pyinfra_output, re.M)
+        said = re.search(
+            rf"^\s*\[{re.escape(m['host'])}\] +gourmetops: (.+)$", pyinfra_output, re.M
+        )
         failed.setdefault(m["host"], said[1].strip() if said else "an operation failed")
     return failed
 
 
-_RUN_ABORTED = re.compile(
-    r"^--> (?:Operation error|pyinfra error)(?: in \S+ line \d+)?: (?P<why>.+)$", re.M
-)
-
-
-def aborted_because(pyinfra_output: str) -> str | None:
+def aborted_because(pyinfra_output: str, events: list[Event] | None = None) -> str | None:
     """Why pyinfra stopped before running any operation (an error while planning, which
-    pyinfra reports once for the whole run, not per host)."""
-    found = _RUN_ABORTED.search(pyinfra_output)
+    pyinfra reports once for the whole run, not per host); from the events when there are."""
+    if events is not None:
+        return report.aborted_because(events)
+    found = re.search(report.RUN_ABORTED, pyinfra_output, re.M)
     return found["why"].strip() if found else None
 
 
@@ -119,25 +120,97 @@ def explain_failures(failed: dict[str, str], target: Target) -> str:
     return "; ".join(parts)
 
 
+def _split(dry: bool) -> tuple[TextIO, TextIO] | None:
+    """(console, log) when pyinfra's output goes whole to the run's log and the console
+    gets the condensed lines; None when it is shown as it comes: in a dry run (it keeps no
+    log, and executes nothing: its plan is pyinfra's table of detected changes), with
+    GOURMETOPS_VERBOSE=1, or outside a logged run."""
+    from gourmetops.run import split_output
+
+    if dry or os.environ.get(report.VERBOSE_VARIABLE) == "1":
+        return None
+    return split_output()
+
+
+def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
+    """Each of pyinfra's output lines to `each`, until it exits. A Ctrl-C reaches pyinfra
+    too (one process group, as invoke's run had it): the reading goes on until pyinfra has
+    said how it stopped."""
+    assert proc.stdout is not None
+    while True:
+        try:
+            for line in proc.stdout:
+                each(line)
+            proc.wait()
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
+    """pyinfra run with its events followed: each output line to the raw sink, and the
+    events written meanwhile condensed to the console. Returns (exit code, output)."""
+    split = _split(dry)
+    condensed = report.Condensed() if split else None
+    follow = report.EventsFile(events)
+    output: list[str] = []
+
+    def show(lines: list[str]) -> None:
+        if split:
+            for line in lines:
+                print(line, file=split[0], flush=True)
+
+    def each(line: str) -> None:
+        output.append(line)
+        out = split[1] if split else sys.stdout
+        out.write(line)
+        out.flush()
+        if condensed is not None:
+            show([shown for event in follow.read_new() for shown in condensed.feed(event)])
+
+    env = {
+        **os.environ,
+        report.EVENTS_VARIABLE: str(events),
+        report.DRY_VARIABLE: "1" if dry else "0",
+        "PYTHONUNBUFFERED": "1",  # its lines in the order it wrote them
+    }
+    with subprocess.Popen(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as proc:
+        _read(proc, each)
+    if condensed is not None:
+        show([shown for event in follow.read_new() for shown in condensed.feed(event)])
+        show(condensed.finish())
+    return proc.returncode, "".join(output)
+
+
 def deploy(ctx: RunContext, dry: bool, name: str) -> None:
-    """`pyinfra inventories/<target>.py deploys/<name>.py`, output streamed; a failure names
-    each node and why. pyinfra exits 0 on Ctrl-C, so an interrupted run is told apart by its
-    last words: it must not pass for a finished one."""
+    """`pyinfra inventories/<target>.py deploys/<name>.py`, output streamed (condensed, see
+    _split); a failure names each node and why. pyinfra exits 0 on Ctrl-C, so an
+    interrupted run is told apart by its last words: it must not pass for a finished one."""
     cmd = pyinfra_command(ctx.name, name, dry=dry)
     print(f"==> {shlex.join(cmd)}", flush=True)
-    c = Context()
-    with c.cd(str(PROJECT_ROOT)):
-        result = c.run(shlex.join(cmd), warn=True, pty=False, in_stream=False)
-    assert result is not None  # warn=True: invoke returns the Result, it does not raise
-    output = result.stdout + result.stderr
+    with tempfile.TemporaryDirectory(prefix="gourmetops-pyinfra-") as tmp:
+        events_path = Path(tmp) / "events.jsonl"
+        exited, output = _run(cmd, events_path, dry)
+        events = report.read_events(events_path)
     if "\nExiting upon user request!" in "\n" + output:
         raise StageFailed(
             f"{name} interrupted on target {ctx.name}: stopped partway; "
             f"rerun `fab {name} --target {ctx.name}` to converge",
             130,
         )
-    if result.exited != 0:
-        why = explain_failures(failed_hosts(output), ctx.target) or aborted_because(output)
-        raise StageFailed(
-            f"{name} failed on target {ctx.name}: {why or 'see above'}", result.exited
-        )
+    if exited != 0:
+        failed = failed_hosts(output, events)
+        why = explain_failures(failed, ctx.target) or aborted_because(output, events)
+        split = _split(dry)
+        if not why and split:  # pyinfra's last words: not on the console yet
+            print("".join(output.splitlines(keepends=True)[-30:]), end="", file=split[0])
+        raise StageFailed(f"{name} failed on target {ctx.name}: {why or 'see above'}", exited)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 class _Tee:
     """A stream that writes to the terminal and the run's log."""
 
-    def __init__(self, *streams: TextIO) -> None:
-        self.streams = streams
+    def __init__(self, terminal: TextIO, log: TextIO) -> None:
+        self.streams = (terminal, log)
 
     def write(self, data: str) -> int:
         for s in self.streams:
@@ -35,6 +35,13 @@ class _Tee:
 
     def isatty(self) -> bool:
         return False
+
+
+def split_output() -> tuple[TextIO, TextIO] | None:
+    """(the terminal, the log) of the changing run in progress, apart: for a stage whose
+    output is too long for the terminal, kept whole in the log and summed up on the
+    terminal. None outside such a run, and in a dry run, which keeps no log."""
+    return sys.stdout.streams if isinstance(sys.stdout, _Tee) else None
 
 
 @contextmanager

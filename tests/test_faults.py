@@ -51,7 +51,8 @@ def fab_interrupted_at(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # pyinfra's own lines on the console (the markers are "--> Starting operation: ...")
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "GOURMETOPS_VERBOSE": "1"},
         start_new_session=True,  # its own process group, as a terminal job
     )
     assert proc.stdout is not None

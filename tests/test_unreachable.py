@@ -12,6 +12,7 @@ its cached clone) and a kubeconfig, so that each task gets as far as its first c
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import sys
@@ -162,6 +163,41 @@ def test_every_connecting_task_says_node1_is_unreachable_in_one_line(copy, args,
         bundles = sorted((copy / ".state" / "chameleon").glob("support-*.tar.gz"))
         last = last.format(bundle=bundles[-1])
     assert lines[-1] == last, out
+
+
+def _fab(copy: Path, *args: str, **env: str) -> str:
+    bin_dir = Path(sys.executable).parent
+    ran = subprocess.run(
+        [str(bin_dir / "fab"), *args, "--target", "chameleon"],
+        cwd=copy,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(copy / "home"), **CHAMELEON, **env},
+        timeout=300,
+    )
+    assert ran.returncode == 1, ran.stdout
+    return ran.stdout
+
+
+def test_pyinfra_says_it_all_in_the_run_log_and_fab_sums_it_up(copy):
+    """A pyinfra stage's console: its command, each host that could not connect with
+    pyinfra's words, the totals and the one-line explanation; pyinfra's whole output goes
+    to the run log. GOURMETOPS_VERBOSE=1 shows that output on the console as well."""
+    out = _fab(copy, "prepare")
+    node1 = "  node1: Could not connect ([Errno None] Unable to connect to port 22 on 127.0.0.10)"
+    assert node1 in out.splitlines(), out
+    assert "  0 operations: 0 changed something, 0 changed nothing, 0 failed; not reached: " in out
+    assert "--> Loading inventory" not in out and "[node1] Could not connect" not in out, out
+    assert out.strip().splitlines()[-1] == _pyinfra("prepare")
+    log = max((copy / ".state" / "chameleon" / "logs").glob("prepare-*.log"), key=os.path.getmtime)
+    text = log.read_text()
+    assert "--> Loading inventory" in text and "[node1] Could not connect ([Errno None]" in text
+    assert node1 not in text.splitlines()  # the summary is for the console
+    verbose = _fab(copy, "prepare", GOURMETOPS_VERBOSE="1")
+    assert "--> Loading inventory" in verbose and node1 not in verbose.splitlines()
+    assert verbose.strip().splitlines()[-1] == _pyinfra("prepare")
 
 
 # --- each cause, from what each client says (recorded ssh stderr, paramiko's exceptions) ---

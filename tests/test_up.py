@@ -76,15 +76,18 @@ def stage_positions(output: str, **instead: list[str]) -> list[int]:
     return positions
 
 
-def pyinfra_totals(output: str) -> list[tuple[list[str], str]]:
-    """Every pyinfra results table's Grand total row (hosts, success, error, no change),
-    with the table it closes (to show which operation changed)."""
-    totals = []
-    for table in output.split("--> Results:")[1:]:
-        rows = table.split("--> Disconnecting")[0]
-        grand = next(x for x in rows.splitlines() if x.strip().startswith("Grand total"))
-        totals.append((grand.split()[2:], rows))
-    return totals
+PYINFRA_TOTALS = re.compile(
+    r"^  (\d+) operations?: (\d+) changed something, (\d+) changed nothing, (\d+) failed(.*)$",
+    re.M,
+)
+
+
+def pyinfra_totals(output: str) -> list[tuple[int, int, int, int, str]]:
+    """Every pyinfra stage's totals line on fab's console (gourmetops.pyinfra_report:
+    operations, those that changed something, nothing, failed; then any host not reached)."""
+    return [
+        (int(m[1]), int(m[2]), int(m[3]), int(m[4]), m[5]) for m in PYINFRA_TOTALS.finditer(output)
+    ]
 
 
 def playbook_changes(output: str) -> dict[str, int]:
@@ -145,8 +148,8 @@ def test_second_up_changes_nothing_and_builds_nothing(second_up):
     assert "ansible-playbook" not in out and "lab_container_engine" not in out
     totals = pyinfra_totals(out)
     assert len(totals) == 3, out[-3000:]  # prepare, kubespray, registry
-    for (hosts, success, error, no_change), table in totals:
-        assert (success, error, no_change) == ("-", "-", hosts), table
+    for ops, changed, unchanged, failed, unreached in totals:
+        assert (changed, unchanged, failed, unreached) == (0, ops, 0, ""), out[-3000:]
     assert "==> image: unchanged" in out and "docker build" not in out
 
 
