@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.kubespray import join as joining
 from gourmetops.kubespray import readiness
 from gourmetops.kubespray import record as records
+from gourmetops.kubespray.join import Join
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.pyinfra_run import deploy
@@ -23,6 +25,7 @@ class Decision:
     run: bool
     why: str  # said either way
     current: records.Record | None  # what node1 has now (recorded after a finished run)
+    join: Join | None = None  # new workers only: scale.yml limited to them, not the playbook
 
 
 def read_records(
@@ -101,6 +104,9 @@ def decide(ctx: RunContext) -> Decision:
         upgrade_needed(states, wanted, ctx.name)
     if "cluster" in ctx.redo:
         return Decision(True, "asked for with --redo cluster", current)
+    join, why = joining.plan(ctx.target.cluster, saved, current, current.playbook)
+    if why:
+        return Decision(True, why, current, join)
     changed = records.differences(saved, current)
     if changed:
         return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
@@ -122,6 +128,10 @@ def cluster_unless_unchanged(ctx: RunContext, dry: bool) -> str | None:
     if not decision.run:
         print(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
         return "unchanged"
+    if decision.join and decision.current:
+        print(f"==> cluster: {'would ' if dry else ''}{decision.why}", flush=True)
+        joining.run(ctx, dry, decision.join, decision.current)
+        return None
     verb = "would run" if dry else "running"
     print(f"==> cluster: {verb} {ctx.settings.cluster_playbook}: {decision.why}", flush=True)
     cluster(ctx, dry, current=decision.current)
@@ -173,4 +183,4 @@ def cluster(
         # What kubespray's container-engine role does on a real node (see the deploy).
         deploy(ctx, dry, "lab_container_engine")
     if current is not None:
-        conn.run(records.save_command(current), hide=True, in_stream=False)
+        conn.run(records.save_command(current, data.kubespray_dir), hide=True, in_stream=False)
