@@ -73,16 +73,15 @@ def upgrade_needed(states: dict[str, tuple[bool, str]], wanted: str | None, targ
         )
 
 
-def removed_nodes_message(gone: list[str], kubespray_dir: str, venv: str) -> str:
+def removed_nodes_message(gone: list[str], target: str) -> str:
     """A node left cluster.yaml but not the cluster: cluster.yml would drop it from the
-    inventory and leave it joined. kubespray's remove-node.yml needs it in the inventory."""
-    names = ",".join(gone)
+    inventory and leave it joined. `fab nodes.remove` runs kubespray's remove-node.yml."""
+    fixes = " and ".join(f"`fab nodes.remove {n} --target {target}`" for n in gone)
     return (
         f"{', '.join(gone)} left cluster.yaml but the cluster's last run had "
-        f"{'them' if len(gone) > 1 else 'it'} as nodes: put {names} back in cluster.yaml, run "
-        f"`fab kubespray`, then on node1 `cd ~/{kubespray_dir} && ~/{venv}/bin/ansible-playbook "
-        f"-b -i inventory/mycluster/hosts.yaml remove-node.yml -e node={names}` (kubespray's "
-        f"remove-node.yml), and only then take {names} out of cluster.yaml"
+        f"{'them' if len(gone) > 1 else 'it'} as nodes: run {fixes} (kubespray's "
+        f"remove-node.yml drains and removes {'them' if len(gone) > 1 else 'it'}), or put "
+        f"{', '.join(gone)} back in cluster.yaml"
     )
 
 
@@ -96,8 +95,7 @@ def decide(ctx: RunContext) -> Decision:
         return Decision(True, "no finished run of it is recorded on node1", current)
     gone = [n for n in saved.nodes if n not in current.nodes]
     if gone:  # --redo too: cluster.yml would leave them joined
-        data = ctx.settings
-        raise StageFailed(removed_nodes_message(gone, data.kubespray_dir, data.kubespray_venv))
+        raise StageFailed(removed_nodes_message(gone, ctx.name))
     states, unread = _nodes(ctx) if ctx.installs_kubernetes else (None, "")
     wanted = _wanted_version(ctx) if states else None
     if states:
