@@ -12,6 +12,7 @@ from fabric import task
 from fabric.tasks import Task
 from invoke.exceptions import Exit
 
+from gourmetops import flags
 from gourmetops.app.kubeconfig import DEFAULT_LOCAL_PORT
 from gourmetops.errors import GourmetopsError
 
@@ -25,6 +26,12 @@ KUBE_HELP = {
     "port": f"local end of the SSH tunnel to the API server (default {DEFAULT_LOCAL_PORT})",
     "dry": "print the objects' diff against the live ones, change nothing",
 }
+
+
+def retries_flag(value: Any, default: int | None) -> int | None:
+    """--retries for the playbook tasks: 0 to 10 reruns; not given, `default` (None: the
+    target's cluster_retries)."""
+    return default if value is None else flags.whole("retries", value, maximum=10)
 
 
 def clean_errors(body: Callable[..., Any]) -> Callable[..., Any]:

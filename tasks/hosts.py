@@ -7,7 +7,7 @@ import re
 
 from gourmetops import flags
 from gourmetops.errors import InputError
-from tasks.common import TARGET_HELP, gtask
+from tasks.common import TARGET_HELP, gtask, retries_flag
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -59,7 +59,7 @@ def cluster(c, target=None, playbook=None, retries=None, dry=False):
     from gourmetops.run import changing
 
     playbook = None if playbook is None else _playbook(playbook)
-    retries = None if retries is None else flags.whole("retries", retries, maximum=10)
+    retries = retries_flag(retries, None)
     with changing(target, "cluster", dry) as ctx:
         kubespray_stage.cluster(ctx, dry, playbook, retries)
 
@@ -79,7 +79,7 @@ def reset(c, target=None, yes=False, retries=None, dry=False):
     from gourmetops.run import changing
     from gourmetops.targets import get_target
 
-    retries = 0 if retries is None else flags.whole("retries", retries, maximum=10)
+    retries = retries_flag(retries, 0)
     get_target(target)  # a bad target or cluster.yaml is said before the question
     if not dry:
         resetmod.confirm(target, yes)
@@ -102,7 +102,7 @@ def upgrade(c, target=None, retries=None, dry=False):
     from gourmetops.kubespray.overrides import kube_version
     from gourmetops.run import changing
 
-    retries = 0 if retries is None else flags.whole("retries", retries, maximum=10)
+    retries = retries_flag(retries, 0)
     with changing(target, "upgrade", dry) as ctx:
         data = ctx.settings
         fetch = dry_run_checkout if dry else controller_checkout

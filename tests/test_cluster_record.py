@@ -57,7 +57,7 @@ def test_nothing_recorded_before_a_run_then_the_same_after_it(home: Path):
         "inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml",
         "inventory/mycluster/hosts.yaml",
     ]
-    sh(home, records.save_command(current))
+    sh(home, records.save_command(current, "kubespray"))
     again, saved = read(home)
     assert saved == current == again and saved is not None
     assert saved.finished.endswith(" UTC")
@@ -71,7 +71,7 @@ def test_nothing_recorded_before_a_run_then_the_same_after_it(home: Path):
 
 def test_each_change_is_named(home: Path):
     current, _ = read(home)
-    sh(home, records.save_command(current))
+    sh(home, records.save_command(current, "kubespray"))
     vars_file = home / "kubespray/inventory/mycluster/group_vars/k8s_cluster/k8s-cluster.yml"
     vars_file.write_text("kube_version: v1.30.5\n")
     subprocess.run(
@@ -110,7 +110,7 @@ def test_the_record_replaces_a_planted_link_instead_of_writing_through_it(home: 
     (home / records.RECORD_DIR).mkdir(parents=True)
     (home / records.RECORD).symlink_to(victim)
     current, _ = read(home)
-    sh(home, records.save_command(current))
+    sh(home, records.save_command(current, "kubespray"))
     assert victim.read_text() == "precious\n"
     assert not (home / records.RECORD).is_symlink()
     assert read(home)[1] == current

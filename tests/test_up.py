@@ -215,7 +215,7 @@ def test_up_from_registry_runs_only_the_stages_from_there(second_up, converged_l
 def test_a_node_that_left_cluster_yaml_but_not_the_cluster_stops_up(second_up, converged_lab: Lab):
     """node1's record says the last run had node4 too (as if it had been in cluster.yaml):
     cluster.yml would leave it joined, so `fab up` stops before running it, naming the
-    node and kubespray's remove-node.yml."""
+    node and `fab nodes.remove` (kubespray's remove-node.yml)."""
     lab = converged_lab
     lab.ssh(
         "node1",
@@ -225,9 +225,8 @@ def test_a_node_that_left_cluster_yaml_but_not_the_cluster_stops_up(second_up, c
     ran = lab.fab("up", "--from", "cluster", "--to", "cluster")
     assert ran.returncode == 1, ran.stdout[-3000:]
     assert ran.stdout.strip().splitlines()[-1] == (
-        "node4 left cluster.yaml but the cluster's last run had it as nodes: put node4 "
-        "back in cluster.yaml, run `fab kubespray`, then on node1 `cd ~/kubespray && "
-        "~/myenv/bin/ansible-playbook -b -i inventory/mycluster/hosts.yaml remove-node.yml "
-        "-e node=node4` (kubespray's remove-node.yml), and only then take node4 out of cluster.yaml"
+        "node4 left cluster.yaml but the cluster's last run had it as nodes: run `fab "
+        "nodes.remove node4 --target lab` (kubespray's remove-node.yml drains and removes it), "
+        "or put node4 back in cluster.yaml"
     )
     assert "ansible-playbook -i" not in ran.stdout  # nothing ran

@@ -66,6 +66,8 @@ class PlaybookRun:
     # run first in the same command (dropping the cluster record): an unreachable node1 is
     # then retried with the playbook, and the record never outlives a started run
     prelude: str = ""
+    # --limit PATTERN (scale.yml joining new nodes only, as kubespray's nodes.md advises)
+    limit: str = ""
 
     def command(self) -> str:
         """The shell command for node1; relative paths are under the login user's home."""
@@ -81,6 +83,7 @@ class PlaybookRun:
             f"-i {shlex.quote(self.inventory)} --forks {max(5, int(self.forks))} "
             "--become --become-user=root "
             + "".join(f"-e {shlex.quote(f'{k}={v}')} " for k, v in self.extra_vars)
+            + (f"--limit {shlex.quote(self.limit)} " if self.limit else "")
             + shlex.quote(self.playbook)
         )
 

@@ -20,6 +20,10 @@ from gourmetops.kubespray.overrides import INVENTORY
 
 RECORD_DIR = ".local/state/gourmetops"  # under the user's home on node1
 RECORD = f"{RECORD_DIR}/cluster.json"
+# hosts.yaml as that run read it: `fab nodes.remove` of a node already out of cluster.yaml
+# (and so out of the regenerated hosts.yaml) runs remove-node.yml with it, as kubespray asks
+KEPT_INVENTORY = f"{RECORD_DIR}/hosts.yaml"
+HOSTS = f"{INVENTORY}/hosts.yaml"
 MAX_RECORD_BYTES = 65536  # a record of 100 nodes' inventory is a few KB
 _FILES, _SAVED = "--gourmetops-files", "--gourmetops-record"
 
@@ -38,7 +42,7 @@ class Record:
 
 def read_command(kubespray_dir: str) -> str:
     """One command for node1: the checkout's commit and inventory hashes, then the record."""
-    inventory = f"{INVENTORY}/hosts.yaml {INVENTORY}/group_vars"
+    inventory = f"{HOSTS} {INVENTORY}/group_vars"
     return (
         f"(cd {shlex.quote(kubespray_dir)} && git rev-parse HEAD && echo {_FILES} && "
         f"find {inventory} -type f -print0 | sort -z | xargs -0 -r sha256sum) 2>/dev/null; "
@@ -58,7 +62,7 @@ def parse(
         if path:
             files[path] = digest
     current = None
-    if commit.strip() and f"{INVENTORY}/hosts.yaml" in files:
+    if commit.strip() and HOSTS in files:
         current = Record(commit.strip(), files, playbook, nodes)
     return current, _saved(saved_part)
 
@@ -101,16 +105,59 @@ def differences(saved: Record, current: Record) -> list[str]:
     return changed
 
 
-def save_command(record: Record) -> str:
-    """Write the record with its finish time, through a new temp file renamed into place
-    (a link planted at the record's path is replaced, never written through)."""
-    done = Record(
+def write_command(path: str, text: str, mode: str = "600") -> str:
+    """`text` into `path` (under the home, or absolute) through a new temp file beside it,
+    renamed into place: a link planted at `path` is replaced, never written through."""
+    where = shlex.quote(path.rsplit("/", 1)[0]) if "/" in path else "."
+    return (
+        f"mkdir -p {where} && t=$(mktemp {where}/.gourmetops.XXXXXX) && "
+        f'printf \'%s\' {shlex.quote(text)} > "$t" && chmod {mode} "$t" && '
+        f'mv -f "$t" {shlex.quote(path)}'
+    )
+
+
+def _finished(record: Record) -> Record:
+    return Record(
         **{**asdict(record), "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     )
+
+
+def save_command(record: Record, kubespray_dir: str) -> str:
+    """Write the record with its finish time, and keep a copy of the hosts.yaml the run
+    read (KEPT_INVENTORY), each through a temp file renamed into place."""
+    source = f"{shlex.quote(kubespray_dir)}/{HOSTS}"
     return (
-        f"mkdir -p {RECORD_DIR} && t=$(mktemp {RECORD_DIR}/.cluster.XXXXXX) && "
-        f'printf \'%s\\n\' {shlex.quote(done.to_json())} > "$t" && mv -f "$t" {RECORD}'
+        f"mkdir -p {RECORD_DIR} && k=$(mktemp {RECORD_DIR}/.hosts.XXXXXX) && "
+        f'cp {source} "$k" && mv -f "$k" {KEPT_INVENTORY} && '
+        + write_command(RECORD, _finished(record).to_json() + "\n")
     )
+
+
+def save_with_inventory_command(record: Record, inventory: str) -> str:
+    """After `fab nodes.remove`: the record and the kept hosts.yaml, both without the node."""
+    return (
+        write_command(KEPT_INVENTORY, inventory)
+        + " && "
+        + write_command(RECORD, _finished(record).to_json() + "\n")
+    )
+
+
+def inventory_command(kubespray_dir: str) -> str:
+    """node1's hosts.yaml, then the kept copy of the last finished run's (each may be absent)."""
+    return (
+        f"head -c {MAX_RECORD_BYTES + 1} {shlex.quote(kubespray_dir)}/{HOSTS} 2>/dev/null; "
+        f"echo {_SAVED}; head -c {MAX_RECORD_BYTES + 1} {KEPT_INVENTORY} 2>/dev/null; true"
+    )
+
+
+def parse_inventories(output: str) -> tuple[str | None, str | None]:
+    """(node1's hosts.yaml, the kept one): None when absent, empty or too large to be ours."""
+    now, _, kept = output.partition(_SAVED + "\n")
+    return _bounded(now), _bounded(kept)
+
+
+def _bounded(text: str) -> str | None:
+    return text if text.strip() and len(text.encode()) <= MAX_RECORD_BYTES else None
 
 
 def forget_command() -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from gourmetops.confirm import confirm as asked
 from gourmetops.context import RunContext
-from gourmetops.errors import InputError, StageFailed
+from gourmetops.errors import StageFailed
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
@@ -24,35 +25,12 @@ KEPT = (
     "prepare's host state (node1's key, pinned host keys, firewalld off)",
     "kubespray's checkout and virtualenv on node1",
 )
-MAX_ANSWER = 256  # a target's name is short; nothing longer is read
 
 
 def confirm(target: str, yes: bool, stdin: TextIO | None = None) -> None:
     """Go on only when `yes`, or the target's name is typed; no input refuses."""
-    if yes:
-        return
-    stdin = sys.stdin if stdin is None else stdin
-    print(
-        f"fab reset removes Kubernetes and the Docker engine from every node of {target!r}. "
-        f"Type {target!r} to go on: ",
-        end="",
-        flush=True,
-    )
-    try:
-        answer = stdin.readline(MAX_ANSWER)
-    except (OSError, ValueError):  # stdin closed or not readable
-        answer = ""
-    if not answer:
-        print()
-        raise InputError(
-            f"reset of {target!r} not confirmed: no input to read; type the target's name "
-            "when asked, or pass --yes. Nothing was changed"
-        )
-    if answer.strip() != target:
-        raise InputError(
-            f"reset of {target!r} not confirmed: {answer.strip()[:40]!r} is not the target's "
-            "name. Nothing was changed"
-        )
+    warning = f"fab reset removes Kubernetes and the Docker engine from every node of {target!r}."
+    asked(target, yes, warning, f"reset of {target!r}", stdin)
 
 
 def plan(ctx: RunContext) -> PlaybookRun:

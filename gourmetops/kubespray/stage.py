@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError, StageFailed
+from gourmetops.kubespray import join as joining
 from gourmetops.kubespray import readiness
 from gourmetops.kubespray import record as records
+from gourmetops.kubespray.join import Join
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
 from gourmetops.pyinfra_run import deploy
@@ -23,6 +25,7 @@ class Decision:
     run: bool
     why: str  # said either way
     current: records.Record | None  # what node1 has now (recorded after a finished run)
+    join: Join | None = None  # new workers only: scale.yml limited to them, not the playbook
 
 
 def read_records(
@@ -70,16 +73,15 @@ def upgrade_needed(states: dict[str, tuple[bool, str]], wanted: str | None, targ
         )
 
 
-def removed_nodes_message(gone: list[str], kubespray_dir: str, venv: str) -> str:
+def removed_nodes_message(gone: list[str], target: str) -> str:
     """A node left cluster.yaml but not the cluster: cluster.yml would drop it from the
-    inventory and leave it joined. kubespray's remove-node.yml needs it in the inventory."""
-    names = ",".join(gone)
+    inventory and leave it joined. `fab nodes.remove` runs kubespray's remove-node.yml."""
+    fixes = " and ".join(f"`fab nodes.remove {n} --target {target}`" for n in gone)
     return (
         f"{', '.join(gone)} left cluster.yaml but the cluster's last run had "
-        f"{'them' if len(gone) > 1 else 'it'} as nodes: put {names} back in cluster.yaml, run "
-        f"`fab kubespray`, then on node1 `cd ~/{kubespray_dir} && ~/{venv}/bin/ansible-playbook "
-        f"-b -i inventory/mycluster/hosts.yaml remove-node.yml -e node={names}` (kubespray's "
-        f"remove-node.yml), and only then take {names} out of cluster.yaml"
+        f"{'them' if len(gone) > 1 else 'it'} as nodes: run {fixes} (kubespray's "
+        f"remove-node.yml drains and removes {'them' if len(gone) > 1 else 'it'}), or put "
+        f"{', '.join(gone)} back in cluster.yaml"
     )
 
 
@@ -93,14 +95,16 @@ def decide(ctx: RunContext) -> Decision:
         return Decision(True, "no finished run of it is recorded on node1", current)
     gone = [n for n in saved.nodes if n not in current.nodes]
     if gone:  # --redo too: cluster.yml would leave them joined
-        data = ctx.settings
-        raise StageFailed(removed_nodes_message(gone, data.kubespray_dir, data.kubespray_venv))
+        raise StageFailed(removed_nodes_message(gone, ctx.name))
     states, unread = _nodes(ctx) if ctx.installs_kubernetes else (None, "")
     wanted = _wanted_version(ctx) if states else None
     if states:
         upgrade_needed(states, wanted, ctx.name)
     if "cluster" in ctx.redo:
         return Decision(True, "asked for with --redo cluster", current)
+    join, why = joining.plan(ctx.target.cluster, saved, current, current.playbook)
+    if why:
+        return Decision(True, why, current, join)
     changed = records.differences(saved, current)
     if changed:
         return Decision(True, f"changed since {saved.finished}: {'; '.join(changed)}", current)
@@ -122,6 +126,10 @@ def cluster_unless_unchanged(ctx: RunContext, dry: bool) -> str | None:
     if not decision.run:
         print(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
         return "unchanged"
+    if decision.join and decision.current:
+        print(f"==> cluster: {'would ' if dry else ''}{decision.why}", flush=True)
+        joining.run(ctx, dry, decision.join, decision.current)
+        return None
     verb = "would run" if dry else "running"
     print(f"==> cluster: {verb} {ctx.settings.cluster_playbook}: {decision.why}", flush=True)
     cluster(ctx, dry, current=decision.current)
@@ -173,4 +181,4 @@ def cluster(
         # What kubespray's container-engine role does on a real node (see the deploy).
         deploy(ctx, dry, "lab_container_engine")
     if current is not None:
-        conn.run(records.save_command(current), hide=True, in_stream=False)
+        conn.run(records.save_command(current, data.kubespray_dir), hide=True, in_stream=False)

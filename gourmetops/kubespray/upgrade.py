@@ -113,5 +113,5 @@ def upgrade(ctx: RunContext, dry: bool, wanted: str, checkout: Path, retries: in
     except PlaybookFailed as exc:
         raise StageFailed(f"upgrade failed on target {ctx.name}: {exc}") from None
     if current is not None:
-        conn.run(records.save_command(current), hide=True, in_stream=False)
+        conn.run(records.save_command(current, data.kubespray_dir), hide=True, in_stream=False)
     print(f"upgrade: {running} -> {wanted} on {ctx.name}")
