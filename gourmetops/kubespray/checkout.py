@@ -3,12 +3,15 @@ artifacts and to know the requirements), and the wheels an offline node1 install
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,20 @@ def _git(*args: str) -> str:
 
 def _checkout_dir(source: str, ref: str) -> Path:
     return STATE_DIR / "kubespray" / hashlib.sha256(f"{source}\0{ref}".encode()).hexdigest()[:12]
+
+
+@contextmanager
+def _held(cache: Path) -> Iterator[None]:
+    """An exclusive lock on `cache` (a clone or wheel directory under .state/): two runs
+    at once (two targets, the notebook beside `fab`) would clone or fetch into it together
+    and one would find FETCH_HEAD gone. The lock file is never followed if it is a link."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{cache}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits for the other run's clone or fetch
+        yield
+    finally:
+        os.close(fd)
 
 
 def is_local(source: str) -> bool:
@@ -72,8 +89,12 @@ def controller_checkout(source: str, ref: str) -> Path:
     """A clone of `source` at `ref` under .state/kubespray/, fetched again on every call so
     a moved branch is seen; cheap for the lab's bundle, one fetch for the upstream repo."""
     dest = _checkout_dir(source, ref)
+    with _held(dest):
+        return _clone_or_fetch(source, ref, dest)
+
+
+def _clone_or_fetch(source: str, ref: str, dest: Path) -> Path:
     if not (dest / ".git").is_dir():
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             _git("clone", "--quiet", "--branch", ref, source, str(dest))
         except SourceError:
@@ -183,6 +204,11 @@ def cached_wheels(reqs: list[str], node: NodePython) -> Path | None:
 def download_wheels(reqs: list[str], node: NodePython) -> Path:
     """Wheels for `reqs` fitting `node`, in a cache dir keyed by both (downloaded once)."""
     dest = _wheels_dir(reqs, node)
+    with _held(dest):
+        return _download(reqs, node, dest)
+
+
+def _download(reqs: list[str], node: NodePython, dest: Path) -> Path:
     done = dest / ".complete"
     if done.exists():
         return dest
