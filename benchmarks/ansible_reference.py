@@ -1,31 +1,126 @@
 """The Ansible reference for deploys/prepare.py: its inventory, derived from the cluster
-model and group_data like our own, a timed run of benchmarks/ansible/prepare.yml, and a
-check that a run left the host state deploys/prepare.py describes.
+model and group_data like our own, a timed run of benchmarks/ansible/prepare.yml (plain,
+pipelined, or under Mitogen's strategy), and a check that a run left the host state
+deploys/prepare.py describes.
 
-Used by benchmarks/prepare_vs_ansible.py and tests/test_ansible_reference.py (which proves
-the reference really reaches the same state, so the comparison is fair).
+Used by benchmarks/prepare_vs_ansible.py, tests/test_ansible_reference.py (which proves
+the reference really reaches the same state, so the comparison is fair) and
+tests/test_mitogen.py (which proves, without the lab, that Mitogen's strategy loads and
+runs modules under the installed ansible-core, and that the proof of it below works).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
-from gourmetops.kubespray.recap import HostRecap, parse_recap
+from gourmetops.kubespray.recap import HostRecap, parse_recap, strip_ansi
 from gourmetops.settings import host_settings
 from gourmetops.targets import Target
 
 PLAYBOOK = PROJECT_ROOT / "benchmarks" / "ansible" / "prepare.yml"
+MITOGEN_PROOF = PROJECT_ROOT / "benchmarks" / "ansible" / "mitogen_proof.yml"
+MITOGEN_PROOF_TASK = "gourmetops: the connection stack Mitogen built"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+
+
+class MitogenError(RuntimeError):
+    """Mitogen is not installed, or a run meant for it did not go through its connections:
+    the run's time is not Mitogen's, so it must not be reported as such."""
+
+
+def mitogen_plugins() -> Path:
+    """ansible_mitogen's plugins directory, found from the installed package (a fixed path
+    would break with another venv or Python)."""
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or spec.origin is None:
+        raise MitogenError("mitogen is not installed (pip install -e '.[dev]')")
+    return Path(spec.origin).parent / "plugins"
+
+
+def mitogen_env() -> dict[str, str]:
+    """What makes ansible-playbook run under Mitogen's linear strategy, and load Mitogen's
+    action mitogen_get_stack for the proof play (benchmarks/ansible/mitogen_proof.yml)."""
+    plugins = mitogen_plugins()
+    return {
+        "ANSIBLE_STRATEGY_PLUGINS": str(plugins / "strategy"),
+        "ANSIBLE_ACTION_PLUGINS": str(plugins / "action"),
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+        # The proof is read from the default callback's JSON (not YAML) results.
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+    }
+
+
+def mitogen_playbook(playbook: Path, directory: Path) -> Path:
+    """A playbook that plays `playbook`, then the proof play, in one run (so one PLAY
+    RECAP, and the proof is about this very run). JSON strings are YAML: paths quoted."""
+    path = directory / f"{playbook.stem}-mitogen.yml"
+    imports = (f"- import_playbook: {json.dumps(str(p))}\n" for p in (playbook, MITOGEN_PROOF))
+    path.write_text("".join(imports))
+    return path
+
+
+def _result_json(lines: list[str], i: int, first: str) -> dict:
+    """The JSON result that starts with `first` on line i: on that line, or pretty-printed
+    down to its closing brace at column 0 (the default callback's two layouts); {} if none."""
+    end = i if first != "{" else next((j for j in range(i, len(lines)) if lines[j] == "}"), i)
+    try:
+        value = json.loads("\n".join([first, *lines[i + 1 : end + 1]]))
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def mitogen_stacks(output: str) -> dict[str, list[str]] | None:
+    """Each host's connection methods as the proof task reported them ([] where the task
+    was skipped: no Mitogen connection); None when the proof task never ran."""
+    lines = [strip_ansi(line).rstrip() for line in output.splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"TASK [{MITOGEN_PROOF_TASK}]")]
+    if not starts:
+        return None
+    stacks: dict[str, list[str]] = {}
+    for i in range(starts[-1] + 1, len(lines)):
+        line = lines[i]
+        if line.startswith(("TASK [", "PLAY ", "RUNNING HANDLER [")):
+            break
+        head, _, rest = line.partition(" => ")
+        status, _, host = head.partition(": [")
+        if status == "skipping" and host.endswith("]"):
+            stacks[host[:-1]] = []
+        elif status == "ok" and host.endswith("]") and rest:
+            frames = _result_json(lines, i, rest).get("result")
+            if isinstance(frames, list):
+                stacks[host[:-1]] = [str(f.get("method")) for f in frames if isinstance(f, dict)]
+    return stacks
+
+
+def mitogen_problems(output: str, hosts: Iterable[str], method: str) -> list[str]:
+    """Why the run's output does not prove that Mitogen connected to every host by `method`
+    (ssh on the lab, local in the unit test); empty when it does."""
+    stacks = mitogen_stacks(output)
+    if stacks is None:
+        return [f"the proof task ({MITOGEN_PROOF_TASK}) did not run"]
+    problems = []
+    for host in hosts:
+        stack = stacks.get(host)
+        if stack is None:
+            problems.append(f"{host}: no result from the proof task")
+        elif not stack:
+            problems.append(f"{host}: mitogen_get_stack skipped, not a Mitogen connection")
+        elif stack[0] != method:
+            problems.append(f"{host}: Mitogen connected by {'/'.join(stack)}, not {method}")
+    return problems
 
 
 def inventory(target: Target) -> dict:
@@ -78,26 +173,38 @@ class AnsibleRun:
         return sum(r.changed for r in self.recap.values())
 
 
-def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
+def _env(target: Target, cp_dir: str, *, pipelining: bool, mitogen: bool) -> dict[str, str]:
+    """ansible-playbook's environment, the same for every contender but for pipelining and
+    Mitogen's strategy (which ignores pipelining: it runs modules in its own interpreter)."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_PIPELINING="True" if pipelining else "False",
+        ANSIBLE_SSH_CONTROL_PATH_DIR=cp_dir,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        # Every node at once, as pyinfra does (Ansible's default is 5 at a time).
+        ANSIBLE_FORKS=str(max(5, len(target.cluster.nodes))),
+        # A connection node1's stock sshd drops (MaxStartups) is tried again, as pyinfra
+        # tries its workers' (gourmetops.targets): at twelve nodes Ansible met it too.
+        ANSIBLE_SSH_RETRIES="2",
+    )
+    if mitogen:
+        env.update(mitogen_env())
+    return env
+
+
+def run_playbook(target: Target, *, pipelining: bool, mitogen: bool = False) -> AnsibleRun:
     """One ansible-playbook run, timed, from cold: a fresh ControlPath directory, so no SSH
-    connection is left over from an earlier run (pyinfra keeps none either)."""
+    connection is left over from an earlier run (pyinfra keeps none either). Under Mitogen
+    the proof play runs last (timed with the rest) and must show Mitogen's ssh to every
+    node, or MitogenError is raised: no time is reported for a run Mitogen did not carry."""
     hosts = write_inventory(target)
+    playbook = mitogen_playbook(PLAYBOOK, hosts.parent) if mitogen else PLAYBOOK
     with tempfile.TemporaryDirectory(prefix="gourmetops-ansible-cp-") as cp_dir:
-        env = dict(os.environ)
-        env.update(
-            ANSIBLE_PIPELINING="True" if pipelining else "False",
-            ANSIBLE_SSH_CONTROL_PATH_DIR=cp_dir,
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-            # Every node at once, as pyinfra does (Ansible's default is 5 at a time).
-            ANSIBLE_FORKS=str(max(5, len(target.cluster.nodes))),
-            # A connection node1's stock sshd drops (MaxStartups) is tried again, as pyinfra
-            # tries its workers' (gourmetops.targets): at twelve nodes Ansible met it too.
-            ANSIBLE_SSH_RETRIES="2",
-        )
+        env = _env(target, cp_dir, pipelining=pipelining, mitogen=mitogen)
         start = time.monotonic()
         proc = subprocess.run(
-            [ANSIBLE_PLAYBOOK, "-i", str(hosts), str(PLAYBOOK)],
+            [ANSIBLE_PLAYBOOK, "-i", str(hosts), str(playbook)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -116,6 +223,10 @@ def run_playbook(target: Target, *, pipelining: bool) -> AnsibleRun:
             )
     if proc.returncode != 0:
         raise RuntimeError(f"ansible-playbook failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+    if mitogen:
+        problems = mitogen_problems(proc.stdout, [n.name for n in target.cluster.nodes], "ssh")
+        if problems:
+            raise MitogenError(f"Mitogen did not carry the run: {'; '.join(problems)}")
     return AnsibleRun(seconds, parse_recap(proc.stdout), proc.stdout)
 
 

@@ -7,9 +7,14 @@ check for both), then no-op reruns are timed and must report no change. The orde
 contenders rotates between rounds so neither always runs on a warmer machine. Also times
 `fab lab.up` cold (lab down, rootfs cached) and warm (already running).
 
+Contenders: ours, ansible, ansible with pipelining, and ansible under Mitogen's
+mitogen_linear strategy (whose runs must also prove that Mitogen connected to every node,
+benchmarks/ansible_reference.mitogen_problems, or the benchmark stops without numbers).
+
     sudo .venv/bin/python benchmarks/prepare_vs_ansible.py [ROUNDS] [NOOP_REPEATS]
 
-Needs the lab (root) and ansible (`pip install -e '.[dev]'`). docs/benchmarks.md records a run.
+Needs the lab (root), ansible and mitogen (`pip install -e '.[dev]'`). docs/benchmarks.md
+records a run.
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.ansible_reference import run_playbook, state_problems  # noqa: E402
+from benchmarks.ansible_reference import (  # noqa: E402
+    MitogenError,
+    mitogen_plugins,
+    run_playbook,
+    state_problems,
+)
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
@@ -63,9 +73,9 @@ def ours(target: Target) -> tuple[float, bool]:
     return seconds, _pyinfra_changes(output) != "-"
 
 
-def ansible(pipelining: bool) -> Callable[[Target], tuple[float, bool]]:
+def ansible(pipelining: bool, mitogen: bool = False) -> Callable[[Target], tuple[float, bool]]:
     def run(target: Target) -> tuple[float, bool]:
-        result = run_playbook(target, pipelining=pipelining)
+        result = run_playbook(target, pipelining=pipelining, mitogen=mitogen)
         return result.seconds, result.changed > 0
 
     return run
@@ -75,7 +85,25 @@ CONTENDERS: dict[str, Callable[[Target], tuple[float, bool]]] = {
     "pyinfra (ours)": ours,
     "ansible": ansible(pipelining=False),
     "ansible, pipelining": ansible(pipelining=True),
+    "ansible, mitogen": ansible(pipelining=False, mitogen=True),
 }
+
+
+def preflight() -> None:
+    """Stop before the lab is touched when a contender cannot run (mitogen not installed)."""
+    try:
+        mitogen_plugins()
+    except MitogenError as e:
+        raise SystemExit(f"ansible, mitogen: {e}") from None
+
+
+def run_contender(name: str, target: Target, label: str) -> tuple[float, bool]:
+    """One run of a contender; a Mitogen run Mitogen did not carry stops the benchmark with
+    one line (which contender, at which size, why), before any number is printed."""
+    try:
+        return CONTENDERS[name](target)
+    except MitogenError as e:
+        raise SystemExit(f"{label}{name}: {e}") from None
 
 
 def measure_rounds(
@@ -90,13 +118,13 @@ def measure_rounds(
     for i in range(rounds):
         for name in names[i % len(names) :] + names[: i % len(names)]:
             labmod.reset(target)
-            seconds, changed = CONTENDERS[name](target)
+            seconds, changed = run_contender(name, target, label)
             problems = state_problems(target)
             if not changed or problems:
                 raise SystemExit(f"{label}{name}: first run changed={changed}, state: {problems}")
             first[name].append(seconds)
             for _ in range(noop_repeats):
-                seconds, changed = CONTENDERS[name](target)
+                seconds, changed = run_contender(name, target, label)
                 if changed:
                     raise SystemExit(f"{label}{name}: a rerun reported changes")
                 noop[name].append(seconds)
@@ -108,16 +136,12 @@ def measure_rounds(
     return first, noop
 
 
-def main(rounds: int, noop_repeats: int) -> None:
-    target = lab_target()
-    labmod.up(target)
-    first, noop = measure_rounds(target, rounds, noop_repeats)
-    names = list(CONTENDERS)
-    fab_noop = [timed_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
-
-    labmod.down(target)
-    lab_cold, _ = timed_run([str(BIN / "fab"), "lab.up"])
-    lab_warm, _ = timed_run([str(BIN / "fab"), "lab.up"])
+def tables(
+    first: dict[str, list[float]], noop: dict[str, list[float]], more: dict[str, list[float]]
+) -> str:
+    """The times of every contender (and the `more` rows: fab, lab.up), then each Ansible
+    contender's medians over ours (the first key, as in CONTENDERS): a contender added
+    there gets its rows and its ratio."""
 
     def row(label: str, values: list[float]) -> str:
         return (
@@ -125,22 +149,37 @@ def main(rounds: int, noop_repeats: int) -> None:
             f"{max(values):.2f} | {len(values)} |"
         )
 
-    print("\n| run | median (s) | min (s) | max (s) | n |\n|---|---|---|---|---|")
-    for name in CONTENDERS:
-        print(row(f"{name}, first run", first[name]))
-        print(row(f"{name}, no-op rerun", noop[name]))
-    print(row("`fab prepare`, no-op rerun", fab_noop))
-    print(row("`fab lab.up` cold (rootfs cached)", [lab_cold]))
-    print(row("`fab lab.up` warm (running)", [lab_warm]))
-
-    ours_first = statistics.median(first["pyinfra (ours)"])
-    ours_noop = statistics.median(noop["pyinfra (ours)"])
-    print("\n| Ansible / ours (medians) | first run | no-op rerun |\n|---|---|---|")
-    for name in names[1:]:
-        print(
+    lines = ["| run | median (s) | min (s) | max (s) | n |", "|---|---|---|---|---|"]
+    for name in first:
+        lines += [row(f"{name}, first run", first[name]), row(f"{name}, no-op rerun", noop[name])]
+    lines += [row(label, values) for label, values in more.items()]
+    ours, *others = first
+    ours_first, ours_noop = statistics.median(first[ours]), statistics.median(noop[ours])
+    lines += ["", "| Ansible / ours (medians) | first run | no-op rerun |", "|---|---|---|"]
+    for name in others:
+        lines.append(
             f"| {name} | {statistics.median(first[name]) / ours_first:.2f}x | "
             f"{statistics.median(noop[name]) / ours_noop:.2f}x |"
         )
+    return "\n".join(lines)
+
+
+def main(rounds: int, noop_repeats: int) -> None:
+    preflight()
+    target = lab_target()
+    labmod.up(target)
+    first, noop = measure_rounds(target, rounds, noop_repeats)
+    fab_noop = [timed_run([str(BIN / "fab"), "prepare"])[0] for _ in range(noop_repeats)]
+
+    labmod.down(target)
+    lab_cold, _ = timed_run([str(BIN / "fab"), "lab.up"])
+    lab_warm, _ = timed_run([str(BIN / "fab"), "lab.up"])
+    more = {
+        "`fab prepare`, no-op rerun": fab_noop,
+        "`fab lab.up` cold (rootfs cached)": [lab_cold],
+        "`fab lab.up` warm (running)": [lab_warm],
+    }
+    print("\n" + tables(first, noop, more))
 
 
 if __name__ == "__main__":

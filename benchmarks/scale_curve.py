@@ -13,9 +13,12 @@ processes) idle after boot and after a prepare.
     sudo .venv/bin/python benchmarks/scale_curve.py [--sizes 3 6 12] [--rounds 3] [--noop 3]
     .venv/bin/python benchmarks/scale_curve.py --render    # again from docs/scale_curve.json
 
-Needs the lab (root), ansible and matplotlib (`pip install -e '.[dev,bench]'`). Prints the
-tables for docs/benchmarks.md, writes the plot to docs/scale_curve.png and the raw times
-to docs/scale_curve.json.
+The contenders are prepare_vs_ansible's, Ansible under Mitogen's strategy included.
+
+Needs the lab (root), ansible, mitogen and matplotlib (`pip install -e '.[dev,bench]'`).
+Prints the tables for docs/benchmarks.md, writes the plot to docs/scale_curve.png and the
+raw times to docs/scale_curve.json (a size measured before a contender existed has no
+times for it: the tables and plot then leave that contender out).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.prepare_vs_ansible import CONTENDERS, measure_rounds  # noqa: E402
+from benchmarks.prepare_vs_ansible import CONTENDERS, measure_rounds, preflight  # noqa: E402
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
 from gourmetops.cluster import CLUSTER_ENV, load_cluster  # noqa: E402
@@ -62,9 +65,15 @@ def measure_size(nodes: int, rounds: int, noop_repeats: int) -> dict:
     return result
 
 
+def contenders(results: list[dict]) -> list[str]:
+    """The contenders measured at every size: a JSON written before a contender was added
+    (or merged with such sizes) has no times for it."""
+    return [n for n in CONTENDERS if all(n in r["first"] for r in results)]
+
+
 def tables(results: list[dict]) -> str:
     med = statistics.median
-    names = list(CONTENDERS)
+    names = contenders(results)
     ours = names[0]
     head = "| nodes | " + " | ".join(f"{n}, first / no-op (s)" for n in names) + " |"
     lines = [head, "|---" * (len(names) + 1) + "|"]
@@ -102,7 +111,7 @@ def plot(results: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     sizes = [r["nodes"] for r in results]
     for ax, kind, title in ((axes[0], "first", "first run"), (axes[1], "noop", "no-op rerun")):
-        for name in CONTENDERS:
+        for name in contenders(results):
             ax.plot(
                 sizes,
                 [statistics.median(r[kind][name]) for r in results],
@@ -133,6 +142,7 @@ def main() -> None:
         plot(results, DOCS / "scale_curve.png")
         print(tables(results))
         return
+    preflight()
     path = DOCS / "scale_curve.json"
     kept = json.loads(path.read_text()) if args.merge and path.exists() else []
     results = [r for r in kept if r["nodes"] not in args.sizes]
