@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from gourmetops import PROJECT_ROOT
+from tests.cli import copy_tracked
 
 
 @functools.cache
@@ -42,20 +43,22 @@ def test_the_lab_tests_run_last():
     assert everything[: len(without_lab)] == without_lab
 
 
-def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker():
+def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_path):
     """The list in conftest names real modules (a rename would silently let two of them
-    race under `-n 2`), and xdist's scheduler gives their tests to one worker."""
+    race under `-n 2`), and xdist's scheduler gives their tests to one worker. Run in a
+    copy of the project: those tests take its run locks, not this checkout's."""
     from tests.conftest import CHECKOUT_STATE_MODULES
 
     stems = {p.stem for p in (PROJECT_ROOT / "tests").glob("test_*.py")}
     assert CHECKOUT_STATE_MODULES <= stems, CHECKOUT_STATE_MODULES - stems
+    copy = copy_tracked(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v"]
         + [
             "tests/test_runlock.py",
             "tests/test_reset.py::test_reset_is_refused_without_the_targets_name",
         ],
-        cwd=PROJECT_ROOT,
+        cwd=copy,
         capture_output=True,
         text=True,
         timeout=300,
@@ -63,3 +66,4 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker():
     assert proc.returncode == 0, proc.stdout[-2000:]
     workers = {line.split("]")[0] for line in proc.stdout.splitlines() if " PASSED " in line}
     assert len(workers) == 1 and "scheduling tests via CheckoutStateScheduling" in proc.stdout
+    assert f"rootdir: {copy}" in proc.stdout
