@@ -12,6 +12,7 @@ import pytest
 from invoke import Context
 
 from gourmetops import service_address, targets
+from gourmetops.context import connect
 from gourmetops.service_address import SEPARATOR, DiscoveryError, parse
 from gourmetops.targets import chameleon_target
 
@@ -98,3 +99,26 @@ def test_a_dry_run_keeps_nothing_and_a_kept_floating_ip_is_refused(target, tmp_p
     env = {"GOURMETOPS_FLOATING_IP": FLOATING, "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent"}
     with pytest.raises(DiscoveryError, match="is the floating IP, which no interface of node1"):
         chameleon_target(env=env)
+
+
+def test_found_on_a_lab_node_with_a_sharednet1_of_its_own(lab):
+    """On node1 of the lab, over SSH: first with no default route (the lab's nodes have
+    none) the user is told what to set; then with a veth pair made inside node1's own
+    namespace standing in for sharednet1 (an address of the lab's range, a default route
+    through it: nothing can leave node1's namespace), the address found is that one.
+    Not kept (keep=False): the lab's target has its address already."""
+    conn = connect(lab.target, "node1")
+    with pytest.raises(DiscoveryError, match="node1 has no default route to take its address"):
+        service_address.discover(conn, lab.target, keep=False)
+    make = (
+        "sudo ip link add gosn0 type veth peer name gosn1 && sudo ip link set gosn1 up && "
+        "sudo ip addr add 10.254.9.7/32 dev gosn0 && sudo ip link set gosn0 up && "
+        "sudo ip route add default dev gosn0"
+    )
+    lab.ssh("node1", make)
+    try:
+        found = service_address.discover(conn, lab.target, keep=False)
+    finally:
+        lab.ssh("node1", "sudo ip link del gosn0")
+    assert str(found) == "10.254.9.7"
+    assert lab.out("node1", "ip -4 route show default") == ""
