@@ -135,3 +135,16 @@ def inventories(home: Path) -> tuple[str | None, str | None]:
     """node1's hosts.yaml and the kept copy, read with the command nodes.remove sends."""
     out = LocalNode(home).run(records.inventory_command("kubespray")).stdout
     return records.parse_inventories(out)
+
+
+# Fixtures for the modules that use this home (conftest loads this file as a plugin).
+@pytest.fixture(scope="module")
+def checkout() -> Path:
+    """kubespray release-2.26 on the controller, once per module."""
+    return kubespray_checkout()
+
+
+@pytest.fixture
+def home(tmp_path: Path, checkout: Path) -> Path:
+    """A throwaway node1 home with that checkout's files linked in."""
+    return make_home(tmp_path, checkout)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from gourmetops.kubespray import join as joining
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.inventory import hosts_yaml
@@ -22,20 +20,8 @@ from tests.node1_home import (
     context,
     finished_run,
     grown,
-    kubespray_checkout,
     list_hosts,
-    make_home,
 )
-
-
-@pytest.fixture(scope="module")
-def checkout() -> Path:
-    return kubespray_checkout()
-
-
-@pytest.fixture
-def home(tmp_path: Path, checkout: Path) -> Path:
-    return make_home(tmp_path, checkout)
 
 
 def test_a_new_worker_joins_with_scale_limited_to_it(home: Path):

@@ -25,21 +25,9 @@ from tests.node1_home import (
     finished_run,
     grown,
     inventories,
-    kubespray_checkout,
     list_hosts,
-    make_home,
 )
 from tests.test_reset import fab_with_input, state
-
-
-@pytest.fixture(scope="module")
-def checkout() -> Path:
-    return kubespray_checkout()
-
-
-@pytest.fixture
-def home(tmp_path: Path, checkout: Path) -> Path:
-    return make_home(tmp_path, checkout)
 
 
 @pytest.mark.parametrize(
