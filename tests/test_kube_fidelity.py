@@ -220,7 +220,7 @@ def test_server_side_apply_conflicts_unless_forced_and_tracks_owners(standin):
         )
     assert refused.value.status == 409
     assert json.loads(refused.value.body)["message"] == (
-        'Apply failed with 1 conflict: conflict with "gourmetops" using apps/v1: .spec.replicas'
+        'Apply failed with 1 conflict: conflict with "gourmetops": .spec.replicas'
     )
     generation = kube.live(objects()["deployment"])["metadata"]["generation"]
     kube.apply(objects()["deployment"])  # identical: no new generation
@@ -234,6 +234,41 @@ def test_server_side_apply_conflicts_unless_forced_and_tracks_owners(standin):
     owners = {m["manager"]: m["fieldsV1"] for m in live["metadata"]["managedFields"]}
     assert owners["kubectl"] == {"f:spec": {"f:replicas": {}}}
     assert "f:replicas" not in owners["gourmetops"]["f:spec"]
+
+
+def test_conflicts_are_worded_as_the_api_server_words_them(standin):
+    """conflict.go (apimachinery managedfields/internal): an applier is named alone, an
+    Update's manager with its subresource and apiVersion; several conflicts are grouped by
+    manager, one `- path` line each, with one cause per field."""
+    kube, cluster = standin()
+    app_stage.autoscale(kube, objects(), 120, False, quiet)  # the HPA's scale writes
+    labels = {"apiVersion": "apps/v1", "kind": "Deployment"}
+    labels["metadata"] = {"name": DEP, "namespace": NS, "labels": {"tier": "web"}}
+    kube.apps.patch_namespaced_deployment(
+        DEP, NS, labels, field_manager="labeller", _content_type=APPLY
+    )
+    body = {**labels, "metadata": {**labels["metadata"], "labels": {"tier": "db"}}}
+    body["spec"] = {"replicas": 3}
+    with pytest.raises(ApiException) as refused:
+        kube.apps.patch_namespaced_deployment(
+            DEP, NS, body, field_manager="kubectl", _content_type=APPLY
+        )
+    answer = json.loads(refused.value.body)
+    assert refused.value.status == 409 and answer["reason"] == "Conflict"
+    assert answer["message"] == (
+        "Apply failed with 2 conflicts: "
+        'conflicts with "kube-controller-manager" with subresource "scale" using apps/v1:\n'
+        "- .spec.replicas\n"
+        'conflicts with "labeller":\n'
+        "- .metadata.labels.tier"
+    )
+    assert sorted((c["field"], c["message"]) for c in answer["details"]["causes"]) == [
+        (".metadata.labels.tier", 'conflict with "labeller"'),
+        (
+            ".spec.replicas",
+            'conflict with "kube-controller-manager" with subresource "scale" using apps/v1',
+        ),
+    ]
 
 
 def test_deployment_conditions_and_old_pods_terminating(standin):

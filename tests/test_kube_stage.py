@@ -268,3 +268,30 @@ def test_a_rollout_wait_does_not_take_the_status_from_before_the_change(api):
     assert [c.image for p in running for c in p.spec.containers] == [
         "node1:5000/gourmetgram-app:v2"
     ]
+
+
+def test_a_rerun_before_the_hpas_first_sync_leaves_its_replica_count_alone(api):
+    """The handover by its effect. Until the HPA first writes spec.replicas, the last applier
+    of it owns it alone; an apply without replicas (what every run does once the HPA exists)
+    then removes the field and the API server defaults it to 1 (server-side apply docs,
+    "Transferring ownership"). Here kube-controller-manager is busy: autoscale times out
+    before the HPA's first sync and the user runs the rollout again. With the handover the
+    count stays at the applied 3; without it the Deployment drops to 1, below the HPA's
+    minimum of 2, its pods are terminated, and the HPA must scale it back up."""
+    kube, cluster = api
+    three = objects(replicas=3)  # app_replicas: 3 in group_data
+    app_stage.rollout(kube, three, 60, False, Echo())
+    cluster.hpa_first_sync = 300.0  # a busy kube-controller-manager: 5 min to the first sync
+    with pytest.raises(KubeError, match="has not synced once"):
+        app_stage.autoscale(kube, three, 30, False, Echo())
+
+    rerun = Echo()
+    app_stage.rollout(kube, three, 60, False, rerun)
+    assert "gourmetgram-kube-hpa owns the replica count: not applying replicas" in rerun
+    live = kube.live(three["deployment"])
+    assert live["spec"]["replicas"] == 3, "the rerun reset the count the HPA was handed"
+    assert rerun[-1] == f"{DEP}: 3 replica(s) ready"
+    assert not [p for p in cluster.pods[f"{NS}/{DEP}"] if p["deleting"]]
+
+    cluster.advance(300)  # the HPA's first sync: idle pods, so down to its minimum
+    assert kube.live(three["deployment"])["spec"]["replicas"] == 2

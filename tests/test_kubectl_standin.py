@@ -108,7 +108,7 @@ def test_the_tutorials_kubectl_commands_against_the_standin(cluster_config):
     conflict = run("apply", "--server-side", "--validate=false", "-f", "manifests/")
     assert conflict.returncode == 1
     assert (
-        "conflict with \"kube-controller-manager\" with subresource 'scale' using apps/v1: "
+        'conflict with "kube-controller-manager" with subresource "scale" using apps/v1: '
         ".spec.replicas"
     ) in conflict.stderr
     forced = ok(

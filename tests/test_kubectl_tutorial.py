@@ -144,8 +144,25 @@ def test_the_tutorials_commands_with_default_validation(standin, kubectl):
     assert hpa[1].split()[:2] == [DEP, f"Deployment/{DEP}"]
     assert "/50%" in hpa[1] and " 2 " in hpa[1] and " 6 " in hpa[1]
 
-    history = ok(run("rollout", "history", "deployment", DEP, "-n", NS))
-    assert f"deployment.apps/{DEP}" in history and "REVISION" in history
+    # Replicas-only changes (6, scale 3, the HPA's 2) leave the first revision; a new pod
+    # template (image v2) is revision 2, the old ReplicaSet kept for it at 0 pods.
+    history = ok(run("rollout", "history", "deployment", DEP, "-n", NS)).splitlines()
+    assert history[0].strip() == f"deployment.apps/{DEP}"
+    assert [line.split() for line in history[1:] if line.strip()] == [
+        ["REVISION", "CHANGE-CAUSE"],
+        ["1", "<none>"],
+    ]
+    v2 = tmp / "deployment-v2.yaml"
+    v2.write_text(deployment_text(i=(":latest\n", ":v2\n"), r=("  replicas: 1\n", "")))
+    assert f"deployment.apps/{DEP} configured" in ok(run("apply", "-f", str(v2)))
+    cluster.advance(60)
+    history = ok(run("rollout", "history", "deployment", DEP, "-n", NS)).splitlines()
+    assert [line.split()[0] for line in history[2:] if line.strip()] == ["1", "2"]
+    revision = "deployment.kubernetes.io/revision"
+    stored = cluster.objects[("deployments", NS, DEP)]
+    assert stored["metadata"]["annotations"][revision] == "2"
+    two = ok(run("rollout", "history", "deployment", DEP, "-n", NS, "--revision", "2"))
+    assert "node1:5000/gourmetgram-app:v2" in two
 
     deleted = ok(run("delete", "-f", "manifests/deployment.yaml", "-f", "manifests/service.yaml"))
     assert f'deployment.apps "{DEP}" deleted' in deleted

@@ -10,9 +10,10 @@ where the project reads or writes, each behaviour naming the source it follows:
 - admission.py: quantity canonicalisation and the defaults the API server fills in;
 - ssa.py: server-side apply field ownership, 409 Conflict unless force=true;
 - cluster.py: generation/observedGeneration, the deployment controller (ReplicaSets by
-  template hash, old pods terminating, Available/Progressing/ProgressDeadlineExceeded), a
-  scheduler (FailedScheduling), kubelet events, metrics-server (nanocores, Ki, a container
-  each, 503 while starting, 404 when absent) and modelled CPU from `load_m`;
+  template hash with their revision, old pods terminating,
+  Available/Progressing/ProgressDeadlineExceeded), a scheduler (FailedScheduling), kubelet
+  events, metrics-server (nanocores, Ki, a container each, 503 while starting, 404 when
+  absent) and modelled CPU from `load_m`;
 - hpa.py: the HPA controller (15 s sync, 0.1 tolerance, 300 s scale-down stabilisation);
 - discovery.py, tables.py: what kubectl needs (discovery, nodes, ReplicaSets, Table output);
 - server.py: REST paths, Status errors, watch streams, optional bearer token.

@@ -31,6 +31,8 @@ API = {
 CONTROLLER_DELAY = STEP  # modelled s from a Deployment update to the controller's sync
 NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for our pods;
 # node1 is the control plane, tainted NoSchedule as kubespray leaves it.
+# pkg/controller/deployment/util/deployment_util.go RevisionAnnotation
+REVISION = "deployment.kubernetes.io/revision"
 TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
 CONTAINER_START = 1.0  # modelled seconds from scheduling to a running container (cached image)
 
@@ -73,6 +75,9 @@ class Cluster:
         self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
         self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
         self.progress: dict[str, tuple[str, float, int, int]] = {}
+        # deployment key -> its ReplicaSets, old ones kept at 0 pods: name -> (revision,
+        # pod template), as the deployment controller leaves them for `rollout history`.
+        self.replica_sets: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
         # When an existing Deployment's spec last changed through an update of the object
         # (modelled s): the deployment controller acts on it CONTROLLER_DELAY later.
         self.spec_changed: dict[str, float] = {}
@@ -187,6 +192,9 @@ class Cluster:
                     self.objects.pop(key)
                     self.fields.pop(key, None)
                 self.pods = {k: v for k, v in self.pods.items() if not k.startswith(f"{ns}/")}
+                self.replica_sets = {
+                    k: v for k, v in self.replica_sets.items() if not k.startswith(f"{ns}/")
+                }
                 self.autoscalers = {k: v for k, v in self.autoscalers.items() if k[0] != ns}
                 self.events = [e for e in self.events if e["metadata"]["namespace"] != ns]
             else:
@@ -210,6 +218,7 @@ class Cluster:
         h = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
         rs = f"{name}-{h}"
         key = f"{ns}/{name}"
+        self._revise(key, rs, dep)
         model = self.now()
         pods = self.pods.setdefault(key, [])
         pods[:] = [p for p in pods if not p["deleting"] or model < p["deleting"]]
@@ -292,6 +301,18 @@ class Cluster:
                 "conditions": conditions,
             }
         )
+
+    def _revise(self, key: str, rs: str, dep: dict[str, Any]) -> None:
+        """The new ReplicaSet's revision: one above the other ReplicaSets' highest unless it
+        already is the highest, so 1 on creation, +1 on a new pod template (or a rollback to
+        an old one), unchanged on a replicas-only change; the Deployment's annotation copies
+        it (pkg/controller/deployment/sync.go getNewReplicaSet: MaxRevision(oldRSs)+1;
+        util/deployment_util.go SetNewReplicaSetAnnotations, SetDeploymentRevision)."""
+        sets = self.replica_sets.setdefault(key, {})
+        others = max((r for n, (r, _) in sets.items() if n != rs), default=0)
+        if sets.get(rs, (0, {}))[0] <= others:
+            sets[rs] = (others + 1, copy.deepcopy(dep["spec"]["template"]))
+        dep["metadata"].setdefault("annotations", {})[REVISION] = str(sets[rs][0])
 
     # --- scheduler, kubelet ---------------------------------------------------------------
     def _schedule(self, ns: str, template: dict[str, Any]) -> str | None:

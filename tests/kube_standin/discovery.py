@@ -6,7 +6,10 @@ openapi.py (protobuf, the tutorial's kinds); /openapi/v3 answers 404."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
+
+from tests.kube_standin.cluster import REVISION
 
 if TYPE_CHECKING:
     from tests.kube_standin.cluster import Cluster
@@ -194,9 +197,12 @@ def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
         dep = cluster.objects.get(("deployments", dns, dep_name))
         if dns != ns or dep is None:
             continue
-        for rs in dict.fromkeys(p["rs"] for p in pods):
+        kept = cluster.replica_sets.get(key, {})
+        # Old ReplicaSets stay, scaled to 0, after their pods are gone (deployment
+        # controller's cleanupDeployment keeps revisionHistoryLimit of them).
+        for rs in dict.fromkeys([*kept, *(p["rs"] for p in pods)]):
             mine = [p for p in pods if p["rs"] == rs and not p["deleting"]]
-            template = next(p["template"] for p in pods if p["rs"] == rs)
+            revision, template = kept[rs]  # every ReplicaSet with pods has its revision
             labels = {**template["metadata"]["labels"], "pod-template-hash": rs[-10:]}
             ready = sum(1 for p in mine if cluster.pod_ready(p))
             status = {"replicas": len(mine), "fullyLabeledReplicas": len(mine)}
@@ -209,6 +215,10 @@ def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
                         "name": rs,
                         "namespace": ns,
                         "labels": labels,
+                        "annotations": {REVISION: str(revision)},
+                        # the pods' ownerReferences' uid (cluster.py); kubectl tells the
+                        # new ReplicaSet from old ones by uid (deployment_util FindOldReplicaSets)
+                        "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, rs)),
                         "creationTimestamp": dep["metadata"]["creationTimestamp"],
                         "ownerReferences": [
                             {

@@ -629,6 +629,7 @@ class Handler(BaseHTTPRequestHandler):
                 c.autoscalers.pop((ns, name), None)
             if res == "deployments":
                 c.pods.pop(f"{ns}/{name}", None)
+                c.replica_sets.pop(f"{ns}/{name}", None)  # the garbage collector's work
             # As the real API: services and the others answer with a Success Status
             # (registry/core/service/storage returns the object; apps returns Status).
             if res in ("services", "secrets"):

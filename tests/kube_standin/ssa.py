@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 Path = tuple[str, ...]
+Owner = tuple[str, str, str]  # manager, operation ("Apply" or "Update"), subresource
 # Fields of the object that ownership does not cover (identity and server-set metadata).
 _SKIP = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
 
@@ -80,23 +81,46 @@ def covers(live: Any, applied: Any) -> bool:
 
 
 class Conflict(Exception):
-    def __init__(self, conflicts: list[tuple[str, str, Path]], api_version: str) -> None:
-        # apimachinery fieldmanager/internal/conflict.go: one cause per field.
-        whom = [
-            (f'conflict with "{m}"{f" with subresource {s!r}" if s else ""} using {api_version}', p)
-            for m, s, p in conflicts
-        ]
+    """A 409's message and causes as staging/src/k8s.io/apimachinery/pkg/util/managedfields/
+    internal/conflict.go writes them (NewConflictError, getConflictMessage, printManager)."""
+
+    def __init__(self, conflicts: list[tuple[Owner, Path]], api_version: str) -> None:
         self.causes = [
-            {"reason": "FieldManagerConflict", "message": w, "field": "." + ".".join(p)}
-            for w, p in whom
+            {
+                "reason": "FieldManagerConflict",
+                "message": f"conflict with {_manager(o, api_version)}",
+                "field": _path(p),
+            }
+            for o, p in conflicts
         ]
-        if len(whom) == 1:
-            message = f"Apply failed with 1 conflict: {whom[0][0]}: .{'.'.join(whom[0][1])}"
-        else:
-            message = f"Apply failed with {len(whom)} conflicts: " + "\n".join(
-                f"{w}: .{'.'.join(p)}" for w, p in whom
+        if len(conflicts) == 1:
+            ((owner, path),) = conflicts
+            message = (
+                f"Apply failed with 1 conflict: conflict with {_manager(owner, api_version)}: "
+                f"{_path(path)}"
             )
+        else:  # grouped by manager, managers sorted (by their identifier: name first)
+            lines = []
+            for owner in sorted(dict.fromkeys(o for o, _ in conflicts)):
+                lines.append(f"conflicts with {_manager(owner, api_version)}:")
+                lines.extend(f"- {_path(p)}" for o, p in conflicts if o == owner)
+            message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
         super().__init__(message)
+
+
+def _manager(owner: Owner, api_version: str) -> str:
+    """conflict.go printManager: the name quoted, its subresource, and for an Update its
+    apiVersion (the manager identifier carries no time: fieldmanager BuildManagerIdentifier)."""
+    name, operation, subresource = owner
+    said = json.dumps(name) + (
+        f" with subresource {json.dumps(subresource)}" if subresource else ""
+    )
+    return f"{said} using {api_version}" if operation == "Update" else said
+
+
+def _path(path: Path) -> str:
+    """structured-merge-diff fieldpath.Path.String(): `.a.b` (lists are atomic here)."""
+    return "." + ".".join(path)
 
 
 class Fields:
@@ -112,14 +136,14 @@ class Fields:
         """Merge `body` into `obj` as `manager` applying it (raises Conflict)."""
         new = leaves(body)
         conflicts = [
-            (other, self.owned[other][1], path)
+            ((other, *self.owned[other][:2]), path)
             for path, value in new.items()
             for other in self.owners(path)
             if other != manager and not covers(get(obj, path), value)
         ]
         if conflicts and not force:
             raise Conflict(conflicts, api_version)
-        for other, _, path in conflicts:
+        for (other, _, _), path in conflicts:
             self.owned[other][2].discard(path)
         before = self.owned.get(manager, ("Apply", "", set()))[2]
         for path in before - set(new):
