@@ -69,18 +69,23 @@ def lab4(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[L
 
 
 def test_a_new_worker_joins_with_scale_limited_to_it(lab4):
-    """`fab up` with node4 in cluster.yaml: prepare and the kubespray stage take node4 in,
-    then the cluster stage runs facts.yml on all four and scale.yml --limit node4, which
-    stops on node4 (offline) and leaves no record behind."""
+    """node4 added to cluster.yaml: prepare and the kubespray stage take node4 in, then
+    the cluster stage (dry, then real) runs facts.yml on all four and scale.yml --limit
+    node4, which stops on node4 (offline) and leaves no record behind."""
     lab, where = lab4
     env = four_nodes(where / "cluster-4.yaml")
+    # prepare takes node4 in (its key, firewalld stopped: the pre-checks pass), and the
+    # kubespray stage writes hosts.yaml with it
+    taken_in = lab.fab("up", "--target", "lab", "--to", "kubespray", env=env)
+    assert taken_in.returncode == 0, taken_in.stdout[-4000:]
+    assert "node4:" in lab.out("node1", f"cat {HOSTS}")
     dry = lab.fab("up", "--target", "lab", "--from", "cluster", "--to", "cluster", "--dry", env=env)
     assert "==> cluster: would join node4 with scale.yml --limit node4 (nothing else" in (
         dry.stdout
     ), dry.stdout[-3000:]
     assert "--become --become-user=root --limit node4 scale.yml" in dry.stdout
 
-    ran = lab.fab("up", "--target", "lab", "--to", "cluster", env=env)
+    ran = lab.fab("up", "--target", "lab", "--from", "cluster", "--to", "cluster", env=env)
     assert ran.returncode == 1, ran.stdout[-4000:]
     assert "==> cluster: join node4 with scale.yml --limit node4 (nothing else" in ran.stdout
     assert "==> cluster: refresh every node's facts" in ran.stdout
