@@ -14,9 +14,9 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from gourmetops import PROJECT_ROOT
+from gourmetops import PROJECT_ROOT, output
 from gourmetops import pyinfra_report as report
 from gourmetops.errors import StageFailed
 from gourmetops.pyinfra_report import HOST_KEY_CHANGED, Event
@@ -120,16 +120,14 @@ def explain_failures(failed: dict[str, str], target: Target) -> str:
     return "; ".join(parts)
 
 
-def _split(dry: bool) -> tuple[TextIO, TextIO] | None:
-    """(console, log) when pyinfra's output goes whole to the run's log and the console
-    gets the condensed lines; None when it is shown as it comes: in a dry run (it keeps no
-    log, and executes nothing: its plan is pyinfra's table of detected changes), with
+def _condensed(dry: bool) -> bool:
+    """Whether pyinfra's output goes whole to the run's log and the console gets the
+    condensed lines; not when it is shown as it comes: in a dry run (it keeps no log, and
+    executes nothing: its plan is pyinfra's table of detected changes), with
     GOURMETOPS_VERBOSE=1, or outside a logged run."""
-    from gourmetops.run import split_output
-
     if dry or os.environ.get(report.VERBOSE_VARIABLE) == "1":
-        return None
-    return split_output()
+        return False
+    return output.logging_to_file()
 
 
 def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
@@ -150,21 +148,17 @@ def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
 def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
     """pyinfra run with its events followed: each output line to the raw sink, and the
     events written meanwhile condensed to the console. Returns (exit code, output)."""
-    split = _split(dry)
-    condensed = report.Condensed() if split else None
+    condensed = report.Condensed() if _condensed(dry) else None
     follow = report.EventsFile(events)
-    output: list[str] = []
+    said: list[str] = []
 
     def show(lines: list[str]) -> None:
-        if split:
-            for line in lines:
-                print(line, file=split[0], flush=True)
+        for line in lines:
+            output.say(line, only="console")
 
     def each(line: str) -> None:
-        output.append(line)
-        out = split[1] if split else sys.stdout
-        out.write(line)
-        out.flush()
+        said.append(line)
+        output.stream(line, only="log" if condensed is not None else None)
         if condensed is not None:
             show([shown for event in follow.read_new() for shown in condensed.feed(event)])
 
@@ -188,29 +182,29 @@ def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
     if condensed is not None:
         show([shown for event in follow.read_new() for shown in condensed.feed(event)])
         show(condensed.finish())
-    return proc.returncode, "".join(output)
+    return proc.returncode, "".join(said)
 
 
 def deploy(ctx: RunContext, dry: bool, name: str) -> None:
     """`pyinfra inventories/<target>.py deploys/<name>.py`, output streamed (condensed, see
-    _split); a failure names each node and why. pyinfra exits 0 on Ctrl-C, so an
+    _condensed); a failure names each node and why. pyinfra exits 0 on Ctrl-C, so an
     interrupted run is told apart by its last words: it must not pass for a finished one."""
     cmd = pyinfra_command(ctx.name, name, dry=dry)
-    print(f"==> {shlex.join(cmd)}", flush=True)
+    output.say(f"==> {shlex.join(cmd)}")
     with tempfile.TemporaryDirectory(prefix="gourmetops-pyinfra-") as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        exited, output = _run(cmd, events_path, dry)
+        exited, said = _run(cmd, events_path, dry)
         events = report.read_events(events_path)
-    if "\nExiting upon user request!" in "\n" + output:
+    if "\nExiting upon user request!" in "\n" + said:
         raise StageFailed(
             f"{name} interrupted on target {ctx.name}: stopped partway; "
             f"rerun `fab {name} --target {ctx.name}` to converge",
             130,
         )
     if exited != 0:
-        failed = failed_hosts(output, events)
-        why = explain_failures(failed, ctx.target) or aborted_because(output, events)
-        split = _split(dry)
-        if not why and split:  # pyinfra's last words: not on the console yet
-            print("".join(output.splitlines(keepends=True)[-30:]), end="", file=split[0])
+        failed = failed_hosts(said, events)
+        why = explain_failures(failed, ctx.target) or aborted_because(said, events)
+        if not why and _condensed(dry):  # pyinfra's last words: not on the console yet
+            last = "".join(said.splitlines(keepends=True)[-30:])
+            output.say(last, end="", only="console")
         raise StageFailed(f"{name} failed on target {ctx.name}: {why or 'see above'}", exited)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gourmetops.bounded import MAX_CONFIG_BYTES, json_depth_ok
 from gourmetops.errors import GourmetopsError
+from gourmetops.output import say
 from gourmetops.safe_write import write_text
 from gourmetops.validation import not_a_node
 
@@ -124,9 +125,8 @@ def discover(conn: Connection, target: Target, keep: bool = True) -> ipaddress.I
     if keep:
         path = write_text(kept_path(target), f"{address}\n", "node1's sharednet1 address")
         where = f"kept in {path}"
-    print(
+    say(
         f"node1's address on sharednet1: {address} (the source of its default route, on "
-        f"{device}; {where}; set node1_public_address in chameleon.local.yaml to override)",
-        flush=True,
+        f"{device}; {where}; set node1_public_address in chameleon.local.yaml to override)"
     )
     return address

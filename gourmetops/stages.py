@@ -22,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gourmetops.errors import InputError
+from gourmetops.output import say
 
 if TYPE_CHECKING:
     from gourmetops.context import RunContext
@@ -96,10 +97,10 @@ def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> l
             head = f"==> stage {_position(stage, stages)}: {stage.name}"
             if not stage.applies(ctx):
                 why = stage.skipped_because.format(target=ctx.name)
-                print(f"{head}: skipped, {why}", flush=True)
+                say(f"{head}: skipped, {why}")
                 timings.append(Timing(stage.name, None, "skipped"))
                 continue
-            print(f"{head}{' (dry run)' if dry else ''}", flush=True)
+            say(f"{head}{' (dry run)' if dry else ''}")
             started = time.monotonic()
             try:
                 outcome = stage.run(ctx, dry)
@@ -111,7 +112,7 @@ def run_all(ctx: RunContext, dry: bool, stages: tuple[Stage, ...] = STAGES) -> l
     finally:
         done = {t.stage for t in timings}
         timings += [Timing(s.name, None, "not reached") for s in stages if s.name not in done]
-        print(table(ctx.name, timings), flush=True)
+        say(table(ctx.name, timings))
     return timings
 
 
@@ -164,23 +165,23 @@ def run_on(
 
     asked = check_redo(redo)
     if target == "lab" and dry and labmod.status().state != "running":
-        print("lab is not running: a real run would start it; dry run stops here")
+        say("lab is not running: a real run would start it; dry run stops here")
         return []
     with changing(target, task, dry) as ctx:
         ctx.redo = asked
         if target == "lab" and not dry:
             labmod.up()
         if skip_checks is not None and "cluster" not in {s.name for s in stages}:
-            print("==> pre-checks: skipped, they check what the cluster stage needs", flush=True)
+            say("==> pre-checks: skipped, they check what the cluster stage needs")
         elif skip_checks is not None:
             # Read-only, before any stage: a failure no stage fixes stops here (dry too).
-            print("==> pre-checks", flush=True)
+            say("==> pre-checks")
             pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)
         timings = run_all(ctx, dry, stages)
         if tuple(stages) == STAGES and not dry:  # every stage went through: say what runs
             from gourmetops.next_steps import next_steps
 
-            print(next_steps(ctx), flush=True)
+            say(next_steps(ctx))
         return timings
 
 

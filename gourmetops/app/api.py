@@ -4,7 +4,6 @@ fetched kubeconfig points at (failures named by what answered, not as tracebacks
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,6 +23,7 @@ from gourmetops.context import RunContext
 from gourmetops.errors import GourmetopsError, StageFailed
 from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
 from gourmetops.kubespray.overrides import kube_version
+from gourmetops.output import say
 
 Objects = dict[str, dict[str, Any]]
 ROLLOUT_TIMEOUT = 300.0
@@ -41,10 +41,10 @@ def objects_for(ctx: RunContext, dry: bool = False, **overrides: Any) -> Objects
     source, ref = data.kubespray_source, data.kubespray_ref
     checkout = dry_run_checkout(source, ref) if dry else controller_checkout(source, ref)
     if checkout is None:
-        print(
+        say(
             f"dry run: kubespray {ref} of {source} is not on the controller, so the objects "
             "are not checked against its Kubernetes version (a real run clones it first)",
-            file=sys.stderr,
+            err=True,
         )
         return objects
     manifests.validate(objects, kube_version(checkout, data.kubespray_group_vars))
@@ -85,7 +85,7 @@ def rollout(
     objects = objects_for(ctx, dry, replicas=replicas)
     secret = manifests.pull_secret_for(ctx.settings)
     with cluster_api(ctx, port) as kube:
-        app_stage.rollout(kube, objects, timeout, dry, print, secret=secret)
+        app_stage.rollout(kube, objects, timeout, dry, say, secret=secret)
 
 
 def scale(
@@ -98,7 +98,7 @@ def scale(
     """The Deployment's replicas set and waited for (the tutorial's "more replicas")."""
     objects = objects_for(ctx, dry, replicas=replicas)
     with cluster_api(ctx, port) as kube:
-        app_stage.scale(kube, objects, timeout, dry, print)
+        app_stage.scale(kube, objects, timeout, dry, say)
 
 
 def autoscale(
@@ -115,9 +115,9 @@ def autoscale(
     secret = manifests.pull_secret_for(ctx.settings)
     with cluster_api(ctx, port) as kube:
         if off:
-            app_stage.autoscale_off(kube, objects, dry, print)
+            app_stage.autoscale_off(kube, objects, dry, say)
         else:
-            app_stage.autoscale(kube, objects, timeout, dry, print, secret=secret)
+            app_stage.autoscale(kube, objects, timeout, dry, say, secret=secret)
 
 
 def teardown(
@@ -126,4 +126,4 @@ def teardown(
     """What rollout and autoscale applied deleted, HPA first, waited until gone."""
     objects = objects_for(ctx, dry)
     with cluster_api(ctx, port) as kube:
-        app_stage.teardown(kube, objects, timeout, dry, print)
+        app_stage.teardown(kube, objects, timeout, dry, say)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from gourmetops.errors import GourmetopsError, StageFailed
 from gourmetops.kubespray.readiness import NodeListError, node_states, not_ready
+from gourmetops.output import say
 from gourmetops.safe_write import write_text
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def fetch(
     user = ctx.target.cluster.user
     local = ctx.state_dir / "kubeconfig"
     if dry:
-        print(
+        say(
             f"would copy /root/.kube to /home/{user}/.kube on {ctx.head}, fetch it to {local} "
             f"with its server at https://127.0.0.1:{port}, and check every node is Ready"
         )
@@ -109,11 +110,11 @@ def fetch(
         raise StageFailed(str(exc)) from None
     write_text(local, text, "kubeconfig", mode=0o600)  # 0600 from its first byte
     tunnel = shlex.join(tunnel_command(ctx.target, port))
-    print(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
-    print(f"  (or hold it open: fab tunnel --target {ctx.target.name} --port {port})")
+    say(f"kubeconfig: {local}\n  open the tunnel first: {tunnel}")
+    say(f"  (or hold it open: fab tunnel --target {ctx.target.name} --port {port})")
     if then:
         then(text)
     problems = not_ready(states, [n.name for n in ctx.target.cluster.nodes])
     if problems:
         raise StageFailed(f"nodes not Ready: {', '.join(problems)}")
-    print(f"nodes Ready: {', '.join(sorted(states))}")
+    say(f"nodes Ready: {', '.join(sorted(states))}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from gourmetops.app.kubeconfig import KubeconfigError
 from gourmetops.app.kubeconfig_merge import Merged, context_name, merge, parse_user_config
 from gourmetops.bounded import read_capped
+from gourmetops.output import say
 from gourmetops.safe_write import ensure_dir, refuse_unsafe, write_text
 
 MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024  # about a thousand clusters with their certificates
@@ -85,17 +86,17 @@ def merge_and_say(path: Path, fetched: str | None, target: str, port: int) -> No
     name = context_name(target)
     server = f"https://127.0.0.1:{port}"
     if fetched is None:
-        print(f"would add context {name} (cluster and user {name}, server {server}) to {path}")
+        say(f"would add context {name} (cluster and user {name}, server {server}) to {path}")
         return
     merged = merge_into(path, fetched, target, port)
     done = "replaced" if merged.replaced else "added"
-    print(f"{path}: context {name} {done} (cluster and user {name}, server {server})")
+    say(f"{path}: context {name} {done} (cluster and user {name}, server {server})")
     if merged.current_set:
-        print(f"  current-context set to {name} ({path} had none)")
+        say(f"  current-context set to {name} ({path} had none)")
     elif merged.current_context != name:
-        print(
+        say(
             f"  current-context kept ({merged.current_context}); next: "
             f"kubectl config use-context {name}"
         )
     else:
-        print(f"  current-context kept ({name})")
+        say(f"  current-context kept ({name})")

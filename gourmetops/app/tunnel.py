@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from gourmetops.app.kubeconfig import API_PORT, tunnel_command
 from gourmetops.errors import GourmetopsError
+from gourmetops.output import say
 from gourmetops.targets import Target
 from gourmetops.unreachable import cause_in, from_ssh
 from gourmetops.waiting import poll
@@ -31,7 +32,7 @@ def port_open(port: int) -> bool:
 
 @contextmanager
 def api_tunnel(
-    target: Target, local_port: int, echo: Callable[[str], None] = print
+    target: Target, local_port: int, echo: Callable[[str], None] = say
 ) -> Iterator[None]:
     """Open `ssh -L` for the duration (stopped by its PID after), or use one already open."""
     if port_open(local_port):
@@ -78,28 +79,27 @@ def hold(target: Target, local_port: int, dry: bool = False) -> None:
     head = target.cluster.jump.name
     cmd = tunnel_command(target, local_port, foreground=True)
     if dry:
-        print(f"would run: {shlex.join(cmd)}")
+        say(f"would run: {shlex.join(cmd)}")
         return
     if port_open(local_port):
         raise TunnelError(
             f"127.0.0.1:{local_port} already accepts connections (a tunnel already open?); "
             "close it or choose another --port"
         )
-    print(
+    say(
         f"API tunnel: https://127.0.0.1:{local_port} to {head}'s 127.0.0.1:{API_PORT}; "
-        "Ctrl-C closes it",
-        flush=True,
+        "Ctrl-C closes it"
     )
     code, interrupted = _until_interrupted(cmd)
     if interrupted:
-        print("tunnel closed")
+        say("tunnel closed")
     elif code != 0:
         raise TunnelError(
             f"ssh could not hold the tunnel through {head} ({target.public_address}), "
             f"exit {code}; try it by hand: {shlex.join(cmd)}"
         )
     else:
-        print(f"tunnel closed: ssh to {head} ended")
+        say(f"tunnel closed: ssh to {head} ended")
 
 
 def _until_interrupted(cmd: list[str]) -> tuple[int, bool]:

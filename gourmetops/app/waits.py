@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from gourmetops.app.kube import Echo, Kube, KubeError, pod_events, pod_lines
+from gourmetops.output import say
 from gourmetops.waiting import poll
 
 _STUCK = "ProgressDeadlineExceeded"  # the deployment controller's verdict (progress.go)
@@ -17,7 +18,7 @@ def wait_rollout(
     name: str,
     namespace: str,
     timeout: float,
-    echo: Echo = print,
+    echo: Echo = say,
     poll_every: float = 2.0,
 ) -> int:
     """Until the Deployment's updated, ready and available replicas all match what it
@@ -82,7 +83,7 @@ def wait_gone(kube: Kube, obj: dict[str, Any], timeout: float, poll_every: float
 
 
 def wait_hpa_acted(
-    kube: Kube, hpa: dict[str, Any], timeout: float, echo: Echo = print, poll_every: float = 2.0
+    kube: Kube, hpa: dict[str, Any], timeout: float, echo: Echo = say, poll_every: float = 2.0
 ) -> int:
     """Until the HPA has synced at least once and holds its target's replica count within
     its min..max, then until the Deployment is rolled out at that count; returns it. Without

@@ -10,6 +10,7 @@ from gourmetops.check import table
 from gourmetops.check.rows import CheckFailed, Row, not_reached
 from gourmetops.check.run import check
 from gourmetops.context import RunContext
+from gourmetops.output import say
 
 
 def blocking(rows: Iterable[Row], stages: Iterable[str]) -> list[Row]:
@@ -28,18 +29,17 @@ def pre_checks(
 
         source, ref = ctx.settings.kubespray_source, ctx.settings.kubespray_ref
         if dry_run_checkout(source, ref) is None:
-            print(
+            say(
                 f"dry run: the pre-checks read kubespray {ref}'s limits, and {source} is not "
-                "on the controller yet; a real run clones it and checks first",
-                flush=True,
+                "on the controller yet; a real run clones it and checks first"
             )
             return []
     rows = check(ctx, "pre", skip_checks, fetch=True)
     stages = list(stages)
     title = f"pre-checks ({ctx.name}):"
-    print(table.render(rows, title, only_attention=True, stages=stages), flush=True)
+    say(table.render(rows, title, only_attention=True, stages=stages))
     for name in sorted({r.check for r in rows if r.skipped == "--skip-check"}):
-        print(f"note: check {name!r} skipped with --skip-check", flush=True)
+        say(f"note: check {name!r} skipped with --skip-check")
     stop = blocking(rows, stages)
     if stop:
         names = ", ".join(f"{r.node} {r.check}" for r in stop)

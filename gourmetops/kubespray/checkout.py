@@ -19,6 +19,7 @@ from pyinfra.api.exceptions import DeployError
 
 from gourmetops import STATE_DIR
 from gourmetops.errors import GourmetopsError
+from gourmetops.output import say
 from gourmetops.safe_write import refuse_unsafe, write_text
 
 EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
@@ -68,7 +69,7 @@ def dry_run_checkout(source: str, ref: str) -> Path | None:
         return controller_checkout(source, ref)
     dest = _checkout_dir(source, ref)
     if (dest / ".git").is_dir():
-        print(f"dry run: using the cached {ref} of {source} (not fetched)", file=sys.stderr)
+        say(f"dry run: using the cached {ref} of {source} (not fetched)", err=True)
         return dest
     return None
 
@@ -114,7 +115,7 @@ def _clone_or_fetch(source: str, ref: str, dest: Path) -> Path:
             _git("-C", str(dest), "fetch", "--quiet", "origin", ref)
         except SourceError as exc:
             # Offline with a clone at hand: reviewing a plan beats failing; say so.
-            print(f"warning: using the cached {ref} of {source} ({exc})", file=sys.stderr)
+            say(f"warning: using the cached {ref} of {source} ({exc})", err=True)
             return dest
         _git("-C", str(dest), "checkout", "--quiet", "--detach", "FETCH_HEAD")
     return dest
@@ -213,7 +214,7 @@ def _download(reqs: list[str], node: NodePython, dest: Path) -> Path:
     if done.exists():
         return dest
     dest.mkdir(parents=True, exist_ok=True)
-    print(f"downloading wheels for {node.tag} into {dest}", file=sys.stderr, flush=True)
+    say(f"downloading wheels for {node.tag} into {dest}", err=True)
     proc = subprocess.run(
         [
             sys.executable,

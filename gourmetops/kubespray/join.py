@@ -14,7 +14,6 @@ node's lines in hosts.yaml) needs the whole cluster playbook, which joins the no
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass, replace
 
 from gourmetops.cluster import Cluster
@@ -23,6 +22,7 @@ from gourmetops.errors import StageFailed
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.inventory import hosts_yaml
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.output import say
 
 SCALE = "scale.yml"
 FACTS = "playbooks/facts.yml"
@@ -117,11 +117,9 @@ def run(ctx: RunContext, dry: bool, join: Join, current: records.Record) -> None
     data = ctx.settings
     steps = runs(ctx, join)
     if dry:
-        print(
-            f"would run on {ctx.head} ({ctx.name}), each up to {data.cluster_retries + 1} time(s):"
-        )
+        say(f"would run on {ctx.head} ({ctx.name}), each up to {data.cluster_retries + 1} time(s):")
         for i, (what, step) in enumerate(steps, 1):
-            print(f"  {i}. {what}:\n     {step.command()}")
+            say(f"  {i}. {what}:\n     {step.command()}")
     else:
         _run_steps(ctx, steps, join)
     if data.container_engine == "lab":
@@ -130,19 +128,18 @@ def run(ctx: RunContext, dry: bool, join: Join, current: records.Record) -> None
     if not dry:
         save = records.save_command(current, data.kubespray_dir)
         ctx.connect().run(save, hide=True, in_stream=False)
-        print(f"==> cluster: {', '.join(join.names)} joined; node1's record has them")
+        say(f"==> cluster: {', '.join(join.names)} joined; node1's record has them")
 
 
 def _run_steps(ctx: RunContext, steps: list[tuple[str, PlaybookRun]], join: Join) -> None:
     for what, step in steps:
-        print(f"==> cluster: {what}", flush=True)
+        say(f"==> cluster: {what}")
         try:
             run_with_retries(
                 ctx.connect(),
                 step,
                 ctx.state_dir / "logs",
                 ctx.settings.cluster_retries,
-                sys.stdout,
             )
         except PlaybookFailed as exc:
             raise StageFailed(

@@ -4,11 +4,9 @@ log kept on the controller, the PLAY RECAP read, and reruns while hosts fail."""
 from __future__ import annotations
 
 import shlex
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from fabric import Connection
 
@@ -20,6 +18,7 @@ from gourmetops.kubespray.recap import (
     parse_recap,
     summarize_failure,
 )
+from gourmetops.output import LineWriter, say
 from gourmetops.safe_write import ensure_dir, open_append
 from gourmetops.unreachable import Unreachable
 
@@ -29,27 +28,6 @@ ANSIBLE_SSH_ARGS = "-o ControlMaster=auto -o ControlPersist=30m -o ConnectionAtt
 
 class PlaybookFailed(GourmetopsError, RuntimeError):
     """Still failing after the last retry; the message names hosts and the first failed task."""
-
-
-class _Tee:
-    """Fabric's out_stream: every byte to the log, one progress line per task to the user."""
-
-    def __init__(self, log: TextIO, progress: PlaybookProgress, echo: TextIO) -> None:
-        self.log, self.progress, self.echo = log, progress, echo
-        self._partial = ""
-
-    def write(self, data: str) -> int:
-        self.log.write(data)
-        lines = (self._partial + data).split("\n")
-        self._partial = lines.pop()
-        for line in lines:
-            shown = self.progress.feed(line)
-            if shown:
-                print(shown, file=self.echo, flush=True)
-        return len(data)
-
-    def flush(self) -> None:
-        self.log.flush()
 
 
 @dataclass(frozen=True)
@@ -93,14 +71,21 @@ def _home_path(path: str) -> str:
 
 
 def _attempt(
-    conn: Connection, run: PlaybookRun, log_path: Path, echo: TextIO, expected: int | None
+    conn: Connection, run: PlaybookRun, log_path: Path, expected: int | None
 ) -> tuple[dict[str, HostRecap] | None, str]:
     """One run of the playbook: its recap when every host is healthy, else why not. A
     connection to node1 that fails or drops is such a why (gourmetops.unreachable says it),
-    so it is retried like a failed host."""
+    so it is retried like a failed host. Every byte it prints goes to its own log; the run
+    is shown (and kept in the run's log) as one progress line per task."""
     progress = PlaybookProgress(expected, time.monotonic)
+
+    def show(line: str) -> None:
+        shown = progress.feed(line)
+        if shown:
+            say(shown)
+
     with open_append(log_path, "playbook log") as log:
-        tee = _Tee(log, progress, echo)
+        tee = LineWriter(log, show)
         try:
             result = conn.run(
                 run.command(), warn=True, pty=False, in_stream=False, out_stream=tee, err_stream=tee
@@ -132,7 +117,7 @@ def tasks_last_time(log_dir: Path, stem: str) -> int | None:
 
 
 def run_with_retries(
-    conn: Connection, run: PlaybookRun, log_dir: Path, retries: int = 2, echo: TextIO = sys.stdout
+    conn: Connection, run: PlaybookRun, log_dir: Path, retries: int = 2
 ) -> dict[str, HostRecap]:
     """Run, and rerun up to `retries` times while the recap shows failed or unreachable
     hosts (kubespray's advice: re-running retries the failed parts), or node1 could not be
@@ -144,14 +129,12 @@ def run_with_retries(
         log_path = (
             log_dir / f"{Path(run.playbook).stem}-{time.strftime('%Y%m%d-%H%M%S')}-{attempt}.log"
         )
-        print(
+        say(
             f"==> {run.playbook} on {conn.original_host}, "
-            f"attempt {attempt}/{retries + 1}; log: {log_path}",
-            file=echo,
-            flush=True,
+            f"attempt {attempt}/{retries + 1}; log: {log_path}"
         )
-        recap, summary = _attempt(conn, run, log_path, echo, expected)
+        recap, summary = _attempt(conn, run, log_path, expected)
         if recap is not None:
             return recap
-        print(f"==> attempt {attempt} failed: {summary}", file=echo, flush=True)
+        say(f"==> attempt {attempt} failed: {summary}")
     raise PlaybookFailed(f"{run.playbook} failed after {retries + 1} attempt(s): {summary}")

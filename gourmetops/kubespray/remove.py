@@ -14,7 +14,6 @@ is gone hosts.yaml is cluster.yaml's again. The record then lists the node no mo
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -30,6 +29,7 @@ from gourmetops.kubespray import record as records
 from gourmetops.kubespray.inventory import hosts_yaml
 from gourmetops.kubespray.join import sha256, without
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.output import say
 from gourmetops.validation import HOSTNAME
 from gourmetops.yamlio import dump
 
@@ -230,10 +230,10 @@ def remove(ctx: RunContext, name: str, dry: bool, retries: int = 0, offline: boo
     )
     removal = plan(ctx, name, saved, *records.parse_inventories(read.stdout), offline)
     planned = steps(ctx, removal)
-    print(f"{'would run' if dry else 'running'} on {ctx.head} ({ctx.name}):")
+    say(f"{'would run' if dry else 'running'} on {ctx.head} ({ctx.name}):")
     for i, (what, step) in enumerate(planned, 1):
         shown = f":\n     {step.command()}" if isinstance(step, PlaybookRun) else ""
-        print(f"  {i}. {what}{shown}")
+        say(f"  {i}. {what}{shown}")
     if dry:
         return
     conn = ctx.connect()
@@ -242,14 +242,14 @@ def remove(ctx: RunContext, name: str, dry: bool, retries: int = 0, offline: boo
             conn.run(step, hide=True, in_stream=False)
             continue
         try:
-            run_with_retries(conn, step, ctx.state_dir / "logs", retries, sys.stdout)
+            run_with_retries(conn, step, ctx.state_dir / "logs", retries)
         except PlaybookFailed as exc:
             raise StageFailed(
                 f"removing {name} failed on target {ctx.name}: {exc}; node1's record still has "
                 f"{name}: `fab nodes.remove {name} --target {ctx.name}` runs it again"
                 + ("" if offline else " (add --offline for a node that is not online)")
             ) from None
-    print(told(ctx, removal))
+    say(told(ctx, removal))
 
 
 def told(ctx: RunContext, removal: Removal) -> str:

@@ -6,7 +6,6 @@ again; what the reset leaves is said (kubespray's roles/reset, release-2.26)."""
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from gourmetops.confirm import confirm as asked
@@ -15,6 +14,7 @@ from gourmetops.errors import StageFailed
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.output import say
 
 PLAYBOOK = "reset.yml"
 # reset.yml pauses for a typed "yes" unless this is set (kubespray issues #10287, #10301)
@@ -54,17 +54,17 @@ def reset(ctx: RunContext, dry: bool, retries: int = 0) -> None:
     kubeconfig = ctx.state_dir / "kubeconfig"
     kept = "".join(f"\n  kept: {k}" for k in KEPT)
     if dry:
-        print(
+        say(
             f"would run on {ctx.head} ({ctx.name}), up to {retries + 1} time(s):\n"
             f"  {run.command()}\nwould forget node1:~/{records.RECORD} and {kubeconfig}{kept}"
         )
         return
     conn = ctx.connect()
     try:
-        run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout)
+        run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries)
     except PlaybookFailed as exc:
         raise StageFailed(
             f"reset failed on target {ctx.name}: {exc}; the next `fab up` installs again"
         ) from None
     kubeconfig.unlink(missing_ok=True)  # it points at a cluster that is gone
-    print(f"reset: Kubernetes removed from {ctx.name}{kept}\nnext: `fab up --target {ctx.name}`")
+    say(f"reset: Kubernetes removed from {ctx.name}{kept}\nnext: `fab up --target {ctx.name}`")

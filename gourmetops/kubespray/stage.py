@@ -6,7 +6,6 @@ lab, then the stand-in for kubespray's container-engine role (deploys/lab_contai
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from gourmetops.context import RunContext
@@ -17,6 +16,7 @@ from gourmetops.kubespray import record as records
 from gourmetops.kubespray.join import Join
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.output import say
 from gourmetops.pyinfra_run import deploy
 
 
@@ -124,14 +124,14 @@ def cluster_unless_unchanged(ctx: RunContext, dry: bool) -> str | None:
     table, when `decide` finds nothing to do; `fab cluster` (asked for by name) always runs."""
     decision = decide(ctx)
     if not decision.run:
-        print(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
+        say(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
         return "unchanged"
     if decision.join and decision.current:
-        print(f"==> cluster: {'would ' if dry else ''}{decision.why}", flush=True)
+        say(f"==> cluster: {'would ' if dry else ''}{decision.why}")
         joining.run(ctx, dry, decision.join, decision.current)
         return None
     verb = "would run" if dry else "running"
-    print(f"==> cluster: {verb} {ctx.settings.cluster_playbook}: {decision.why}", flush=True)
+    say(f"==> cluster: {verb} {ctx.settings.cluster_playbook}: {decision.why}")
     cluster(ctx, dry, current=decision.current)
     return None
 
@@ -157,7 +157,7 @@ def cluster(
     retries = data.cluster_retries if retries is None else retries
     if dry:
         times = f"up to {retries + 1} time(s)"
-        print(f"would run on {ctx.head} ({ctx.name}), {times}:\n  {run.command()}")
+        say(f"would run on {ctx.head} ({ctx.name}), {times}:\n  {run.command()}")
         if data.container_engine == "lab":
             deploy(ctx, dry, "lab_container_engine")
         return
@@ -168,12 +168,10 @@ def cluster(
             current = None  # node1 unreachable now: the retries below say so; no record
     conn = ctx.connect()
     try:
-        recap = run_with_retries(
-            conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout
-        )
+        recap = run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries)
     except PlaybookFailed as exc:
         raise StageFailed(f"cluster failed on target {ctx.name}: {exc}") from None
-    print(
+    say(
         f"==> {run.playbook}: "
         + ", ".join(f"{h.host} ok={h.ok} changed={h.changed}" for h in recap.values())
     )

@@ -10,7 +10,6 @@ stops and points here when the versions differ (cluster.yml does not upgrade a c
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 from gourmetops.bounded import read_capped
@@ -20,6 +19,7 @@ from gourmetops.kubespray import readiness
 from gourmetops.kubespray import record as records
 from gourmetops.kubespray.overrides import INVENTORY
 from gourmetops.kubespray.playbook import PlaybookFailed, PlaybookRun, run_with_retries
+from gourmetops.output import say
 
 PLAYBOOK = "upgrade-cluster.yml"
 # kubespray's docs/operations/upgrades.md, "Multiple upgrades"
@@ -102,16 +102,16 @@ def upgrade(ctx: RunContext, dry: bool, wanted: str, checkout: Path, retries: in
         forks=len(ctx.target.cluster.nodes), prelude=records.forget_command(),
     )  # fmt: skip
     if dry:
-        print(f"would upgrade {running} -> {wanted} on {ctx.head} ({ctx.name}):\n  {run.command()}")
+        say(f"would upgrade {running} -> {wanted} on {ctx.head} ({ctx.name}):\n  {run.command()}")
         return
     from gourmetops.kubespray.stage import read_records
 
     current, _ = read_records(ctx, data.cluster_playbook)
     conn = ctx.connect()
     try:
-        run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries, echo=sys.stdout)
+        run_with_retries(conn, run, ctx.state_dir / "logs", retries=retries)
     except PlaybookFailed as exc:
         raise StageFailed(f"upgrade failed on target {ctx.name}: {exc}") from None
     if current is not None:
         conn.run(records.save_command(current, data.kubespray_dir), hide=True, in_stream=False)
-    print(f"upgrade: {running} -> {wanted} on {ctx.name}")
+    say(f"upgrade: {running} -> {wanted} on {ctx.name}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 
+from gourmetops import output
 from gourmetops.errors import GourmetopsError
 
 REQUIRED_TOOLS = (
@@ -29,7 +29,7 @@ class LabError(GourmetopsError, RuntimeError):
 
 
 def say(message: str) -> None:
-    print(f"lab: {message}", file=sys.stderr, flush=True)
+    output.say(f"lab: {message}", err=True)
 
 
 def run(

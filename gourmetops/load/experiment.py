@@ -22,6 +22,7 @@ from gourmetops.load.app_record import recorded_app
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 from gourmetops.load.results import Experiment
+from gourmetops.output import say
 from gourmetops.safe_write import ensure_dir, write_text
 
 Objects = dict[str, dict[str, Any]]
@@ -272,7 +273,7 @@ def run(
     objects_for: Callable[..., Objects],
     plan: Plan,
     out_dir: Path,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = say,
     stop_remote: Callable[[], None] | None = None,
     secret: dict[str, Any] | None = None,
 ) -> Path:

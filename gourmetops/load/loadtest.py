@@ -15,6 +15,7 @@ from typing import Any
 from gourmetops.app.kube import Kube, pod_metrics
 from gourmetops.errors import GourmetopsError
 from gourmetops.load.siege import SiegeResult, parse
+from gourmetops.output import say
 
 PID_FILE = "/tmp/gourmetops-siege.pid"
 MAX_DURATION = 24 * 3600  # a load test of a day at most (siege's -t, the node-side timeout)
@@ -100,7 +101,7 @@ def run(
     load: LoadRun,
     sample: Callable[[], dict[str, Any]] | None = None,
     every: float = SAMPLE_EVERY,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = say,
     stop_remote: Callable[[], None] | None = None,
 ) -> LoadRun:
     """siege on `conn`'s host; `sample()` called every `every` seconds meanwhile.

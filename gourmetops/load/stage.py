@@ -27,6 +27,7 @@ from gourmetops.load.loadtest import (
     sampler,
     stop_command,
 )
+from gourmetops.output import say
 from gourmetops.safe_write import write_text
 
 
@@ -83,7 +84,7 @@ def loadtest(ctx: RunContext, load: LoadRun, port: int, dry: bool) -> None:
                 f"(port {port})"
             )
         results = ctx.state_dir / "results" / "loadtest-<YYYYmmdd-HHMMSS>.json"
-        print("would run " + "\n".join(describe(load, ctx.head, sampled, str(results))))
+        say("would run " + "\n".join(describe(load, ctx.head, sampled, str(results))))
         return
     conn = ctx.connect()
     ensure_siege(conn)
@@ -93,12 +94,12 @@ def loadtest(ctx: RunContext, load: LoadRun, port: int, dry: bool) -> None:
             with cluster_api(ctx, port) as kube:
                 run(conn, load, sampler(kube, objects), stop_remote=_stopper(ctx))
         else:
-            print(f"(no Kubernetes on {ctx.name}: siege only, no pod samples)")
+            say(f"(no Kubernetes on {ctx.name}: siege only, no pod samples)")
             run(conn, load, stop_remote=_stopper(ctx))
     out = save(load, _stamped(ctx, "loadtest", ".json"))
     r = load.result
     assert r is not None
-    print(
+    say(
         f"transactions {r.transactions} ({r.transaction_rate}/s), mean response "
         f"{r.response_time}s, failed {r.failed_transactions} "
         f"(connection refused {r.connection_refused}), availability {r.availability}%\n"
@@ -119,8 +120,8 @@ def experiment(ctx: RunContext, plan: experiment_mod.Plan, port: int, dry: bool)
     steps = experiment_mod.describe(plan, objects, ctx.head)
     if dry:
         results = ctx.state_dir / "results" / "experiment-<YYYYmmdd-HHMMSS>"
-        print("would run, in order:\n  " + "\n  ".join(steps))
-        print(f"  results, report.md and plots in {results}")
+        say("would run, in order:\n  " + "\n  ".join(steps))
+        say(f"  results, report.md and plots in {results}")
         if not ctx.installs_kubernetes:
             raise StageFailed(f"{no_kubernetes} (a real run stops here, before step 1)")
         return
@@ -131,4 +132,4 @@ def experiment(ctx: RunContext, plan: experiment_mod.Plan, port: int, dry: bool)
         path = experiment_mod.run(
             kube, conn, objects, plan, out, stop_remote=_stopper(ctx), secret=secret
         )
-    print(f"report: {path}")
+    say(f"report: {path}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gourmetops.errors import GourmetopsError
+from gourmetops.output import say
 from gourmetops.registry.rootfs_image import python_base_command
 from gourmetops.registry.service import Credentials, RegistryError, login, login_command, query
 
@@ -210,7 +211,7 @@ def publish(
     base_url: str,
     base_image: str | None,
     dry: bool = False,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = say,
     creds: Credentials | None = None,
 ) -> str:
     """Build and push `source` on node1 unless the registry has its version already.

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from gourmetops.context import RunContext
 from gourmetops.errors import StageFailed
+from gourmetops.output import say
 from gourmetops.registry.image import AppSource, ImageError, ImagePlan, publish
 from gourmetops.registry.service import RegistryError, credentials, query
 
@@ -41,7 +42,7 @@ def image(ctx: RunContext, dry: bool, source: str | None = None, ref: str | None
         done = publish(
             ctx.connect(), app, template, registry_url(ctx), base_image, dry=dry, creds=creds
         )
-    print(f"==> image: {done}")
+    say(f"==> image: {done}")
 
 
 def catalog(ctx: RunContext) -> None:
@@ -56,8 +57,8 @@ def catalog(ctx: RunContext) -> None:
         repos = body["repositories"] if isinstance(body, dict) else []
         paths = [f"/v2/{repo}/tags/list" for repo in repos]
         tags = query(conn, base, paths, creds) if paths else {}
-    print(f"registry {base}: {len(repos)} repositories")
+    say(f"registry {base}: {len(repos)} repositories")
     for repo, path in zip(repos, paths, strict=True):
         answer = tags[path][1]
         listed = (answer.get("tags") if isinstance(answer, dict) else None) or []
-        print(f"  {repo}: {', '.join(sorted(listed)) or '(no tags)'}")
+        say(f"  {repo}: {', '.join(sorted(listed)) or '(no tags)'}")
