@@ -60,7 +60,7 @@ def test_dry_rollout_shows_the_diff_and_sends_no_change(api):
 def test_rollout_applies_with_our_field_manager_and_waits_for_ready_pods(api):
     kube, cluster = api
     echo = Echo()
-    app_stage.rollout(kube, objects(), 20, False, echo)
+    app_stage.rollout(kube, objects(), 60, False, echo)
     assert [(m, path.rsplit("/", 2)[-2]) for m, path, _ in cluster.applies] == [
         ("gourmetops", "namespaces"),
         ("gourmetops", "services"),
@@ -119,12 +119,12 @@ def test_dry_and_real_runs_are_one_list_of_steps(api):
 
 def test_scale_then_autoscale_hands_replicas_to_the_hpa(api):
     kube, cluster = api
-    app_stage.rollout(kube, objects(), 20, False, Echo())
-    app_stage.scale(kube, objects(replicas=6), 20, False, Echo())
+    app_stage.rollout(kube, objects(), 60, False, Echo())
+    app_stage.scale(kube, objects(replicas=6), 60, False, Echo())
     assert kube.live(objects()["deployment"])["status"]["readyReplicas"] == 6
 
     echo = Echo()
-    app_stage.autoscale(kube, objects(), 20, False, echo)
+    app_stage.autoscale(kube, objects(), 60, False, echo)
     managers = [m for m, path, _ in cluster.applies if path.endswith("/gourmetgram-kube-app")]
     assert managers[-2:] == ["handover-to-hpa", "gourmetops"]
     last_body = cluster.applies[-1][2]
@@ -135,7 +135,7 @@ def test_scale_then_autoscale_hands_replicas_to_the_hpa(api):
 
     # Later rollouts leave the HPA's count alone; scaling by hand is refused.
     rolled = Echo()
-    app_stage.rollout(kube, objects(), 20, False, rolled)
+    app_stage.rollout(kube, objects(), 60, False, rolled)
     assert "owns the replica count: not applying replicas" in rolled.text
     assert "replicas" not in cluster.applies[-1][2]["spec"]
     assert kube.live(objects()["deployment"])["spec"]["replicas"] == 2
@@ -199,7 +199,10 @@ def test_autoscale_names_what_the_hpa_says_when_it_cannot_scale(api):
 
 def test_status_reads_hpa_and_metrics_and_explains_missing_metrics(api):
     kube, cluster = api
-    app_stage.autoscale(kube, objects(), 20, False, Echo())
+    app_stage.autoscale(kube, objects(), 60, False, Echo())
+    # The HPA counts a new pod's CPU only once metrics-server has a sample taken a metric
+    # window after the pod turned Ready (replica_calculator.go groupPods): a few syncs.
+    cluster.advance(60)
     echo = Echo()
     app_stage.status(kube, objects(), echo)
     assert "service/gourmetgram-kube-svc: ClusterIP 10.254.233.34 external 10.254.0.2" in echo.text
@@ -226,7 +229,7 @@ def test_rollout_timeout_shows_the_pods_last_events(api):
 
 def test_teardown_deletes_everything_and_is_idempotent(api):
     kube, cluster = api
-    app_stage.autoscale(kube, objects(), 20, False, Echo())
+    app_stage.autoscale(kube, objects(), 60, False, Echo())
     echo = Echo()
     app_stage.teardown(kube, objects(), 20, False, echo)
     assert echo[0] == "deleted HorizontalPodAutoscaler/gourmetgram-kube-hpa"
@@ -293,5 +296,10 @@ def test_a_rerun_before_the_hpas_first_sync_leaves_its_replica_count_alone(api):
     assert rerun[-1] == f"{DEP}: 3 replica(s) ready"
     assert not [p for p in cluster.pods[f"{NS}/{DEP}"] if p["deleting"]]
 
-    cluster.advance(300)  # the HPA's first sync: idle pods, so down to its minimum
+    # The HPA's first sync records the 3 it finds as a recommendation
+    # (horizontal.go recordInitialRecommendation): idle pods, but the scale-down waits for
+    # that recommendation to leave the 300 s window, then goes to the minimum.
+    cluster.advance(300)
+    assert kube.live(three["deployment"])["spec"]["replicas"] == 3
+    cluster.advance(300)
     assert kube.live(three["deployment"])["spec"]["replicas"] == 2

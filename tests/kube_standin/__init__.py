@@ -12,9 +12,13 @@ where the project reads or writes, each behaviour naming the source it follows:
 - cluster.py: generation/observedGeneration, the deployment controller (ReplicaSets by
   template hash with their revision, old pods terminating,
   Available/Progressing/ProgressDeadlineExceeded), a scheduler (FailedScheduling), kubelet
-  events, metrics-server (nanocores, Ki, a container each, 503 while starting, 404 when
-  absent) and modelled CPU from `load_m`;
-- hpa.py: the HPA controller (15 s sync, 0.1 tolerance, 300 s scale-down stabilisation);
+  events, readiness from the readinessProbe as the kubelet's prober runs it, and modelled
+  CPU from `load_m` shared among ready pods;
+- metrics.py: metrics-server (15 s scrapes, a pod's usage only from two points; nanocores,
+  Ki, a container each, 503 while starting, 404 when absent);
+- hpa.py, replicas.py, behavior.py: the HPA controller (15 s sync, the replica calculator
+  with its 0.1 tolerance and start-up/missing-metric rules, scale-up policies, 300 s
+  scale-down stabilisation, its conditions);
 - discovery.py, tables.py: what kubectl needs (discovery, nodes, ReplicaSets, Table output);
 - server.py: REST paths, Status errors, watch streams, optional bearer token.
 

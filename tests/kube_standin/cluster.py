@@ -17,8 +17,9 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from tests.kube_standin import admission, hpa
+from tests.kube_standin import admission, hpa, replicas
 from tests.kube_standin.clock import STEP, Pace, Simulated
+from tests.kube_standin.metrics import MetricsServer
 from tests.kube_standin.ssa import Fields
 
 API = {
@@ -34,7 +35,9 @@ NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for ou
 # pkg/controller/deployment/util/deployment_util.go RevisionAnnotation
 REVISION = "deployment.kubernetes.io/revision"
 TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
-CONTAINER_START = 1.0  # modelled seconds from scheduling to a running container (cached image)
+# Modelled seconds from scheduling to a running container: a constant of ours (an image
+# already cached on the node, imagePullPolicy Always answered by the local registry).
+CONTAINER_START = 1.0
 
 
 def stamp(seconds: float | None = None) -> str:
@@ -56,7 +59,7 @@ class Cluster:
         self.t = 0.0  # modelled seconds since start
         self.epoch = time.time()  # wall time of modelled 0, for timestamps
         # Modelled seconds from a running container to Ready; None: from the container's
-        # readinessProbe, as the kubelet's prober runs it (_probe_delay).
+        # readinessProbe, as the kubelet's prober runs it (_probe_ready).
         self.ready_after: float | None = None
         # The HPA controller's first sync of a new HPA, modelled seconds after its creation:
         # at once through the informer; later when kube-controller-manager is busy or
@@ -67,6 +70,7 @@ class Cluster:
         self.pods: dict[str, list[dict[str, Any]]] = {}  # deployment key -> pods
         self.events: list[dict[str, Any]] = []
         self.terminating: dict[str, int] = {}  # namespace -> polls left
+        self.metrics_server = MetricsServer()
         self.metrics = "ready"  # or "starting" (503, as while it starts) or "absent" (404)
         self.sidecar = False  # a second container in each pod, as a mesh injects
         self.load_m = 0.0  # CPU demand (millicores) the traffic puts on the Deployment
@@ -176,6 +180,7 @@ class Cluster:
 
     # --- the controllers, run on every request --------------------------------------------
     def reconcile(self) -> None:
+        self.metrics_server.run(self)
         for (res, ns, name), obj in list(self.objects.items()):
             if res == "horizontalpodautoscalers":
                 auto = self.autoscalers.setdefault(
@@ -329,18 +334,26 @@ class Cluster:
                 return node
         return None
 
+    def container_start(self, pod: dict[str, Any]) -> float:
+        return pod["born"] + CONTAINER_START
+
     def pod_running(self, pod: dict[str, Any]) -> bool:
         return (
             pod["node"] is not None
             and not _unpullable(pod)
-            and self.now() - pod["born"] >= CONTAINER_START
+            and self.now() >= self.container_start(pod)
         )
 
+    def ready_at(self, pod: dict[str, Any]) -> float:
+        """When the pod turns Ready (modelled s), if it runs: `ready_after` seconds after its
+        container starts, or as the kubelet's prober runs its readinessProbe (_probe_ready)."""
+        if self.ready_after is not None:
+            return self.container_start(pod) + self.ready_after
+        probe = pod["template"]["spec"]["containers"][0].get("readinessProbe")
+        return pod["born"] + _probe_ready(probe, CONTAINER_START)
+
     def pod_ready(self, pod: dict[str, Any]) -> bool:
-        delay = self.ready_after
-        if delay is None:
-            delay = _probe_delay(pod["template"]["spec"]["containers"][0])
-        return self.pod_running(pod) and self.now() - pod["born"] >= CONTAINER_START + delay
+        return self.pod_running(pod) and self.now() >= self.ready_at(pod)
 
     def _pod_events(self, ns: str, pod: dict[str, Any]) -> None:
         """Events in v1.30's shapes, as read through core/v1: the scheduler writes
@@ -478,10 +491,13 @@ class Cluster:
         if pod["node"]:
             spec["nodeName"] = pod["node"]
             scheduled = {"type": "PodScheduled", "status": "True", "lastTransitionTime": started}
+            became = self.stamp(self.ready_at(pod)) if ready else started
             conditions = [scheduled] + [
-                {"type": t, "status": str(ready), "lastTransitionTime": started}
-                for t in ("Initialized", "ContainersReady", "Ready")
+                {"type": t, "status": str(ready), "lastTransitionTime": became}
+                for t in ("ContainersReady", "Ready")
             ]
+            conditions.insert(1, {"type": "Initialized", "status": "True"})
+            conditions[1]["lastTransitionTime"] = started
             status = {
                 "phase": "Running" if running else "Pending",
                 "hostIP": "10.254.1.12" if pod["node"] == "node2" else "10.254.1.13",
@@ -509,41 +525,66 @@ class Cluster:
             {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
         ]
 
-    # --- metrics-server --------------------------------------------------------------------
+    # --- the load model, metrics-server -----------------------------------------------------
     def cpu_per_pod_m(self, ns: str, deployment: str) -> float:
-        """Modelled CPU of each ready pod: idle plus an equal share of the traffic's demand,
-        capped at the CPU limit (CFS throttling)."""
+        """Modelled CPU of each ready pod: idle plus an equal share of the traffic's demand
+        (the Service sends it to ready endpoints only), capped at the CPU limit (CFS
+        throttling)."""
         dep = self.objects.get(("deployments", ns, deployment))
         pods = [p for p in self.pods.get(f"{ns}/{deployment}", []) if self.pod_ready(p)]
         if dep is None or not pods:
             return 0.0
-        limit = (
-            dep["spec"]["template"]["spec"]["containers"][0]["resources"]
-            .get("limits", {})
-            .get("cpu")
-        )
-        cap = float(parse_quantity(limit)) * 1000 if limit else math.inf
-        return min(self.idle_m + self.load_m / len(pods), cap)
+        return min(self.idle_m + self.load_m / len(pods), _cpu_limit(dep["spec"]["template"]))
+
+    def pod_cpu_m(self, key: str, pod: dict[str, Any]) -> float:
+        """One running pod's CPU now: its share of the load when ready, idle when not."""
+        if self.pod_ready(pod):
+            ns, deployment = key.split("/")
+            return self.cpu_per_pod_m(ns, deployment)
+        return min(self.idle_m, _cpu_limit(pod["template"]))
+
+    def pod_views(self, dep: dict[str, Any]) -> list[replicas.PodView]:
+        """The Deployment's pods as the HPA controller's pod lister and metrics client read
+        them: the metric is PodMetrics' CPU in whole millicores (rounded up, summed over
+        containers, as the metrics client takes MilliValue), not the modelled value."""
+        ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+        views = []
+        for pod in self.pods.get(f"{ns}/{name}", []):
+            sample = self.metrics_server.sample(pod)
+            metric = None
+            if sample:
+                value = math.ceil(sample.cpu_m + 0.874532) + (3 if self.sidecar else 0)
+                metric = (float(value), sample.timestamp, sample.window)
+            ready = self.pod_ready(pod)
+            views.append(
+                replicas.PodView(
+                    name=pod["name"],
+                    deleting=bool(pod["deleting"]),
+                    pending=not self.pod_running(pod),
+                    ready=ready,
+                    ready_changed=self.ready_at(pod) if ready else pod["born"],
+                    started=pod["born"],
+                    request_m=_cpu_request(pod["template"]),
+                    metric=metric,
+                )
+            )
+        return views
 
     def pod_metrics(self, ns: str) -> list[dict[str, Any]]:
         """metrics.k8s.io/v1beta1 PodMetrics as metrics-server reports them: CPU in
-        nanocores, memory in Ki, one entry per container (metrics-server pkg/api/pod.go)."""
+        nanocores, memory in Ki, one entry per container (metrics-server pkg/api/pod.go),
+        for the pods it has two points for (metrics.py), as of its last scrape."""
         items = []
         for key, pods in self.pods.items():
-            dns, name = key.split("/")
-            if dns != ns:
+            if key.split("/")[0] != ns:
                 continue
-            cpu_m = self.cpu_per_pod_m(ns, name)
             for pod in pods:
-                if not self.pod_ready(pod):
+                sample = self.metrics_server.sample(pod)
+                if sample is None:
                     continue
                 container = pod["template"]["spec"]["containers"][0]["name"]
-                containers = [
-                    {
-                        "name": container,
-                        "usage": {"cpu": f"{int(cpu_m * 1e6) + 874532}n", "memory": "216064Ki"},
-                    }
-                ]
+                cpu = f"{int(sample.cpu_m * 1e6) + 874532}n"
+                containers = [{"name": container, "usage": {"cpu": cpu, "memory": "216064Ki"}}]
                 if self.sidecar:
                     containers.append(
                         {"name": "log-shipper", "usage": {"cpu": "2467118n", "memory": "8192Ki"}}
@@ -556,12 +597,17 @@ class Cluster:
                             "creationTimestamp": self.stamp(),
                             "labels": pod["template"]["metadata"]["labels"],
                         },
-                        "timestamp": self.stamp(),
-                        "window": "15.006s",
+                        "timestamp": self.stamp(sample.timestamp),
+                        "window": f"{sample.window:g}s",
                         "containers": containers,
                     }
                 )
         return items
+
+
+def _cpu_limit(template: dict[str, Any]) -> float:
+    limit = template["spec"]["containers"][0].get("resources", {}).get("limits", {}).get("cpu")
+    return float(parse_quantity(limit)) * 1000 if limit else math.inf
 
 
 def admission_container(name: str, image: str) -> dict[str, Any]:
@@ -578,16 +624,20 @@ def _cpu_request(template: dict[str, Any]) -> float:
     return total
 
 
-def _probe_delay(container: dict[str, Any]) -> float:
-    """Seconds from a running container to Ready under its readinessProbe: the kubelet's
-    prober probes first after initialDelaySeconds, then every periodSeconds, and marks the
-    container ready after successThreshold successes in a row (pkg/kubelet/prober/worker.go;
-    the API's defaults: 0, 10, 1). Without a probe a running container is ready at once."""
-    probe = container.get("readinessProbe")
+def _probe_ready(probe: dict[str, Any] | None, started: float) -> float:
+    """Seconds from the pod's start on its node to Ready, for a container running `started`
+    seconds after it. The kubelet's probe worker starts with the pod and probes at once, then
+    every periodSeconds; a probe is skipped while the container has run (whole seconds) less
+    than initialDelaySeconds, and successThreshold successes in a row make it ready
+    (pkg/kubelet/prober/worker.go run/doProbe; the API's defaults 0, 10, 1). Every probe
+    succeeds here. Without a probe a running container is ready at once."""
     if not probe:
-        return 0.0
+        return started
     first, period = probe.get("initialDelaySeconds", 0), probe.get("periodSeconds", 10)
-    return float(first + period * (probe.get("successThreshold", 1) - 1))
+    tick = 0.0
+    while tick < started or math.floor(tick - started) < first:
+        tick += period
+    return tick + period * (probe.get("successThreshold", 1) - 1)
 
 
 def _unpullable(pod: dict[str, Any]) -> bool:
