@@ -9,7 +9,7 @@ contenders rotates between rounds so neither always runs on a warmer machine. Al
 
 Contenders: ours, ansible, ansible with pipelining, and ansible under Mitogen's
 mitogen_linear strategy (whose runs must also prove that Mitogen connected to every node,
-benchmarks/ansible_reference.mitogen_problems, or the benchmark stops without numbers).
+benchmarks/mitogen.mitogen_problems, or the benchmark stops without numbers).
 
     sudo .venv/bin/python benchmarks/prepare_vs_ansible.py [ROUNDS] [NOOP_REPEATS]
 
@@ -28,12 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.ansible_reference import (  # noqa: E402
-    MitogenError,
-    mitogen_plugins,
-    run_playbook,
-    state_problems,
-)
+from benchmarks.ansible_reference import run_playbook, state_problems  # noqa: E402
+from benchmarks.mitogen import MitogenError, mitogen_plugins  # noqa: E402
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402

@@ -29,7 +29,8 @@ for _variable in ("GOURMETOPS_TARGET", "GOURMETOPS_SSH_KEY"):
 # Every test that reaches the lab does so through one of these fixtures (directly or through
 # another fixture): such tests are marked `lab`, so `pytest -m "not lab"` needs no root and
 # never starts or stops a lab.
-pytest_plugins = ["tests.node1_home"]  # node1's stand-in home: `checkout`, `home`
+# node1's stand-in home (`checkout`, `home`); the API stand-in (`standin_kubeconfig`)
+pytest_plugins = ["tests.node1_home", "tests.kube_standin.fixtures"]
 
 LAB_FIXTURES = frozenset({"lab", "fresh_lab", "docker_lab", "standin_app"})
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import prepare_vs_ansible, scale_curve
-from benchmarks.ansible_reference import MitogenError
+from benchmarks.mitogen import MitogenError
 
 NAMES = list(prepare_vs_ansible.CONTENDERS)
 

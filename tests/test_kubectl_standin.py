@@ -28,23 +28,11 @@ from pathlib import Path
 import pytest
 
 from gourmetops import PROJECT_ROOT
-from tests.kube_standin import serve
-from tests.kube_standin.certs import admin_kubeconfig, certificates
+from tests.kube_standin.fixtures import TOKEN
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-TOKEN = "standin-token-9f3a"
+
 NS = "kube-gourmetgram"
-
-
-@pytest.fixture
-def cluster_config(tmp_path):
-    ca, crt, key = certificates(tmp_path)
-    server, cluster = serve(token=TOKEN, tls=(str(crt), str(key)))
-    config = tmp_path / "kubeconfig"
-    config.write_text(admin_kubeconfig(ca, f"https://127.0.0.1:{server.server_address[1]}", TOKEN))
-    yield config, cluster, tmp_path
-    server.shutdown()
-    assert cluster.validated and cluster.invalid == []
 
 
 def kubectl(config: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:
@@ -63,8 +51,8 @@ def ok(proc: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.skipif(not Path(KUBECTL).exists(), reason="kubectl is not installed")
-def test_the_tutorials_kubectl_commands_against_the_standin(cluster_config):
-    config, cluster, tmp = cluster_config
+def test_the_tutorials_kubectl_commands_against_the_standin(standin_kubeconfig):
+    config, cluster, tmp = standin_kubeconfig
     run = lambda *args: kubectl(config, tmp, *args)  # noqa: E731
     nodes = ok(run("get", "nodes")).splitlines()
     assert nodes[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
@@ -136,10 +124,10 @@ except ApiException as exc:
 """
 
 
-def test_gourmetops_client_through_the_tls_and_token_kubeconfig(cluster_config):
+def test_gourmetops_client_through_the_tls_and_token_kubeconfig(standin_kubeconfig):
     """In a process of its own: pyinfra_cli's gevent patching (imported by other tests)
     breaks the client's TLS in this one (see tests/experiment_standin_run.py)."""
-    config, cluster, tmp = cluster_config
+    config, cluster, tmp = standin_kubeconfig
     (tmp / "bad").write_text(config.read_text().replace(TOKEN, "wrong-token"))
     proc = subprocess.run(
         [sys.executable, "-c", _CLIENT, str(config), str(tmp / "bad")],

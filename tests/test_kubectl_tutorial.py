@@ -21,26 +21,14 @@ import pytest
 
 from gourmetops import PROJECT_ROOT
 from tests.kube_standin import serve
-from tests.kube_standin.certs import admin_kubeconfig, certificates
 
-TOKEN = "standin-token-5c1e"
+TOKEN = "standin_kubeconfig-token-5c1e"
 NS = "kube-gourmetgram"
 DEP = "gourmetgram-kube-app"
 BUILDS = [
     "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
     shutil.which("kubectl") or "/usr/bin/kubectl",
 ]
-
-
-@pytest.fixture
-def standin(tmp_path):
-    ca, crt, key = certificates(tmp_path)
-    server, cluster = serve(token=TOKEN, tls=(str(crt), str(key)))
-    config = tmp_path / "kubeconfig"
-    config.write_text(admin_kubeconfig(ca, f"https://127.0.0.1:{server.server_address[1]}", TOKEN))
-    yield config, cluster, tmp_path
-    server.shutdown()
-    assert cluster.validated and cluster.invalid == []
 
 
 def runner(kubectl: str, config: Path, tmp: Path):
@@ -78,9 +66,9 @@ def need(kubectl: str) -> None:
 
 
 @pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl"])
-def test_the_tutorials_commands_with_default_validation(standin, kubectl):
+def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kubectl):
     need(kubectl)
-    config, cluster, tmp = standin
+    config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
 
     assert ok(run("create", "namespace", NS)).strip() == f"namespace/{NS} created"
@@ -195,10 +183,10 @@ INVALID = {
 
 
 @pytest.mark.parametrize("case", list(INVALID))
-def test_invalid_objects_are_refused_as_the_api_server_does(standin, case):
+def test_invalid_objects_are_refused_as_the_api_server_does(standin_kubeconfig, case):
     kubectl = BUILDS[0]
     need(kubectl)
-    config, cluster, tmp = standin
+    config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
     ok(run("create", "namespace", NS))
     edits, message = INVALID[case]
@@ -211,10 +199,10 @@ def test_invalid_objects_are_refused_as_the_api_server_does(standin, case):
     assert ("deployments", NS, DEP) not in cluster.objects
 
 
-def test_an_hpa_with_min_above_max_is_invalid(standin):
+def test_an_hpa_with_min_above_max_is_invalid(standin_kubeconfig):
     kubectl = BUILDS[0]
     need(kubectl)
-    config, cluster, tmp = standin
+    config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
     ok(run("create", "namespace", NS))
     bad = tmp / "hpa.yaml"

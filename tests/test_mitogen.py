@@ -1,6 +1,6 @@
 """Mitogen's strategy (the benchmark's "ansible, mitogen" contender) loads and runs modules
 under the installed ansible-core, and the proof the benchmark requires of a Mitogen run
-(benchmarks/ansible_reference.mitogen_problems) tells a Mitogen run from a plain one.
+(benchmarks/mitogen.mitogen_problems) tells a Mitogen run from a plain one.
 
 Real ansible-playbook, against localhost with ansible_connection=local, no lab. What this
 proves: mitogen_linear loads with this ansible-core; Mitogen's local connection runs, in its
@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.ansible_reference import (
-    ANSIBLE_PLAYBOOK,
+from benchmarks.ansible_reference import ANSIBLE_PLAYBOOK
+from benchmarks.mitogen import (
     mitogen_env,
     mitogen_playbook,
     mitogen_problems,
