@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gourmetops.bounded import MAX_CONFIG_BYTES, json_depth_ok
+from gourmetops.bounded import MAX_CONFIG_BYTES, json_depth_ok, read_capped
 from gourmetops.errors import GourmetopsError
 from gourmetops.output import say
 from gourmetops.safe_write import write_text
@@ -108,7 +108,8 @@ def read_kept(target: Target) -> ipaddress.IPv4Address | None:
     path = kept_path(target)
     if not path.is_file() or path.is_symlink():
         return None
-    return checked(path.read_text()[:64], str(path), target)
+    text = read_capped(path, 64).decode("ascii", errors="replace")  # "255.255.255.255\n" at most
+    return checked(text, str(path), target)
 
 
 def discover(conn: Connection, target: Target, keep: bool = True) -> ipaddress.IPv4Address:

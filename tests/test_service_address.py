@@ -13,6 +13,7 @@ from invoke import Context
 
 from gourmetops import service_address, targets
 from gourmetops.context import connect
+from gourmetops.errors import GourmetopsError
 from gourmetops.service_address import SEPARATOR, DiscoveryError, parse
 from gourmetops.targets import chameleon_target
 
@@ -122,3 +123,11 @@ def test_found_on_a_lab_node_with_a_sharednet1_of_its_own(lab):
         lab.ssh("node1", "sudo ip link del gosn0")
     assert str(found) == "10.254.9.7"
     assert lab.out("node1", "ip -4 route show default") == ""
+
+
+def test_a_kept_file_beyond_an_address_is_refused_unread(target, tmp_path):
+    (tmp_path / "chameleon").mkdir()
+    (tmp_path / "chameleon" / "node1_public_address").write_text("10.56.1.23\n" + "x" * 100)
+    env = {"GOURMETOPS_FLOATING_IP": FLOATING, "GOURMETOPS_CHAMELEON_CONFIG": "/nonexistent"}
+    with pytest.raises(GourmetopsError, match="node1_public_address: is larger than 64 bytes"):
+        chameleon_target(env=env)
