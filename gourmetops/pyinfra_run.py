@@ -145,22 +145,28 @@ def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
             continue
 
 
-def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
+def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str, list[report.Event] | None]:
     """pyinfra run with its events followed: each output line to the raw sink, and the
-    events written meanwhile condensed to the console. Returns (exit code, output)."""
+    events written meanwhile condensed to the console. Returns (exit code, output, every
+    event, or None when pyinfra made no events file)."""
     condensed = report.Condensed() if _condensed(dry) else None
     follow = report.EventsFile(events)
+    seen: list[report.Event] = []
     said: list[str] = []
 
-    def show(lines: list[str]) -> None:
-        for line in lines:
-            output.say(line, only="console")
+    def catch_up() -> None:
+        """The events written since the last look: kept, and condensed to the console."""
+        new = follow.read_new()
+        seen.extend(new)
+        if condensed is not None:
+            for shown in [line for event in new for line in condensed.feed(event)]:
+                output.say(shown, only="console")
 
     def each(line: str) -> None:
         said.append(line)
         output.stream(line, only="log" if condensed is not None else None)
         if condensed is not None:
-            show([shown for event in follow.read_new() for shown in condensed.feed(event)])
+            catch_up()
 
     env = {
         **os.environ,
@@ -179,10 +185,11 @@ def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str]:
         errors="replace",
     ) as proc:
         _read(proc, each)
+    catch_up()
     if condensed is not None:
-        show([shown for event in follow.read_new() for shown in condensed.feed(event)])
-        show(condensed.finish())
-    return proc.returncode, "".join(said)
+        for shown in condensed.finish():
+            output.say(shown, only="console")
+    return proc.returncode, "".join(said), seen if follow.seen else None
 
 
 def deploy(ctx: RunContext, dry: bool, name: str) -> None:
@@ -193,8 +200,7 @@ def deploy(ctx: RunContext, dry: bool, name: str) -> None:
     output.say(f"==> {shlex.join(cmd)}")
     with tempfile.TemporaryDirectory(prefix="gourmetops-pyinfra-") as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        exited, said = _run(cmd, events_path, dry)
-        events = report.read_events(events_path)
+        exited, said, events = _run(cmd, events_path, dry)
     if "\nExiting upon user request!" in "\n" + said:
         raise StageFailed(
             f"{name} interrupted on target {ctx.name}: stopped partway; "

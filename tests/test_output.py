@@ -12,6 +12,7 @@ import pytest
 
 from gourmetops import output, run
 from gourmetops.kubespray.playbook import PlaybookRun, run_with_retries
+from gourmetops.pyinfra_report import read_events
 from gourmetops.pyinfra_run import _run
 from gourmetops.safe_write import UnsafePath
 
@@ -88,7 +89,7 @@ def test_pyinfra_lines_whole_in_the_log_condensed_on_the_console(logs, tmp_path,
     the condensed lines from its events); outside one, or verbose, on the console."""
     cmd = _child("--> Loading inventory", "[node1] Could not connect")
     with run._logged(logs, "prepare"):
-        exited, said = _run(cmd, tmp_path / "events.jsonl", dry=False)
+        exited, said, _ = _run(cmd, tmp_path / "events.jsonl", dry=False)
     assert exited == 0 and said == "--> Loading inventory\n[node1] Could not connect\n"
     log = (logs / "prepare-20250101-120000.log").read_text()
     assert log == said and capsys.readouterr().out == ""
@@ -99,7 +100,7 @@ def test_pyinfra_lines_whole_in_the_log_condensed_on_the_console(logs, tmp_path,
 def test_verbose_pyinfra_lines_go_to_both(logs, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GOURMETOPS_VERBOSE", "1")
     with run._logged(logs, "prepare"):
-        _, said = _run(_child("--> Loading inventory"), tmp_path / "events.jsonl", dry=False)
+        _, said, _ = _run(_child("--> Loading inventory"), tmp_path / "events.jsonl", dry=False)
     assert capsys.readouterr().out == said == "--> Loading inventory\n"
     assert (logs / "prepare-20250101-120000.log").read_text() == said
 
@@ -136,3 +137,25 @@ def test_console_only_and_log_only(logs, capsys):
         output.stream("raw\n", only="log")
     assert capsys.readouterr().out == "summed up\n"
     assert (logs / "prepare-20250101-120000.log").read_text() == "raw\n"
+
+
+EVENTS_CHILD = """
+import json, os
+with open(os.environ["GOURMETOPS_PYINFRA_EVENTS"], "a") as f:
+    f.write(json.dumps({"event": "connect", "host": "node1"}) + "\\n")
+    print("--> Connecting to hosts", flush=True)
+    f.write(json.dumps({"event": "connect_error", "host": "node2", "error": "refused"}) + "\\n")
+print("--> done")
+"""
+
+
+def test_the_events_followed_during_the_run_are_the_files_whole(logs, tmp_path, capsys):
+    """What the stage reads failures from is what was followed while pyinfra ran (no
+    second read of the file), the same events whether condensed or not; no file, None."""
+    cmd = [sys.executable, "-c", EVENTS_CHILD]
+    with run._logged(logs, "prepare"):
+        _, _, condensed = _run(cmd, tmp_path / "a.jsonl", dry=False)
+    _, _, shown_whole = _run(cmd, tmp_path / "b.jsonl", dry=True)
+    assert condensed == shown_whole == read_events(tmp_path / "a.jsonl")
+    assert [e["event"] for e in condensed or []] == ["connect", "connect_error"]
+    assert _run(_child("--> Loading inventory"), tmp_path / "c.jsonl", dry=True)[2] is None
