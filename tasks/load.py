@@ -45,8 +45,10 @@ def loadtest(c, target=None, concurrency=None, duration=None, url=None, port=Non
         "target": TARGET_HELP["target"],
         "concurrency": "simultaneous users per load test (default 10)",
         "duration": "each load test's length (default 30s)",
-        "pause": "seconds between the two autoscaling load tests (default 30)",
-        "scale_down_timeout": "longest wait for the HPA to scale back down (default 360)",
+        "pause": "seconds between the two autoscaling load tests (default: until the first "
+        "run's scale-up is ready, from the cluster's defaults: 40 for the tutorial's app)",
+        "scale_down_timeout": "longest wait for the HPA to scale back down (default: its "
+        "stabilisation window and the lags around it: 355 for the tutorial's HPA)",
         "url": URL_HELP,
         "port": KUBE_HELP["port"],
         "dry": "print the scenario plan (replicas, HPA, siege runs, waits), run nothing",
@@ -73,8 +75,12 @@ def experiment(
     url = flags.url("url", url)
     concurrency = flags.whole("concurrency", concurrency, default=10, minimum=1, maximum=10000)
     seconds = duration_seconds(duration or "30s")
-    pause_s = flags.seconds("pause", pause, 30)
-    watch_s = flags.seconds("scale_down_timeout", scale_down_timeout, 360, minimum=1)
+    pause_s = None if pause is None else flags.seconds("pause", pause, 0)
+    watch_s = (
+        None
+        if scale_down_timeout is None
+        else flags.seconds("scale_down_timeout", scale_down_timeout, 0, minimum=1)
+    )
     with changing(target, "experiment", dry) as ctx:
         plan = Plan(
             url=url or f"http://{ctx.target.external_ip()}/test",

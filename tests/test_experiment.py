@@ -33,7 +33,7 @@ def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
     # One plan: the real run acted exactly the steps the dry run prints, in that order.
     dry = json.loads(next(x for x in lines if x.startswith("dry run: ")).removeprefix("dry run: "))
     acted = [x.removeprefix("==> step: ") for x in lines if x.startswith("==> step: ")]
-    assert acted == dry[:-1] and len(acted) == 7
+    assert acted == dry[:-1] and len(acted) == 8
     assert dry[-1].startswith("each siege run on node1: ")
     data = json.loads((tmp_path / "run" / "experiment.json").read_text())
     names = [s["name"] for s in data["scenarios"]]

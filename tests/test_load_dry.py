@@ -46,12 +46,14 @@ def test_dry_experiment_prints_the_plan_and_starts_nothing(lab: Lab):
     out = result.stdout
     assert result.returncode == 1, out[-3000:]
     steps = [
+        "timing from the cluster's defaults (metrics every 15s, HPA sync every 15s",
         "1. Deployment kube-gourmetgram/gourmetgram-kube-app at 1 replica",
         "load test '1 replica': siege on node1, 3 concurrent users for 20s against " + URL,
         "2. scaled to 6 replicas",
         "3. back to 1 replica with HPA gourmetgram-kube-hpa (min 2, max 6, CPU 50%)",
         "load test 'autoscaling (2-6, CPU 50%), first run'",
-        "4. pause 7s; load test 'autoscaling (2-6, CPU 50%), second run'",
+        "4. pause 7s, replicas sampled every 5s; load test 'autoscaling (2-6, CPU 50%), "
+        "second run'",
         "5. watch the HPA scale back to 2, a sample every 5s for at most 90s",
         f"each siege run on node1: {LoadRun(URL, 3, 20).command()}",
         "lab runs no Kubernetes: nothing to experiment on (a real run stops here",

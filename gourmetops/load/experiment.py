@@ -1,9 +1,11 @@
 """The tutorial's three stress tests as one bounded, recorded experiment:
 
 1 replica and a load test; 6 replicas and a load test; back to 1 replica with the HPA
-(min 2, max 6, CPU 50%), a load test, a pause, a second load test; then a bounded watch
-until the HPA has scaled back down. Every load run has a fixed duration and concurrency,
-every wait a timeout; results go to a timestamped directory with the report.
+(min 2, max 6, CPU 50%), a load test, a sampled pause, a second load test; then a bounded
+watch until the HPA has scaled back down. Every load run has a fixed duration and
+concurrency, every wait a timeout; the pause and the watch are derived from the cluster's
+defaults (load/timing.py) unless given, and the report sets the observed times against
+them. Results go to a timestamped directory with the report.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from gourmetops.load.app_record import recorded_app
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 from gourmetops.load.results import Experiment
+from gourmetops.load.timeline import judge
+from gourmetops.load.timing import Timing
 from gourmetops.output import say
 from gourmetops.safe_write import ensure_dir, write_text
 
@@ -33,10 +37,19 @@ class Plan:
     url: str
     concurrency: int = 10
     duration: int = 30  # seconds per load test
-    pause: float = 30.0  # between the two autoscaling load tests
+    # Between the two autoscaling load tests (the tutorial: "wait a few minutes"); None:
+    # until the first run's scale-up is ready (Timing.pause_after).
+    pause: float | None = None
     sample_every: float = 5.0
     rollout_timeout: float = 300.0
-    scale_down_timeout: float = 360.0  # the tutorial waits "a few minutes"
+    # None: the stabilisation window and the lags around it (Timing.scale_down_timeout).
+    scale_down_timeout: float | None = None
+
+    def waits(self, timing: Timing) -> tuple[float, float]:
+        """The pause and the scale-down watch's timeout: as given, else from `timing`."""
+        pause = timing.pause_after(self.duration) if self.pause is None else self.pause
+        down = self.scale_down_timeout
+        return pause, timing.scale_down_timeout(self.sample_every) if down is None else down
 
 
 def hpa_label(hpa_spec: dict[str, Any]) -> str:
@@ -114,7 +127,14 @@ class Live:
     echo: Callable[[str], None]
     stop_remote: Callable[[], None] | None
     secret: dict[str, Any] | None
+    # siege's runner: load/loadtest.run, or in tests a stand-in on a simulated clock
+    siege: Callable[..., LoadRun] = run_load
     data: dict[str, Any] = field(default_factory=dict)
+    t0: float = 0.0  # the experiment's start on the cluster's clock
+
+    def now(self) -> float:
+        """Seconds since the experiment's start, on the clock the cluster's waits use."""
+        return round(self.kube.clock.now() - self.t0, 1)
 
     @cached_property
     def base(self) -> Objects:
@@ -125,7 +145,8 @@ class Live:
         """One siege run, sampled, recorded in experiment.json at once."""
         self.echo(f"==> scenario: {name}")
         plan = self.plan
-        done = run_load(
+        started = self.now()
+        done = self.siege(
             self.conn,
             LoadRun(plan.url, plan.concurrency, plan.duration),
             sampler(self.kube, self.base),
@@ -137,6 +158,7 @@ class Live:
         self.data["scenarios"].append(
             {
                 "name": name,
+                "started": started,
                 "result": done.result.as_dict(),
                 "samples": done.samples,
                 "siege_stderr_tail": done.stderr.splitlines()[-20:],
@@ -164,13 +186,17 @@ def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[St
     hpa_obj = one["hpa"]
     hpa = hpa_obj["spec"]
     label = hpa_label(hpa)
+    timing = Timing.from_objects(one)
+    pause, down_timeout = plan.waits(timing)
     siege = (
         f"siege on {node}, {plan.concurrency} concurrent users for {plan.duration}s "
         f"against {plan.url}, replicas and pod CPU/memory sampled every {plan.sample_every:g}s"
     )
     rollout = f"wait at most {plan.rollout_timeout:.0f}s for the rollout"
     cpu = hpa["metrics"][0]["resource"]["target"]["averageUtilization"]
+    minimum = hpa["minReplicas"]
     return [
+        Step(_expected(timing), lambda live: None),
         Step(
             f"siege installed on {node} if missing: {install_command()}",
             lambda live: ensure_siege(live.conn),
@@ -189,22 +215,34 @@ def steps(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[St
         ),
         Step(
             f"3. back to {one['deployment']['spec']['replicas']} replica with HPA "
-            f"{hpa_obj['metadata']['name']} (min {hpa['minReplicas']}, max "
+            f"{hpa_obj['metadata']['name']} (min {minimum}, max "
             f"{hpa['maxReplicas']}, CPU {cpu}%), replica count handed over to it ({rollout}); "
             f"load test '{label}, first run': {siege}",
             partial(_autoscaled, one, f"{label}, first run"),
         ),
         Step(
-            f"4. pause {plan.pause:g}s; load test '{label}, second run': {siege}",
-            partial(_pause_then_load, f"{label}, second run"),
+            f"4. pause {pause:g}s{'' if plan.pause is not None else ' (until a scale-up is ready)'}"
+            f", replicas sampled every {plan.sample_every:g}s; "
+            f"load test '{label}, second run': {siege}",
+            partial(_pause_then_load, pause, f"{label}, second run"),
         ),
         Step(
-            f"5. watch the HPA scale back to {hpa['minReplicas']}, a sample every "
-            f"{plan.sample_every:g}s for at most {plan.scale_down_timeout:.0f}s (a scale-down "
-            f"counts only after replicas were seen above {hpa['minReplicas']})",
-            lambda live: _watch_scale_down(live, hpa, label),
+            f"5. watch the HPA scale back to {minimum}, a sample every "
+            f"{plan.sample_every:g}s for at most {down_timeout:.0f}s (a scale-down "
+            f"counts only after replicas were seen above {minimum}); the times observed "
+            "set against the expected ones",
+            lambda live: _watch_scale_down(live, hpa, label, down_timeout, timing),
         ),
     ]
+
+
+def _expected(timing: Timing) -> str:
+    return (
+        f"timing from the cluster's defaults ({timing.describe()}): a scale-up expected "
+        f"ready within {timing.scale_up_within:g}s of an autoscaling load test's start, "
+        f"the minimum again {timing.downscale_window - timing.metric_resolution:g}-"
+        f"{timing.scale_down_within:g}s after the last load test's end"
+    )
 
 
 def _hpa_off(one: Objects, live: Live) -> None:
@@ -227,10 +265,26 @@ def _autoscaled(one: Objects, name: str, live: Live) -> None:
     live.load(name)
 
 
-def _pause_then_load(name: str, live: Live) -> None:
-    live.echo(f"==> pause {live.plan.pause:.0f}s")
-    live.kube.clock.sleep(live.plan.pause)
+def _pause_then_load(pause: float, name: str, live: Live) -> None:
+    live.echo(f"==> pause {pause:.0f}s")
+    live.data["pause"] = {"started": live.now(), "samples": _sampled(live, pause, lambda _: False)}
+    live.save()
     live.load(name)
+
+
+def _sampled(
+    live: Live, longest: float, done: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Samples every plan.sample_every seconds on the cluster's clock (the wall clock for
+    users, the stand-in's modelled time in tests), until `done(sample)` or `longest` s."""
+    sample, clock = sampler(live.kube, live.base), live.kube.clock
+    started, samples = clock.now(), []
+    while True:
+        point = {"t": round(clock.now() - started, 1), **sample()}
+        samples.append(point)
+        if done(point) or point["t"] >= longest:
+            return samples
+        clock.sleep(min(live.plan.sample_every, longest - point["t"]))
 
 
 def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list[str]:
@@ -240,30 +294,25 @@ def describe(plan: Plan, objects_for: Callable[..., Objects], node: str) -> list
     return [*said, f"each siege run on {node}: {load.command()}"]
 
 
-def _watch_scale_down(live: Live, hpa: dict[str, Any], label: str) -> None:
-    plan = live.plan
-    live.echo(
-        f"==> watching the HPA scale back to {hpa['minReplicas']} "
-        f"(at most {plan.scale_down_timeout:.0f}s)"
-    )
-    watch = ScaleDownWatch(minimum=hpa["minReplicas"], timeout=plan.scale_down_timeout)
-    # A scale-up seen while the load ran counts: the watch starts after it.
+def _watch_scale_down(
+    live: Live, hpa: dict[str, Any], label: str, timeout: float, timing: Timing
+) -> None:
+    live.echo(f"==> watching the HPA scale back to {hpa['minReplicas']} (at most {timeout:.0f}s)")
+    watch = ScaleDownWatch(minimum=hpa["minReplicas"], timeout=timeout)
+    # A scale-up seen while the load ran or in the pause counts: the watch starts after it.
+    before = [s for s in live.data["scenarios"] if s["name"].startswith(label)]
     watch.peak = max(
-        (
-            x.get("replicas") or 0
-            for s in live.data["scenarios"]
-            if s["name"].startswith(label)
-            for x in s["samples"]
-        ),
+        (x.get("replicas") or 0 for r in [*before, live.data.get("pause") or {}]
+         for x in r.get("samples", [])),
         default=0,
-    )
-    sample = sampler(live.kube, live.base)
-    # On the cluster's clock, as the HPA's window is: the wall clock for users.
-    clock, started = live.kube.clock, live.kube.clock.now()
-    while not watch.observe({"t": round(clock.now() - started, 1), **sample()}):
-        clock.sleep(plan.sample_every)
-    live.data["scale_down"] = watch.result()
+    )  # fmt: skip
+    started = live.now()
+    _sampled(live, timeout, watch.observe)
+    live.data["scale_down"] = {"started": started, **watch.result()}
     live.echo(f"    {report.scale_down_summary(live.data['scale_down'])}")
+    live.data["timing"] = judge(live.data, timing, live.plan.sample_every)
+    for line in report.timing_lines(live.data["timing"]):
+        live.echo(f"    {line}")
     live.save()
 
 
@@ -276,12 +325,14 @@ def run(
     echo: Callable[[str], None] = say,
     stop_remote: Callable[[], None] | None = None,
     secret: dict[str, Any] | None = None,
+    siege: Callable[..., LoadRun] = run_load,
 ) -> Path:
     """Every step of `steps`, each announced with the words the dry run prints; returns the
     report's path (experiment.json beside it). `secret` is the registry pull Secret when the
     registry has auth on."""
     ensure_dir(out_dir, "results directory")
-    live = Live(kube, conn, plan, objects_for, out_dir, echo, stop_remote, secret)
+    live = Live(kube, conn, plan, objects_for, out_dir, echo, stop_remote, secret, siege)
+    live.t0 = kube.clock.now()
     live.data = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "url": plan.url,

@@ -127,6 +127,34 @@ def scale_down_summary(down: dict[str, Any]) -> str:
     return f"{state} after {seconds:.0f}s (this run did not record whether the HPA scaled up)"
 
 
+def _expected(judged: dict[str, Any]) -> str:
+    low = judged.get("expected_from")
+    high = judged["expected_within"]
+    return f"{low:.0f}-{high:.0f} s" if low is not None else f"within {high:.0f} s"
+
+
+def timing_lines(timing: dict[str, Any]) -> list[str]:
+    """The timing judgements as a Markdown table, each not "as expected" with its reason."""
+    rows = [
+        ("first scale-up (from the first autoscaling load test's start)", "first_scale_up"),
+        ("back to the minimum (from the last load test's end)", "back_to_minimum"),
+    ]
+    lines = [
+        f"Timing, expected from the cluster's defaults ({timing['defaults']}), against observed:",
+        "",
+        "| event | expected | observed | verdict |",
+        "|---|---|---|---|",
+    ]
+    notes = []
+    for label, key in rows:
+        j = timing[key]
+        seen = "-" if j.get("observed") is None else f"{j['observed']:.0f} s"
+        lines.append(f"| {label} | {_expected(j)} | {seen} | {j['verdict']} |")
+        if j.get("why"):
+            notes.append(f"- {label.split(' (')[0]}: {j['verdict']}: {j['why']}")
+    return lines + ([""] + notes if notes else [])
+
+
 def render(results_dir: Path) -> Path:
     """report.md (and its PNGs) in `results_dir`; returns the report's path. Everything is
     drawn in a scratch directory first and moved in at the end, so a failure leaves the
@@ -156,6 +184,8 @@ def _render_into(data: dict[str, Any], results_dir: Path) -> Path:
     ]
     if data.get("scale_down"):
         lines += [f"HPA scale-down: {scale_down_summary(data['scale_down'])}.", ""]
+    if data.get("timing"):
+        lines += [*timing_lines(data["timing"]), ""]
     lines += [f"![{p.stem}]({p.name})" for p in images]
     report = results_dir / "report.md"
     report.write_text("\n".join(lines) + "\n")

@@ -3,12 +3,18 @@ draws from it (after validation, from the model's own dump, never from the raw f
 
     {"started": "2026-12-01T16:22:37Z", "url": "http://.../test", "concurrency": 10,
      "duration": 30,
-     "scenarios": [{"name": "1 replica", "result": {<SiegeResult>},
+     "scenarios": [{"name": "1 replica", "started": 12.4, "result": {<SiegeResult>},
                     "samples": [{"t": 5.0, "replicas": 1, "pods": {"pod": {"cpu": "250m",
                                  "memory": "211Mi"}}}],
                     "siege_stderr_tail": ["..."]}],
-     "scale_down": {"outcome": "scaled_down", "reached": true, "scaled_up": true,
-                    "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]},
+     "pause": {"started": 75.2, "samples": [...]},
+     "scale_down": {"started": 151.0, "outcome": "scaled_down", "reached": true,
+                    "scaled_up": true, "peak": 6, "min": 2, "seconds": 300.0, "samples": [...]},
+     "timing": {"defaults": "metrics every 15s, ...",
+                "first_scale_up": {"expected_within": 70.0, "observed": 35.0,
+                                   "verdict": "as expected", "why": ""},
+                "back_to_minimum": {"expected_from": 285.0, "expected_within": 345.0,
+                                    "observed": 300.0, "verdict": "as expected", "why": ""}},
      "app": {"cpu_request": "300m", "cpu_limit": "500m", "hpa_min": 2, "hpa_max": 6,
              "hpa_cpu_percent": 50, "scale_down_window": 300}}
 
@@ -72,6 +78,7 @@ class Result(BaseModel):
 class Scenario(BaseModel):
     model_config = _KEEP
     name: str
+    started: float | None = None  # s from the experiment's start; its samples' t from here
     result: Result
     samples: list[Sample] = Field(max_length=MAX_SAMPLES)
     siege_stderr_tail: list[str] = Field(default=[], max_length=1000)
@@ -81,6 +88,7 @@ class ScaleDown(BaseModel):
     """load.experiment.ScaleDownWatch.result()."""
 
     model_config = _KEEP
+    started: float | None = None
     outcome: str | None = None
     reached: bool | None = None
     scaled_up: bool | None = None
@@ -88,6 +96,34 @@ class ScaleDown(BaseModel):
     min: int | None = None
     peak: int | None = None
     seconds: float = 0
+
+
+class Pause(BaseModel):
+    """The sampled pause between the two autoscaling load tests."""
+
+    model_config = _KEEP
+    started: float
+    samples: list[Sample] = Field(default=[], max_length=MAX_SAMPLES)
+
+
+class Judged(BaseModel):
+    """One timing judgement (load/timeline.py): seconds expected and observed, the verdict
+    ("as expected", "later than expected", "earlier than expected", "not observed",
+    "inconclusive") and why, when it is not "as expected"."""
+
+    model_config = _KEEP
+    expected_from: float | None = None
+    expected_within: float
+    observed: float | None = None
+    verdict: str = Field(max_length=40)
+    why: str = Field(default="", max_length=1000)
+
+
+class Timing(BaseModel):
+    model_config = _KEEP
+    defaults: str = Field(max_length=1000)
+    first_scale_up: Judged
+    back_to_minimum: Judged
 
 
 class App(BaseModel):
@@ -112,5 +148,7 @@ class Experiment(BaseModel):
     concurrency: int | None = None
     duration: int | None = None
     scenarios: list[Scenario] = Field(min_length=1, max_length=MAX_SCENARIOS)
+    pause: Pause | None = None
     scale_down: ScaleDown | None = None
+    timing: Timing | None = None
     app: App | None = None

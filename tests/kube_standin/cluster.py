@@ -528,17 +528,21 @@ class Cluster:
     # --- the load model, metrics-server -----------------------------------------------------
     def cpu_per_pod_m(self, ns: str, deployment: str) -> float:
         """Modelled CPU of each ready pod: idle plus an equal share of the traffic's demand
-        (the Service sends it to ready endpoints only), capped at the CPU limit (CFS
-        throttling)."""
+        (the Service sends it to ready endpoints only, and a terminating pod's endpoint is
+        not ready: EndpointSlice conditions), capped at the CPU limit (CFS throttling)."""
         dep = self.objects.get(("deployments", ns, deployment))
-        pods = [p for p in self.pods.get(f"{ns}/{deployment}", []) if self.pod_ready(p)]
+        pods = [p for p in self.pods.get(f"{ns}/{deployment}", []) if self.serving(p)]
         if dep is None or not pods:
             return 0.0
         return min(self.idle_m + self.load_m / len(pods), _cpu_limit(dep["spec"]["template"]))
 
+    def serving(self, pod: dict[str, Any]) -> bool:
+        """Ready and not terminating: a pod the Service sends traffic to."""
+        return self.pod_ready(pod) and not pod["deleting"]
+
     def pod_cpu_m(self, key: str, pod: dict[str, Any]) -> float:
-        """One running pod's CPU now: its share of the load when ready, idle when not."""
-        if self.pod_ready(pod):
+        """One running pod's CPU now: its share of the load when serving, idle when not."""
+        if self.serving(pod):
             ns, deployment = key.split("/")
             return self.cpu_per_pod_m(ns, deployment)
         return min(self.idle_m, _cpu_limit(pod["template"]))
