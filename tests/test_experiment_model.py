@@ -6,71 +6,16 @@ on the machine's speed, and the 6-minute experiment takes seconds.
 
 Stood in: the cluster (no kube-apiserver can run here), siege (tests/kube_standin/siege.py
 offers the load on the model's clock; real siege runs in tests/test_experiment.py on the
-lab) and node1, where nothing runs (NoNode). What is real: the experiment's steps, its
-waits, the kubernetes client, experiment.json, the timing judgement and the report."""
+lab) and node1, where nothing runs (tests/kube_standin/experiment.py). What is real: the
+experiment's steps, its waits, the kubernetes client, experiment.json, the timing judgement,
+the report and its timeline figure."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-import pytest
-from kubernetes import client
-
-from gourmetops.app.kube import Kube
-from gourmetops.app.manifests import AppParams, render
 from gourmetops.load import experiment
 from gourmetops.load.experiment import Plan
 from gourmetops.load.timing import Timing
-from tests.kube_standin import ModelClock, serve
-from tests.kube_standin.siege import modelled
-
-NS, DEP = "kube-gourmetgram", "gourmetgram-kube-app"
-
-
-class NoNode:
-    """node1 stood in: siege is 'installed' (the modelled siege needs no node)."""
-
-    original_host = "node1"
-
-    def run(self, command: str, **_: Any) -> Any:
-        assert command == "command -v siege", command
-        return type("Ran", (), {"ok": True})()
-
-
-def objects_for(**kw: Any) -> dict[str, dict[str, Any]]:
-    return render(AppParams(external_ips=("10.254.0.2",), **kw))
-
-
-@pytest.fixture
-def model_run(tmp_path: Path):
-    """Runs the default plan against a fresh model; returns (experiment.json, lines said)."""
-
-    def go(**cluster_changes: Any) -> tuple[dict[str, Any], list[str]]:
-        server, cluster = serve()
-        for name, value in cluster_changes.items():
-            setattr(cluster, name, value)
-        config = client.Configuration()
-        config.host = f"http://127.0.0.1:{server.server_address[1]}"
-        kube = Kube.from_api_client(client.ApiClient(config), ModelClock(cluster))
-        said: list[str] = []
-        try:
-            experiment.run(
-                kube,
-                NoNode(),
-                objects_for,
-                Plan(url="http://10.254.1.11:8000/test"),
-                tmp_path / "run",
-                echo=said.append,
-                siege=modelled(cluster, NS, DEP),
-            )
-        finally:
-            server.shutdown()
-        assert cluster.invalid == [], cluster.invalid
-        return json.loads((tmp_path / "run" / "experiment.json").read_text()), said
-
-    return go
+from tests.kube_standin.experiment import objects_for, run_default_plan
 
 
 def test_default_plan_waits_are_derived_from_the_clusters_defaults():
@@ -86,10 +31,8 @@ def test_default_plan_waits_are_derived_from_the_clusters_defaults():
     assert Plan(url="http://127.0.0.1/test", pause=7, scale_down_timeout=9).waits(timing) == (7, 9)
 
 
-def test_default_plan_on_the_model_scales_up_and_back_down_in_the_expected_times(
-    model_run, tmp_path
-):
-    data, said = model_run()
+def test_default_plan_on_the_model_scales_up_and_back_down_in_the_expected_times(tmp_path):
+    data, said = run_default_plan(tmp_path / "run")
     names = [s["name"] for s in data["scenarios"]]
     assert names[2:] == [
         "autoscaling (2-6, CPU 50%), first run",
@@ -111,10 +54,12 @@ def test_default_plan_on_the_model_scales_up_and_back_down_in_the_expected_times
     )
     assert "| back to the minimum (from the last load test's end) | 285-345 s |" in report
     assert any(line.startswith("    | first scale-up") for line in said)
+    assert "![timeline](timeline.png)" in report
+    assert (tmp_path / "run" / "timeline.png").stat().st_size > 10_000
 
 
-def test_metrics_that_never_arrive_make_the_timing_inconclusive_not_a_verdict(model_run):
-    data, _ = model_run(metrics="starting")
+def test_metrics_that_never_arrive_make_the_timing_inconclusive_not_a_verdict(tmp_path):
+    data, _ = run_default_plan(tmp_path / "run", metrics="starting")
     up = data["timing"]["first_scale_up"]
     assert (up["verdict"], up["observed"]) == ("inconclusive", None)
     assert "no pod metrics were read" in up["why"]

@@ -244,8 +244,10 @@ def draw(data: dict[str, Any], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
+    from gourmetops.load.timeline_plot import timeline  # it draws in this module's styles
+
     written = []
-    for name, plot in DRAWN:
+    for name, plot in (("timeline.png", timeline), *DRAWN):
         fig = plot(plt, data)
         if fig is None:
             continue
