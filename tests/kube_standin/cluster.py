@@ -13,11 +13,12 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from tests.kube_standin import admission, hpa, replicas
+from tests.kube_standin import admission, hpa, replicas, rollout
 from tests.kube_standin.clock import STEP, Pace, Simulated
 from tests.kube_standin.metrics import MetricsServer
 from tests.kube_standin.ssa import Fields
@@ -79,9 +80,9 @@ class Cluster:
         self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
         self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
         self.progress: dict[str, tuple[str, float, int, int]] = {}
-        # deployment key -> its ReplicaSets, old ones kept at 0 pods: name -> (revision,
-        # pod template), as the deployment controller leaves them for `rollout history`.
-        self.replica_sets: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
+        # deployment key -> its ReplicaSets by name (size, revision, template), old ones
+        # kept at 0 pods as the deployment controller leaves them for `rollout history`.
+        self.replica_sets: dict[str, dict[str, rollout.ReplicaSet]] = {}
         # When an existing Deployment's spec last changed through an update of the object
         # (modelled s): the deployment controller acts on it CONTROLLER_DELAY later.
         self.spec_changed: dict[str, float] = {}
@@ -206,9 +207,10 @@ class Cluster:
                 self.terminating[ns] = left - 1
 
     def _deployment(self, ns: str, name: str, dep: dict[str, Any]) -> None:
-        """pkg/controller/deployment: a ReplicaSet per pod template (named by its hash),
-        old pods kept until the new ones are ready, then terminated (graceful, not at
-        once); status and conditions as sync.go and progress.go set them."""
+        """pkg/controller/deployment: ReplicaSets per pod template (named by its hash),
+        sized step by step as v1.30's RollingUpdate does (rollout.py), the ReplicaSet
+        controller making or deleting their pods (graceful, not at once); status and
+        conditions as sync.go and progress.go set them."""
         # The controller is asynchronous: a spec change reaches it through the informer and
         # its work queue (pkg/controller/deployment syncDeployment), so for a moment the
         # stored status is the one from before the change, observedGeneration behind
@@ -218,33 +220,68 @@ class Cluster:
         changed = self.spec_changed.get(f"{ns}/{name}", -math.inf)
         if observed < dep["metadata"]["generation"] and self.now() - changed < CONTROLLER_DELAY:
             return
-        spec = dep["spec"]
-        template = spec["template"]
+        template = dep["spec"]["template"]
         h = hashlib.sha1(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
-        rs = f"{name}-{h}"
-        key = f"{ns}/{name}"
-        self._revise(key, rs, dep)
-        model = self.now()
+        rs, key = f"{name}-{h}", f"{ns}/{name}"
+        sets = self.replica_sets.setdefault(key, {})
         pods = self.pods.setdefault(key, [])
-        pods[:] = [p for p in pods if not p["deleting"] or model < p["deleting"]]
-        live = [p for p in pods if not p["deleting"]]
-        new = [p for p in live if p["rs"] == rs]
+        pods[:] = [p for p in pods if not p["deleting"] or self.now() < p["deleting"]]
+        sync = rollout.Sync(
+            sets,
+            dep,
+            rs,
+            available=lambda n: sum(1 for p in pods if p["rs"] == n and self.serving(p)),
+            pods_left=lambda n: sum(1 for p in pods if p["rs"] == n),
+            record=lambda message: self._scaling_event(ns, dep, message),
+        )
+        for _ in range(rollout.MAX_SYNCS):  # each size change resyncs the Deployment
+            resync = sync.run()
+            self._replica_set_pods(ns, sets.values(), pods)
+            if not resync:
+                break
+        if rs in sets:  # SetDeploymentRevision
+            dep["metadata"].setdefault("annotations", {})[REVISION] = str(sets[rs].revision)
+        self._deployment_status(key, rs, dep, pods, sum(r.replicas for r in sets.values()))
+
+    def _replica_set_pods(
+        self, ns: str, sets: Iterable[rollout.ReplicaSet], pods: list[dict[str, Any]]
+    ) -> None:
+        """pkg/controller/replicaset manageReplicas: each ReplicaSet's pods made up to its
+        spec.replicas, or the extra ones deleted, the least useful first
+        (controller_utils.go ActivePodsWithRanks: unscheduled, not running, not ready, ready
+        for less time, newer; its spreading and deletion-cost ranks are not modelled)."""
+        model = self.now()
+        for rs in sets:
+            mine = [p for p in pods if p["rs"] == rs.name and not p["deleting"]]
+            for _ in range(rs.replicas - len(mine)):
+                pod = {"name": f"{rs.name}-{uuid.uuid4().hex[:5]}", "rs": rs.name, "born": model}
+                pod.update(template=rs.template, deleting=None)
+                pod["node"] = self._schedule(ns, rs.template)
+                pods.append(pod)
+                self._pod_events(ns, pod)
+            mine.sort(
+                key=lambda p: (
+                    p["node"] is not None,
+                    self.pod_running(p),
+                    self.pod_ready(p),
+                    -self.ready_at(p) if self.pod_ready(p) else 0.0,
+                    -p["born"],
+                )
+            )
+            for extra in mine[: max(len(mine) - rs.replicas, 0)]:
+                extra["deleting"] = model + TERMINATION_GRACE
+
+    def _deployment_status(
+        self, key: str, rs: str, dep: dict[str, Any], pods: list[dict[str, Any]], total: int
+    ) -> None:
+        """sync.go calculateStatus (from the ReplicaSets: pods not terminating, those of
+        the new one, ready = available; unavailable = the ReplicaSets' spec.replicas
+        summed - available) and syncRolloutStatus's conditions (progress.go)."""
+        spec, model = dep["spec"], self.now()
         want = spec["replicas"]
-        for _ in range(want - len(new)):
-            pod = {"name": f"{rs}-{uuid.uuid4().hex[:5]}", "rs": rs, "born": model}
-            pod.update(template=template, deleting=None, node=self._schedule(ns, template))
-            pods.append(pod)
-            new.append(pod)
-            self._pod_events(ns, pod)
-        for extra in new[want:]:
-            extra["deleting"] = model + TERMINATION_GRACE
-        new = new[:want]
-        ready = [p for p in new if self.pod_ready(p)]
-        if len(ready) == want:  # the new ReplicaSet is available: old pods go
-            for p in live:
-                if p["rs"] != rs and not p["deleting"]:
-                    p["deleting"] = model + TERMINATION_GRACE
         current = [p for p in pods if not p["deleting"]]
+        new = [p for p in current if p["rs"] == rs]
+        ready = [p for p in new if self.pod_ready(p)]
         available = len([p for p in current if self.pod_ready(p)])
         seen_rs, started, seen_ready, seen_new = self.progress.get(key, ("", model, 0, 0))
         # Progress (util.DeploymentProgressing): a new ReplicaSet, or more updated or ready
@@ -252,7 +289,7 @@ class Cluster:
         if (seen_rs and seen_rs != rs) or len(ready) > seen_ready or len(new) > seen_new:
             started = model
         self.progress[key] = (rs, started, len(ready), len(new))
-        if len(ready) == want and len(current) == want:
+        if len(new) == want and len(current) == want and available == want:
             prog = (
                 "True",
                 "NewReplicaSetAvailable",
@@ -268,8 +305,8 @@ class Cluster:
             prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs}"')
         else:
             prog = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs}" is progressing.')
-        # Available: at least replicas - maxUnavailable (25%, rounded down) pods available.
-        if available >= want - math.floor(want * 0.25):
+        # Available: at least replicas - maxUnavailable pods available.
+        if available >= want - rollout.max_unavailable(dep):
             avail = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
         else:
             avail = (
@@ -277,9 +314,24 @@ class Cluster:
                 "MinimumReplicasUnavailable",
                 "Deployment does not have minimum availability.",
             )
+        dep["status"] = _omitempty(
+            {
+                "observedGeneration": dep["metadata"]["generation"],
+                "replicas": len(current),
+                "updatedReplicas": len(new),
+                "readyReplicas": available,
+                "availableReplicas": available,
+                "unavailableReplicas": max(total - available, 0),
+                "conditions": self._conditions(dep, avail, prog),
+            }
+        )
+
+    def _conditions(self, dep: dict[str, Any], *states: tuple[str, str, str]) -> list[dict]:
+        """Available and Progressing, their times kept while their reason (lastUpdateTime)
+        or status (lastTransitionTime) stays."""
         old = {c["type"]: c for c in (dep.get("status") or {}).get("conditions", [])}
         conditions = []
-        for kind, (st, reason, message) in (("Available", avail), ("Progressing", prog)):
+        for kind, (st, reason, message) in zip(("Available", "Progressing"), states, strict=True):
             was = old.get(kind, {})
             conditions.append(
                 {
@@ -295,29 +347,7 @@ class Cluster:
                     "message": message,
                 }
             )
-        dep["status"] = _omitempty(
-            {
-                "observedGeneration": dep["metadata"]["generation"],
-                "replicas": len(current),
-                "updatedReplicas": len(new),
-                "readyReplicas": available,
-                "availableReplicas": available,
-                "unavailableReplicas": max(want - available, 0),
-                "conditions": conditions,
-            }
-        )
-
-    def _revise(self, key: str, rs: str, dep: dict[str, Any]) -> None:
-        """The new ReplicaSet's revision: one above the other ReplicaSets' highest unless it
-        already is the highest, so 1 on creation, +1 on a new pod template (or a rollback to
-        an old one), unchanged on a replicas-only change; the Deployment's annotation copies
-        it (pkg/controller/deployment/sync.go getNewReplicaSet: MaxRevision(oldRSs)+1;
-        util/deployment_util.go SetNewReplicaSetAnnotations, SetDeploymentRevision)."""
-        sets = self.replica_sets.setdefault(key, {})
-        others = max((r for n, (r, _) in sets.items() if n != rs), default=0)
-        if sets.get(rs, (0, {}))[0] <= others:
-            sets[rs] = (others + 1, copy.deepcopy(dep["spec"]["template"]))
-        dep["metadata"].setdefault("annotations", {})[REVISION] = str(sets[rs][0])
+        return conditions
 
     # --- scheduler, kubelet ---------------------------------------------------------------
     def _schedule(self, ns: str, template: dict[str, Any]) -> str | None:
@@ -392,7 +422,19 @@ class Cluster:
                 node=pod["node"],
             )
 
-    def _event(self, ns, pod, type_, reason, message, scheduler=False, node=None) -> None:
+    def _scaling_event(self, ns: str, dep: dict[str, Any], message: str) -> None:
+        """The deployment controller's ScalingReplicaSet event on the Deployment, written by
+        kube-controller-manager's core/v1 recorder (tools/record: source component
+        "deployment-controller", no host)."""
+        meta = dep["metadata"]
+        involved = {"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"]}
+        involved.update(namespace=ns, uid=meta["uid"], resourceVersion=meta["resourceVersion"])
+        self._event(ns, meta["name"], "Normal", "ScalingReplicaSet", message, involved=involved)
+
+    def _event(
+        self, ns, pod, type_, reason, message, scheduler=False, node=None, involved=None
+    ) -> None:
+        """An event about pod `pod` (or `involved`, from the deployment controller)."""
         now = self.epoch + self.now() + len(self.events) * 1e-3  # distinct, ordered times
         event: dict[str, Any] = {
             "apiVersion": "v1",
@@ -403,7 +445,8 @@ class Cluster:
                 "creationTimestamp": stamp(now),
                 "resourceVersion": str(time.time_ns() // 1000),
             },
-            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": ns},
+            "involvedObject": involved
+            or {"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": ns},
             "type": type_,
             "reason": reason,
             "message": message,
@@ -419,14 +462,15 @@ class Cluster:
                 source={},
             )
         else:
+            component = "deployment-controller" if involved else "kubelet"
             event.update(
                 eventTime=None,
                 firstTimestamp=stamp(now),
                 lastTimestamp=stamp(now),
                 count=1,
-                reportingComponent="kubelet",
-                reportingInstance=node,
-                source={"component": "kubelet", "host": node},
+                reportingComponent=component,
+                reportingInstance=node or "",
+                source={"component": component, "host": node} if node else {"component": component},
             )
         self.events.append(event)
 

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from tests.kube_standin.cluster import REVISION
 
+# deployment_util.go DesiredReplicasAnnotation, MaxReplicasAnnotation
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+MAX = "deployment.kubernetes.io/max-replicas"
+
 if TYPE_CHECKING:
     from tests.kube_standin.cluster import Cluster
 
@@ -190,23 +194,28 @@ def nodes() -> list[dict[str, Any]]:
 
 
 def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
-    """apps/v1 ReplicaSets, one per pod template a Deployment has pods of."""
+    """apps/v1 ReplicaSets, each Deployment's, with the size and annotations the deployment
+    controller gave them (rollout.py) and their pods' counts."""
     out = []
-    for key, pods in cluster.pods.items():
+    for key, kept in cluster.replica_sets.items():
         dns, dep_name = key.split("/")
         dep = cluster.objects.get(("deployments", dns, dep_name))
         if dns != ns or dep is None:
             continue
-        kept = cluster.replica_sets.get(key, {})
+        pods = cluster.pods.get(key, [])
         # Old ReplicaSets stay, scaled to 0, after their pods are gone (deployment
         # controller's cleanupDeployment keeps revisionHistoryLimit of them).
-        for rs in dict.fromkeys([*kept, *(p["rs"] for p in pods)]):
+        for rs, state in kept.items():
             mine = [p for p in pods if p["rs"] == rs and not p["deleting"]]
-            revision, template = kept[rs]  # every ReplicaSet with pods has its revision
+            template = state.template
             labels = {**template["metadata"]["labels"], "pod-template-hash": rs[-10:]}
             ready = sum(1 for p in mine if cluster.pod_ready(p))
             status = {"replicas": len(mine), "fullyLabeledReplicas": len(mine)}
             status.update(readyReplicas=ready, availableReplicas=ready, observedGeneration=1)
+            annotations = {REVISION: str(state.revision)}
+            if state.desired is not None:  # deployment_util.go SetReplicasAnnotations
+                annotations[DESIRED] = str(state.desired)
+                annotations[MAX] = str(state.max_replicas)
             out.append(
                 {
                     "apiVersion": "apps/v1",
@@ -215,7 +224,7 @@ def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
                         "name": rs,
                         "namespace": ns,
                         "labels": labels,
-                        "annotations": {REVISION: str(revision)},
+                        "annotations": annotations,
                         # the pods' ownerReferences' uid (cluster.py); kubectl tells the
                         # new ReplicaSet from old ones by uid (deployment_util FindOldReplicaSets)
                         "uid": str(uuid.uuid5(uuid.NAMESPACE_OID, rs)),
@@ -232,7 +241,7 @@ def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:
                         ],
                     },
                     "spec": {
-                        "replicas": len(mine),
+                        "replicas": state.replicas,
                         "selector": {"matchLabels": labels},
                         "template": {**template, "metadata": {"labels": labels}},
                     },
