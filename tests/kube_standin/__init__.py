@@ -9,9 +9,10 @@ where the project reads or writes, each behaviour naming the source it follows:
 
 - admission.py: quantity canonicalisation and the defaults the API server fills in;
 - ssa.py: server-side apply field ownership, 409 Conflict unless force=true;
-- cluster.py: generation/observedGeneration, the deployment controller (ReplicaSets by
-  template hash with their revision, old pods terminating,
-  Available/Progressing/ProgressDeadlineExceeded), a scheduler (FailedScheduling), kubelet
+- cluster.py, rollout.py: generation/observedGeneration, the deployment controller
+  (ReplicaSets by template hash with their revision, RollingUpdate in maxSurge/
+  maxUnavailable steps, scaling events, ScalingReplicaSet events, old pods terminating,
+  Available/Progressing/ProgressDeadlineExceeded), a ReplicaSet controller, a scheduler (FailedScheduling), kubelet
   events, readiness from the readinessProbe as the kubelet's prober runs it, and modelled
   CPU from `load_m` shared among ready pods;
 - metrics.py: metrics-server (15 s scrapes, a pod's usage only from two points; nanocores,
