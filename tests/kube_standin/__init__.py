@@ -12,9 +12,9 @@ where the project reads or writes, each behaviour naming the source it follows:
 - cluster.py, rollout.py: generation/observedGeneration, the deployment controller
   (ReplicaSets by template hash with their revision, RollingUpdate in maxSurge/
   maxUnavailable steps, scaling events, ScalingReplicaSet events, old pods terminating,
-  Available/Progressing/ProgressDeadlineExceeded), a ReplicaSet controller, a scheduler (FailedScheduling), kubelet
-  events, readiness from the readinessProbe as the kubelet's prober runs it, and modelled
-  CPU from `load_m` shared among ready pods;
+  Available/Progressing/ProgressDeadlineExceeded), a ReplicaSet controller, a scheduler
+  (FailedScheduling), kubelet events, readiness from the readinessProbe as the kubelet's
+  prober runs it, and modelled CPU from `load_m` shared among ready pods;
 - metrics.py: metrics-server (15 s scrapes, a pod's usage only from two points; nanocores,
   Ki, a container each, 503 while starting, 404 when absent);
 - hpa.py, replicas.py, behavior.py: the HPA controller (15 s sync, the replica calculator
