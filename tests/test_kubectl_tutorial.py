@@ -3,7 +3,8 @@ validation (no --validate=false) against the API STAND-IN (tests/kube_standin): 
 namespace, apply the Service and the Deployment (client-side validated from the stand-in's
 /openapi/v2, client-side apply with its last-applied annotation), re-apply with 6 replicas,
 get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; and invalid
-objects refused with the API server's 422 Invalid / 400 BadRequest messages.
+objects refused with the API server's 422 Invalid / 400 BadRequest messages; and the nodes'
+roles.
 
 Run with a fixed build (kubectl.1.30, the cluster's minor) and with the machine's `kubectl`
 (the cloud SDK's dispatcher, which picks a build from the server's reported version).
@@ -71,7 +72,15 @@ def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kube
     config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
 
+    # cluster.yaml: node1 and node2 control plane and worker (untainted), node3 a worker
+    nodes = ok(run("get", "nodes")).splitlines()
+    assert [line.split()[:3] for line in nodes[1:]] == [
+        ["node1", "Ready", "control-plane"],
+        ["node2", "Ready", "control-plane"],
+        ["node3", "Ready", "<none>"],
+    ]
     assert ok(run("create", "namespace", NS)).strip() == f"namespace/{NS} created"
+    assert ("namespaces", "", NS) in cluster.objects
     assert "service/gourmetgram-kube-svc created" in ok(
         run("apply", "-f", "manifests/service.yaml")
     )

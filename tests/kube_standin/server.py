@@ -13,7 +13,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 
-from tests.kube_standin import admission, discovery, openapi, schema, tables
+from tests.kube_standin import (
+    admission,
+    discovery,
+    nodes,
+    openapi,
+    schema,
+    selector,
+    tables,
+)
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -249,10 +257,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _list(self, res: str, ns: str, query: dict[str, str]) -> list[dict[str, Any]]:
         c = self.cluster
-        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
+        labels = query.get("labelSelector", "")
         field = query.get("fieldSelector", "")
         if res == "pods":
-            items = c.pod_objects(ns, selector)
+            items = c.pod_objects(ns, labels)
         elif res == "events":
             involved = field.removeprefix("involvedObject.name=") if field else None
             return [
@@ -262,7 +270,8 @@ class Handler(BaseHTTPRequestHandler):
                 and (involved is None or e["involvedObject"]["name"] == involved)
             ]
         elif res == "nodes":
-            items = discovery.nodes()
+            items = [nodes.node_object(n) for n in c.nodes]
+            items = [i for i in items if selector.matches(labels, i["metadata"]["labels"])]
         elif res == "replicasets":
             items = discovery.replicasets(c, ns)
         else:
@@ -272,9 +281,7 @@ class Handler(BaseHTTPRequestHandler):
                 if k[0] == res and (k[1] == ns or not ns or res == "namespaces")
             ]
         items.sort(key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"]))
-        if field.startswith("metadata.name="):
-            items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
-        return items
+        return [i for i in items if selector.fields_match(field, i)]
 
     def _metrics(self, match, query: dict[str, str]) -> None:
         c = self.cluster
@@ -292,13 +299,13 @@ class Handler(BaseHTTPRequestHandler):
                     "(get pods.metrics.k8s.io)",
                 ),
             )
+        labels = query.get("labelSelector", "")
         ns = match["ns"] or ""
         items = c.pod_metrics(ns)
         # metrics-server filters by the pods' labels (pkg/api/pod.go: the selector is matched
         # against the pod lister's labels, which the PodMetrics copies).
-        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
-        if selector:
-            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, selector)}
+        if labels:
+            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, labels)}
             items = [i for i in items if i["metadata"]["name"] in chosen]
         if match["name"]:  # a named GET answers the PodMetrics itself, or 404
             found = [i for i in items if i["metadata"]["name"] == match["name"]]
