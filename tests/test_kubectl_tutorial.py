@@ -4,7 +4,7 @@ namespace, apply the Service and the Deployment (client-side validated from the 
 /openapi/v2, client-side apply with its last-applied annotation), re-apply with 6 replicas,
 get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; and invalid
 objects refused with the API server's 422 Invalid / 400 BadRequest messages; and the nodes'
-roles.
+roles and `top node` (NodeMetrics).
 
 Run with a fixed build (kubectl.1.30, the cluster's minor) and with the machine's `kubectl`
 (the cloud SDK's dispatcher, which picks a build from the server's reported version).
@@ -120,6 +120,15 @@ def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kube
     name = top[1].split()[0]
     one = ok(run("top", "pod", name, "-n", NS)).splitlines()
     assert len(one) == 2 and one[1].split()[0] == name and one[1].split()[1].endswith("m")
+
+    top_nodes = ok(run("top", "node")).splitlines()  # 1.32 heads "CPU(%)", 1.30 "CPU%"
+    assert top_nodes[0].split()[:2] == ["NAME", "CPU(cores)"]
+    assert [line.split()[0] for line in top_nodes[1:]] == ["node1", "node2", "node3"]
+    assert all(line.split()[1].endswith("m") for line in top_nodes[1:])
+    node1 = ok(run("top", "node", "node1")).splitlines()
+    assert len(node1) == 2 and node1[1].split() == top_nodes[1].split()
+    control = ok(run("top", "node", "-l", "node-role.kubernetes.io/control-plane"))
+    assert [line.split()[0] for line in control.splitlines()[1:]] == ["node1", "node2"]
 
     assert f"horizontalpodautoscaler.autoscaling/{DEP} autoscaled" in ok(
         run(

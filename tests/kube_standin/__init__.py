@@ -16,8 +16,8 @@ where the project reads or writes, each behaviour naming the source it follows:
   among ready pods;
 - nodes.py, scheduler.py: the nodes of cluster.yaml's model with the roles and taints
   kubespray gives them, and a scheduler honouring taints and CPU requests (FailedScheduling);
-- metrics.py: metrics-server (15 s scrapes, a pod's usage only from two points; nanocores,
-  Ki, a container each, 503 while starting, 404 when absent);
+- metrics.py: metrics-server (15 s scrapes, a usage only from two points; nanocores, Ki, a
+  container each, NodeMetrics modelled from the pods, 503 while starting, 404 when absent);
 - hpa.py, replicas.py, behavior.py: the HPA controller (15 s sync, the replica calculator
   with its 0.1 tolerance and start-up/missing-metric rules, scale-up policies, 300 s
   scale-down stabilisation, its conditions);

@@ -20,7 +20,7 @@ from kubernetes.utils.quantity import parse_quantity
 from gourmetops.cluster import Cluster as Model
 from tests.kube_standin import admission, hpa, nodes, replicas, selector
 from tests.kube_standin.clock import STEP, Pace, Simulated
-from tests.kube_standin.metrics import MetricsServer
+from tests.kube_standin.metrics import POD_MEMORY_KI, SIDECAR_MEMORY_KI, MetricsServer
 from tests.kube_standin.scheduler import cpu_request, schedule
 from tests.kube_standin.ssa import Fields
 
@@ -563,10 +563,11 @@ class Cluster:
     def pod_metrics(self, ns: str) -> list[dict[str, Any]]:
         """metrics.k8s.io/v1beta1 PodMetrics as metrics-server reports them: CPU in
         nanocores, memory in Ki, one entry per container (metrics-server pkg/api/pod.go),
-        for the pods it has two points for (metrics.py), as of its last scrape."""
+        for the pods it has two points for (metrics.py), as of its last scrape; in `ns`, or
+        in every namespace when empty."""
         items = []
         for key, pods in self.pods.items():
-            if key.split("/")[0] != ns:
+            if ns and key.split("/")[0] != ns:
                 continue
             for pod in pods:
                 sample = self.metrics_server.sample(pod)
@@ -574,16 +575,16 @@ class Cluster:
                     continue
                 container = pod["template"]["spec"]["containers"][0]["name"]
                 cpu = f"{int(sample.cpu_m * 1e6) + 874532}n"
-                containers = [{"name": container, "usage": {"cpu": cpu, "memory": "216064Ki"}}]
+                memory = f"{POD_MEMORY_KI}Ki"
+                containers = [{"name": container, "usage": {"cpu": cpu, "memory": memory}}]
                 if self.sidecar:
-                    containers.append(
-                        {"name": "log-shipper", "usage": {"cpu": "2467118n", "memory": "8192Ki"}}
-                    )
+                    sidecar = {"cpu": "2467118n", "memory": f"{SIDECAR_MEMORY_KI}Ki"}
+                    containers.append({"name": "log-shipper", "usage": sidecar})
                 items.append(
                     {
                         "metadata": {
                             "name": pod["name"],
-                            "namespace": ns,
+                            "namespace": key.split("/")[0],
                             "creationTimestamp": self.stamp(),
                             "labels": pod["template"]["metadata"]["labels"],
                         },

@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from tests.kube_standin import (
     admission,
     discovery,
+    metrics,
     nodes,
     openapi,
     schema,
@@ -284,7 +285,10 @@ class Handler(BaseHTTPRequestHandler):
         return [i for i in items if selector.fields_match(field, i)]
 
     def _metrics(self, match, query: dict[str, str]) -> None:
+        """metrics-server behind the aggregator: PodMetrics and NodeMetrics, listed (with
+        label selectors) or by name (pkg/api/pod.go, node.go)."""
         c = self.cluster
+        res = match["res"]
         if c.metrics == "absent":  # no APIService registered: the aggregator has no route
             return self._send(
                 404, status(404, "NotFound", "the server could not find the requested resource")
@@ -296,10 +300,12 @@ class Handler(BaseHTTPRequestHandler):
                     503,
                     "ServiceUnavailable",
                     "the server is currently unable to handle the request "
-                    "(get pods.metrics.k8s.io)",
+                    f"(get {res}.metrics.k8s.io)",
                 ),
             )
         labels = query.get("labelSelector", "")
+        if res == "nodes":
+            return self._node_metrics(match["name"], labels)
         ns = match["ns"] or ""
         items = c.pod_metrics(ns)
         # metrics-server filters by the pods' labels (pkg/api/pod.go: the selector is matched
@@ -322,6 +328,28 @@ class Handler(BaseHTTPRequestHandler):
             kind = {"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
             return self._send(200, {**kind, **found[0]})
         body = {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
+        return self._send(200, {**body, "items": items})
+
+    def _node_metrics(self, name: str | None, labels: str) -> None:
+        """pkg/api/node.go: a list of the nodes matching the selector that have a usage; a
+        named GET of a node the node lister lacks is its NotFound (`node "x"`), of one with
+        no usage yet the metrics resource's (`nodemetrics.metrics.k8s.io "x"`)."""
+        c = self.cluster
+        items = metrics.node_metrics(c, "" if name else labels)
+        if name:
+            found = [i for i in items if i["metadata"]["name"] == name]
+            if found:
+                kind = {"kind": "NodeMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
+                return self._send(200, {**kind, **found[0]})
+            known = any(n.name == name for n in c.nodes)
+            what = "nodemetrics.metrics.k8s.io" if known else "node"
+            details = {"name": name, "kind": "nodes" if known else "node"}
+            if known:
+                details["group"] = "metrics.k8s.io"
+            return self._send(
+                404, status(404, "NotFound", f'{what} "{name}" not found', details=details)
+            )
+        body = {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
         return self._send(200, {**body, "items": items})
 
     def _watch(self, res: str, ns: str, query: dict[str, str]) -> None:
