@@ -6,8 +6,9 @@ get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; 
 objects refused with the API server's 422 Invalid / 400 BadRequest messages; and the nodes'
 roles and `top node` (NodeMetrics).
 
-Run with a fixed build (kubectl.1.30, the cluster's minor) and with the machine's `kubectl`
-(the cloud SDK's dispatcher, which picks a build from the server's reported version).
+Run with fixed builds (kubectl.1.30, the cluster's minor; kubectl.1.32, which sends
+`create namespace` and `autoscale` as protobuf) and with the machine's `kubectl` (the cloud
+SDK's dispatcher, which picks a build from the server's reported version).
 Time: the stand-in's modelled time moves only at `cluster.advance`; no verdict depends on
 wall-clock speed. Still a stand-in: this shows kubectl's side of the conversation, not a
 real cluster's behaviour."""
@@ -28,6 +29,7 @@ NS = "kube-gourmetgram"
 DEP = "gourmetgram-kube-app"
 BUILDS = [
     "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
+    "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
     shutil.which("kubectl") or "/usr/bin/kubectl",
 ]
 
@@ -66,7 +68,7 @@ def need(kubectl: str) -> None:
         pytest.fail(f"{kubectl} is not installed (the cloud SDK's kubectl and its builds)")
 
 
-@pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl"])
+@pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl.1.32", "kubectl"])
 def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kubectl):
     need(kubectl)
     config, cluster, tmp = standin_kubeconfig

@@ -19,6 +19,7 @@ from tests.kube_standin import (
     metrics,
     nodes,
     openapi,
+    protobuf,
     schema,
     selector,
     tables,
@@ -191,8 +192,17 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _body(self) -> dict[str, Any]:
+    def _body(self) -> dict[str, Any] | None:
+        """The request's object from JSON, YAML or Kubernetes protobuf (protobuf.py); None
+        once a 415 is sent for a protobuf body the stand-in cannot decode."""
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
+        if self.headers.get("Content-Type", "").startswith(protobuf.MEDIA_TYPE):
+            try:
+                return protobuf.decode(raw)
+            except protobuf.Unsupported as exc:
+                message = f"the stand-in cannot decode this protobuf body: {exc}"
+                self._send(415, status(415, "UnsupportedMediaType", message))
+                return None
         try:
             return json.loads(raw)
         except ValueError:
@@ -423,6 +433,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         with c.lock:
             c.requests.append(("POST", path))
             c.on_request()
@@ -453,6 +465,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         with c.lock:
             c.requests.append(("PATCH", self.path))
@@ -555,6 +569,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         with c.lock:
             c.requests.append(("PUT", path))
             c.on_request()
