@@ -67,7 +67,8 @@ def test_rollout_applies_with_our_field_manager_and_waits_for_ready_pods(api):
         ("gourmetops", "deployments"),
     ]
     assert "Pending (ContainerCreating) ready 0/1" in echo.text
-    assert "Running ready 1/1 on node2" in echo.text
+    # node1 is control plane and worker in cluster.yaml, so untainted: the first node
+    assert "Running ready 1/1 on node1" in echo.text
     assert echo[-1] == "gourmetgram-kube-app: 1 replica(s) ready"
 
     again = Echo()

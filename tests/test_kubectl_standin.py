@@ -58,7 +58,7 @@ def test_the_tutorials_kubectl_commands_against_the_standin(standin_kubeconfig):
     assert nodes[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert [line.split()[:3] for line in nodes[1:]] == [
         ["node1", "Ready", "control-plane"],
-        ["node2", "Ready", "<none>"],
+        ["node2", "Ready", "control-plane"],
         ["node3", "Ready", "<none>"],
     ]
 

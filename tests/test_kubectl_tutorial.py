@@ -3,10 +3,12 @@ validation (no --validate=false) against the API STAND-IN (tests/kube_standin): 
 namespace, apply the Service and the Deployment (client-side validated from the stand-in's
 /openapi/v2, client-side apply with its last-applied annotation), re-apply with 6 replicas,
 get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; and invalid
-objects refused with the API server's 422 Invalid / 400 BadRequest messages.
+objects refused with the API server's 422 Invalid / 400 BadRequest messages; and the nodes'
+roles and `top node` (NodeMetrics).
 
-Run with a fixed build (kubectl.1.30, the cluster's minor) and with the machine's `kubectl`
-(the cloud SDK's dispatcher, which picks a build from the server's reported version).
+Run with fixed builds (kubectl.1.30, the cluster's minor; kubectl.1.32, which sends
+`create namespace` and `autoscale` as protobuf) and with the machine's `kubectl` (the cloud
+SDK's dispatcher, which picks a build from the server's reported version).
 Time: the stand-in's modelled time moves only at `cluster.advance`; no verdict depends on
 wall-clock speed. Still a stand-in: this shows kubectl's side of the conversation, not a
 real cluster's behaviour."""
@@ -27,6 +29,7 @@ NS = "kube-gourmetgram"
 DEP = "gourmetgram-kube-app"
 BUILDS = [
     "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
+    "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
     shutil.which("kubectl") or "/usr/bin/kubectl",
 ]
 
@@ -65,13 +68,21 @@ def need(kubectl: str) -> None:
         pytest.fail(f"{kubectl} is not installed (the cloud SDK's kubectl and its builds)")
 
 
-@pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl"])
+@pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl.1.32", "kubectl"])
 def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kubectl):
     need(kubectl)
     config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
 
+    # cluster.yaml: node1 and node2 control plane and worker (untainted), node3 a worker
+    nodes = ok(run("get", "nodes")).splitlines()
+    assert [line.split()[:3] for line in nodes[1:]] == [
+        ["node1", "Ready", "control-plane"],
+        ["node2", "Ready", "control-plane"],
+        ["node3", "Ready", "<none>"],
+    ]
     assert ok(run("create", "namespace", NS)).strip() == f"namespace/{NS} created"
+    assert ("namespaces", "", NS) in cluster.objects
     assert "service/gourmetgram-kube-svc created" in ok(
         run("apply", "-f", "manifests/service.yaml")
     )
@@ -111,6 +122,15 @@ def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kube
     name = top[1].split()[0]
     one = ok(run("top", "pod", name, "-n", NS)).splitlines()
     assert len(one) == 2 and one[1].split()[0] == name and one[1].split()[1].endswith("m")
+
+    top_nodes = ok(run("top", "node")).splitlines()  # 1.32 heads "CPU(%)", 1.30 "CPU%"
+    assert top_nodes[0].split()[:2] == ["NAME", "CPU(cores)"]
+    assert [line.split()[0] for line in top_nodes[1:]] == ["node1", "node2", "node3"]
+    assert all(line.split()[1].endswith("m") for line in top_nodes[1:])
+    node1 = ok(run("top", "node", "node1")).splitlines()
+    assert len(node1) == 2 and node1[1].split() == top_nodes[1].split()
+    control = ok(run("top", "node", "-l", "node-role.kubernetes.io/control-plane"))
+    assert [line.split()[0] for line in control.splitlines()[1:]] == ["node1", "node2"]
 
     assert f"horizontalpodautoscaler.autoscaling/{DEP} autoscaled" in ok(
         run(

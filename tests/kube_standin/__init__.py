@@ -12,11 +12,13 @@ where the project reads or writes, each behaviour naming the source it follows:
 - cluster.py, rollout.py: generation/observedGeneration, the deployment controller
   (ReplicaSets by template hash with their revision, RollingUpdate in maxSurge/
   maxUnavailable steps, scaling events, ScalingReplicaSet events, old pods terminating,
-  Available/Progressing/ProgressDeadlineExceeded), a ReplicaSet controller, a scheduler
-  (FailedScheduling), kubelet events, readiness from the readinessProbe as the kubelet's
-  prober runs it, and modelled CPU from `load_m` shared among ready pods;
-- metrics.py: metrics-server (15 s scrapes, a pod's usage only from two points; nanocores,
-  Ki, a container each, 503 while starting, 404 when absent);
+  Available/Progressing/ProgressDeadlineExceeded), a ReplicaSet controller, kubelet
+  events, readiness from the readinessProbe as the kubelet's prober runs it, and modelled
+  CPU from `load_m` shared among ready pods;
+- nodes.py, scheduler.py: the nodes of cluster.yaml's model with the roles and taints
+  kubespray gives them, and a scheduler honouring taints and CPU requests (FailedScheduling);
+- metrics.py: metrics-server (15 s scrapes, a usage only from two points; nanocores, Ki, a
+  container each, NodeMetrics modelled from the pods, 503 while starting, 404 when absent);
 - hpa.py, replicas.py, behavior.py: the HPA controller (15 s sync, the replica calculator
   with its 0.1 tolerance and start-up/missing-metric rules, scale-up policies, 300 s
   scale-down stabilisation, its conditions);
@@ -36,6 +38,7 @@ import ssl
 import threading
 from http.server import ThreadingHTTPServer
 
+from gourmetops.cluster import Cluster as Model
 from tests.kube_standin.clock import ModelClock, Simulated, Wall
 from tests.kube_standin.cluster import Cluster
 from tests.kube_standin.server import Handler
@@ -51,12 +54,14 @@ def serve(
     tls: tuple[str, str] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    model: Model | None = None,
 ) -> tuple[ThreadingHTTPServer, Cluster]:
     """Start on a free loopback port; returns the server (its .server_address) and state.
     Modelled time moves `step` seconds a request, or with `speed` follows the wall clock
     that many times faster (clock.py). `tls` is (certificate, key) files; `token` a bearer
-    token every request must carry."""
-    cluster = Cluster(Wall(speed) if speed else Simulated(step))
+    token every request must carry; `model` the cluster whose nodes it has (default:
+    cluster.yaml's)."""
+    cluster = Cluster(Wall(speed) if speed else Simulated(step), model)
     cluster.validate = validate
     handler = type("BoundHandler", (Handler,), {"cluster": cluster, "token": token})
     server = ThreadingHTTPServer((host, port), handler)

@@ -18,9 +18,11 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from tests.kube_standin import admission, hpa, replicas, rollout
+from gourmetops.cluster import Cluster as Model
+from tests.kube_standin import admission, hpa, nodes, replicas, rollout, selector
 from tests.kube_standin.clock import STEP, Pace, Simulated
-from tests.kube_standin.metrics import MetricsServer
+from tests.kube_standin.metrics import POD_MEMORY_KI, SIDECAR_MEMORY_KI, MetricsServer
+from tests.kube_standin.scheduler import cpu_request, schedule
 from tests.kube_standin.ssa import Fields
 
 API = {
@@ -31,8 +33,6 @@ API = {
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler"),
 }
 CONTROLLER_DELAY = STEP  # modelled s from a Deployment update to the controller's sync
-NODES = {"node1": 0, "node2": 2000, "node3": 2000}  # allocatable CPU (m) for our pods;
-# node1 is the control plane, tainted NoSchedule as kubespray leaves it.
 # pkg/controller/deployment/util/deployment_util.go RevisionAnnotation
 REVISION = "deployment.kubernetes.io/revision"
 TERMINATION_GRACE = 30.0  # modelled seconds (PodSpec.terminationGracePeriodSeconds default)
@@ -54,9 +54,12 @@ def micro(seconds: float | None = None) -> str:
 class Cluster:
     """The stand-in's state; tests can reach in (`metrics`, `load_m`, `advance()`, ...)."""
 
-    def __init__(self, pace: Pace | None = None) -> None:
+    def __init__(self, pace: Pace | None = None, model: Model | None = None) -> None:
         self.lock = threading.RLock()
         self.pace = pace or Simulated()
+        # The Kubernetes nodes of cluster.yaml's model (default: the project's loader), with
+        # the roles and taints kubespray gives them (nodes.py).
+        self.nodes = nodes.from_model(model)
         self.t = 0.0  # modelled seconds since start
         self.epoch = time.time()  # wall time of modelled 0, for timestamps
         # Modelled seconds from a running container to Ready; None: from the container's
@@ -255,8 +258,8 @@ class Cluster:
             mine = [p for p in pods if p["rs"] == rs.name and not p["deleting"]]
             for _ in range(rs.replicas - len(mine)):
                 pod = {"name": f"{rs.name}-{uuid.uuid4().hex[:5]}", "rs": rs.name, "born": model}
-                pod.update(template=rs.template, deleting=None)
-                pod["node"] = self._schedule(ns, rs.template)
+                node, why = self._schedule(rs.template)
+                pod.update(template=rs.template, deleting=None, node=node, unschedulable=why)
                 pods.append(pod)
                 self._pod_events(ns, pod)
             mine.sort(
@@ -350,19 +353,11 @@ class Cluster:
         return conditions
 
     # --- scheduler, kubelet ---------------------------------------------------------------
-    def _schedule(self, ns: str, template: dict[str, Any]) -> str | None:
-        """pkg/scheduler NodeResourcesFit: the first worker with room for the pod's CPU
-        request, or None (Pending, a FailedScheduling event)."""
-        want = _cpu_request(template)
-        used = {n: 0.0 for n in NODES}
-        for pods in self.pods.values():
-            for p in pods:
-                if p["node"]:
-                    used[p["node"]] += _cpu_request(p["template"])
-        for node in sorted(NODES, key=lambda n: used[n]):
-            if NODES[node] - used[node] >= want:
-                return node
-        return None
+    def _schedule(self, template: dict[str, Any]) -> tuple[str | None, str]:
+        """scheduler.py: a node for the pod, or None and why (Pending, FailedScheduling);
+        the pods placed so far, terminating ones too, hold their requests."""
+        placed = [(p["node"], p["template"]) for ps in self.pods.values() for p in ps if p["node"]]
+        return schedule(self.nodes, placed, template)
 
     def container_start(self, pod: dict[str, Any]) -> float:
         return pod["born"] + CONTAINER_START
@@ -393,14 +388,7 @@ class Cluster:
         name = pod["name"]
         image = pod["template"]["spec"]["containers"][0]["image"]
         if pod["node"] is None:
-            room = ", ".join(f"{n}" for n in NODES if NODES[n])
-            message = (
-                f"0/{len(NODES)} nodes are available: 1 node(s) had untolerated taint "
-                "{node-role.kubernetes.io/control-plane: }, "
-                f"{len(NODES) - 1} Insufficient cpu ({room}). preemption: 0/{len(NODES)} nodes "
-                "are available: 1 Preemption is not helpful for scheduling, "
-                f"{len(NODES) - 1} No preemption victims found for incoming pod."
-            )
+            message = pod["unschedulable"]
             self._event(ns, name, "Warning", "FailedScheduling", message, scheduler=True)
             return
         self._event(
@@ -474,20 +462,21 @@ class Cluster:
             )
         self.events.append(event)
 
-    def pod_objects(self, ns: str, selector: dict[str, str]) -> list[dict[str, Any]]:
-        """core/v1 Pods as the kubelet reports them."""
+    def pod_objects(self, ns: str, labels: str = "") -> list[dict[str, Any]]:
+        """core/v1 Pods as the kubelet reports them, in namespace `ns` (all when empty) whose
+        labels match the selector `labels`."""
         out = []
         for key, pods in self.pods.items():
-            if key.split("/")[0] != ns:
+            if ns and key.split("/")[0] != ns:
                 continue
             for pod in pods:
-                out.extend(self._pod(ns, pod, selector))
+                out.extend(self._pod(key.split("/")[0], pod, labels))
         return out
 
-    def _pod(self, ns: str, pod: dict[str, Any], selector: dict[str, str]) -> list[dict]:
+    def _pod(self, ns: str, pod: dict[str, Any], selected: str) -> list[dict]:
         template = copy.deepcopy(pod["template"])
         labels = {**template["metadata"]["labels"], "pod-template-hash": pod["rs"][-10:]}
-        if any(labels.get(k) != v for k, v in selector.items()):
+        if not selector.matches(selected, labels):
             return []
         spec = template["spec"]
         if self.sidecar:
@@ -544,7 +533,7 @@ class Cluster:
             conditions[1]["lastTransitionTime"] = started
             status = {
                 "phase": "Running" if running else "Pending",
-                "hostIP": "10.254.1.12" if pod["node"] == "node2" else "10.254.1.13",
+                "hostIP": next(n.address for n in self.nodes if n.name == pod["node"]),
                 "podIP": f"10.254.{64 + len(pod['name']) % 8}.{int(pod['born'] * 1000) % 250 + 2}",
                 "startTime": started,
                 "qosClass": "Burstable",
@@ -560,7 +549,7 @@ class Cluster:
                         "type": "PodScheduled",
                         "status": "False",
                         "reason": "Unschedulable",
-                        "message": "0/3 nodes are available: 2 Insufficient cpu.",
+                        "message": pod["unschedulable"],
                         "lastTransitionTime": started,
                     }
                 ],
@@ -612,7 +601,7 @@ class Cluster:
                     ready=ready,
                     ready_changed=self.ready_at(pod) if ready else pod["born"],
                     started=pod["born"],
-                    request_m=_cpu_request(pod["template"]),
+                    request_m=cpu_request(pod["template"]),
                     metric=metric,
                 )
             )
@@ -621,10 +610,11 @@ class Cluster:
     def pod_metrics(self, ns: str) -> list[dict[str, Any]]:
         """metrics.k8s.io/v1beta1 PodMetrics as metrics-server reports them: CPU in
         nanocores, memory in Ki, one entry per container (metrics-server pkg/api/pod.go),
-        for the pods it has two points for (metrics.py), as of its last scrape."""
+        for the pods it has two points for (metrics.py), as of its last scrape; in `ns`, or
+        in every namespace when empty."""
         items = []
         for key, pods in self.pods.items():
-            if key.split("/")[0] != ns:
+            if ns and key.split("/")[0] != ns:
                 continue
             for pod in pods:
                 sample = self.metrics_server.sample(pod)
@@ -632,16 +622,16 @@ class Cluster:
                     continue
                 container = pod["template"]["spec"]["containers"][0]["name"]
                 cpu = f"{int(sample.cpu_m * 1e6) + 874532}n"
-                containers = [{"name": container, "usage": {"cpu": cpu, "memory": "216064Ki"}}]
+                memory = f"{POD_MEMORY_KI}Ki"
+                containers = [{"name": container, "usage": {"cpu": cpu, "memory": memory}}]
                 if self.sidecar:
-                    containers.append(
-                        {"name": "log-shipper", "usage": {"cpu": "2467118n", "memory": "8192Ki"}}
-                    )
+                    sidecar = {"cpu": "2467118n", "memory": f"{SIDECAR_MEMORY_KI}Ki"}
+                    containers.append({"name": "log-shipper", "usage": sidecar})
                 items.append(
                     {
                         "metadata": {
                             "name": pod["name"],
-                            "namespace": ns,
+                            "namespace": key.split("/")[0],
                             "creationTimestamp": self.stamp(),
                             "labels": pod["template"]["metadata"]["labels"],
                         },
@@ -662,14 +652,6 @@ def admission_container(name: str, image: str) -> dict[str, Any]:
     spec = {"containers": [{"name": name, "image": image}]}
     admission.pod_spec(spec)
     return spec["containers"][0]
-
-
-def _cpu_request(template: dict[str, Any]) -> float:
-    total = 0.0
-    for c in template["spec"]["containers"]:
-        cpu = c.get("resources", {}).get("requests", {}).get("cpu")
-        total += float(parse_quantity(cpu)) * 1000 if cpu else 0
-    return total
 
 
 def _probe_ready(probe: dict[str, Any] | None, started: float) -> float:

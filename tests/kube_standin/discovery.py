@@ -1,7 +1,7 @@
 """What kubectl reads before it acts: /version, legacy discovery (/api, /apis and the
 resource lists, https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api;
-kubectl falls back to it when the aggregated form is not offered), the nodes kubespray's
-cluster has, and ReplicaSets derived from the Deployments' pods. /openapi/v2 is served by
+kubectl falls back to it when the aggregated form is not offered), and ReplicaSets
+derived from the Deployments' pods (the nodes: nodes.py). /openapi/v2 is served by
 openapi.py (protobuf, the tutorial's kinds); /openapi/v3 answers 404."""
 
 from __future__ import annotations
@@ -123,74 +123,6 @@ def answer(cluster: Cluster, path: str) -> tuple[int, dict[str, Any]] | None:
         if path == f"/apis/{gv}":
             return 200, _resource_list(gv)
     return None
-
-
-def nodes() -> list[dict[str, Any]]:
-    """core/v1 Nodes as kubespray's three-node cluster reports them."""
-    out = []
-    for i, name in enumerate(("node1", "node2", "node3")):
-        control = name == "node1"
-        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
-        if control:
-            labels["node-role.kubernetes.io/control-plane"] = ""
-        out.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Node",
-                "metadata": {
-                    "name": name,
-                    "labels": labels,
-                    "uid": f"00000000-0000-4000-8000-00000000000{i}",
-                    "creationTimestamp": "2026-01-01T00:00:00Z",
-                },
-                "spec": {
-                    "podCIDR": f"10.254.{64 + i}.0/24",
-                    **(
-                        {
-                            "taints": [
-                                {
-                                    "key": "node-role.kubernetes.io/control-plane",
-                                    "effect": "NoSchedule",
-                                }
-                            ]
-                        }
-                        if control
-                        else {}
-                    ),
-                },
-                "status": {
-                    "capacity": {"cpu": "2", "memory": "4025836Ki", "pods": "110"},
-                    "allocatable": {"cpu": "2", "memory": "3661292Ki", "pods": "110"},
-                    "addresses": [
-                        {"type": "InternalIP", "address": f"10.254.1.{11 + i}"},
-                        {"type": "Hostname", "address": name},
-                    ],
-                    "conditions": [
-                        {
-                            "type": "Ready",
-                            "status": "True",
-                            "reason": "KubeletReady",
-                            "message": "kubelet is posting ready status",
-                            "lastHeartbeatTime": "2026-01-01T00:00:00Z",
-                            "lastTransitionTime": "2026-01-01T00:00:00Z",
-                        }
-                    ],
-                    "nodeInfo": {
-                        "architecture": "amd64",
-                        "bootID": f"boot-{name}",
-                        "containerRuntimeVersion": "containerd://1.7.21",
-                        "kernelVersion": "6.1.0-25-amd64",
-                        "kubeProxyVersion": "v1.30.4",
-                        "kubeletVersion": "v1.30.4",
-                        "machineID": f"machine-{name}",
-                        "operatingSystem": "linux",
-                        "osImage": "Ubuntu 24.04 LTS",
-                        "systemUUID": f"uuid-{name}",
-                    },
-                },
-            }
-        )
-    return out
 
 
 def replicasets(cluster: Cluster, ns: str) -> list[dict[str, Any]]:

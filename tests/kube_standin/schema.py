@@ -21,6 +21,8 @@ VERSION = "1.30"
 UNCHECKED = {
     "PodMetricsList",
     "PodMetrics",
+    "NodeMetricsList",
+    "NodeMetrics",
     "Table",
     "APIVersions",
     "APIGroupList",

@@ -13,7 +13,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from ruamel.yaml import YAML
 
-from tests.kube_standin import admission, discovery, openapi, schema, tables
+from tests.kube_standin import (
+    admission,
+    discovery,
+    metrics,
+    nodes,
+    openapi,
+    protobuf,
+    schema,
+    selector,
+    tables,
+)
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -182,8 +192,17 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _body(self) -> dict[str, Any]:
+    def _body(self) -> dict[str, Any] | None:
+        """The request's object from JSON, YAML or Kubernetes protobuf (protobuf.py); None
+        once a 415 is sent for a protobuf body the stand-in cannot decode."""
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
+        if self.headers.get("Content-Type", "").startswith(protobuf.MEDIA_TYPE):
+            try:
+                return protobuf.decode(raw)
+            except protobuf.Unsupported as exc:
+                message = f"the stand-in cannot decode this protobuf body: {exc}"
+                self._send(415, status(415, "UnsupportedMediaType", message))
+                return None
         try:
             return json.loads(raw)
         except ValueError:
@@ -249,10 +268,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _list(self, res: str, ns: str, query: dict[str, str]) -> list[dict[str, Any]]:
         c = self.cluster
-        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
+        labels = query.get("labelSelector", "")
         field = query.get("fieldSelector", "")
         if res == "pods":
-            items = c.pod_objects(ns, selector)
+            items = c.pod_objects(ns, labels)
         elif res == "events":
             involved = field.removeprefix("involvedObject.name=") if field else None
             return [
@@ -262,7 +281,8 @@ class Handler(BaseHTTPRequestHandler):
                 and (involved is None or e["involvedObject"]["name"] == involved)
             ]
         elif res == "nodes":
-            items = discovery.nodes()
+            items = [nodes.node_object(n) for n in c.nodes]
+            items = [i for i in items if selector.matches(labels, i["metadata"]["labels"])]
         elif res == "replicasets":
             items = discovery.replicasets(c, ns)
         else:
@@ -272,12 +292,13 @@ class Handler(BaseHTTPRequestHandler):
                 if k[0] == res and (k[1] == ns or not ns or res == "namespaces")
             ]
         items.sort(key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"]))
-        if field.startswith("metadata.name="):
-            items = [i for i in items if i["metadata"]["name"] == field.split("=", 1)[1]]
-        return items
+        return [i for i in items if selector.fields_match(field, i)]
 
     def _metrics(self, match, query: dict[str, str]) -> None:
+        """metrics-server behind the aggregator: PodMetrics and NodeMetrics, listed (with
+        label selectors) or by name (pkg/api/pod.go, node.go)."""
         c = self.cluster
+        res = match["res"]
         if c.metrics == "absent":  # no APIService registered: the aggregator has no route
             return self._send(
                 404, status(404, "NotFound", "the server could not find the requested resource")
@@ -289,16 +310,18 @@ class Handler(BaseHTTPRequestHandler):
                     503,
                     "ServiceUnavailable",
                     "the server is currently unable to handle the request "
-                    "(get pods.metrics.k8s.io)",
+                    f"(get {res}.metrics.k8s.io)",
                 ),
             )
+        labels = query.get("labelSelector", "")
+        if res == "nodes":
+            return self._node_metrics(match["name"], labels)
         ns = match["ns"] or ""
         items = c.pod_metrics(ns)
         # metrics-server filters by the pods' labels (pkg/api/pod.go: the selector is matched
         # against the pod lister's labels, which the PodMetrics copies).
-        selector = dict(p.split("=", 1) for p in query.get("labelSelector", "").split(",") if p)
-        if selector:
-            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, selector)}
+        if labels:
+            chosen = {p["metadata"]["name"] for p in c.pod_objects(ns, labels)}
             items = [i for i in items if i["metadata"]["name"] in chosen]
         if match["name"]:  # a named GET answers the PodMetrics itself, or 404
             found = [i for i in items if i["metadata"]["name"] == match["name"]]
@@ -315,6 +338,28 @@ class Handler(BaseHTTPRequestHandler):
             kind = {"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
             return self._send(200, {**kind, **found[0]})
         body = {"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
+        return self._send(200, {**body, "items": items})
+
+    def _node_metrics(self, name: str | None, labels: str) -> None:
+        """pkg/api/node.go: a list of the nodes matching the selector that have a usage; a
+        named GET of a node the node lister lacks is its NotFound (`node "x"`), of one with
+        no usage yet the metrics resource's (`nodemetrics.metrics.k8s.io "x"`)."""
+        c = self.cluster
+        items = metrics.node_metrics(c, "" if name else labels)
+        if name:
+            found = [i for i in items if i["metadata"]["name"] == name]
+            if found:
+                kind = {"kind": "NodeMetrics", "apiVersion": "metrics.k8s.io/v1beta1"}
+                return self._send(200, {**kind, **found[0]})
+            known = any(n.name == name for n in c.nodes)
+            what = "nodemetrics.metrics.k8s.io" if known else "node"
+            details = {"name": name, "kind": "nodes" if known else "node"}
+            if known:
+                details["group"] = "metrics.k8s.io"
+            return self._send(
+                404, status(404, "NotFound", f'{what} "{name}" not found', details=details)
+            )
+        body = {"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}}
         return self._send(200, {**body, "items": items})
 
     def _watch(self, res: str, ns: str, query: dict[str, str]) -> None:
@@ -388,6 +433,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         with c.lock:
             c.requests.append(("POST", path))
             c.on_request()
@@ -418,6 +465,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         with c.lock:
             c.requests.append(("PATCH", self.path))
@@ -520,6 +569,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cluster
         path, match, query = self._route()
         body = self._body()
+        if body is None:
+            return
         with c.lock:
             c.requests.append(("PUT", path))
             c.on_request()
