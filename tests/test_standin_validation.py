@@ -4,9 +4,11 @@ admission.py) with the API server's v1.30 wording: unknown and duplicate fields 
 the directive), Warn (the default: Warning headers, the fields dropped) and Ignore; names
 that are not the kind's DNS format and out-of-range ports (422 Invalid with its causes).
 
-Checked with raw HTTP (the exact Status and headers) and the kubernetes Python client (a
-bad name: its models refuse unknown fields before sending). Messages are the ones
-kube-apiserver's own tests expect (test/e2e/apimachinery/field_validation.go,
+Checked three ways: raw HTTP (the exact Status and headers), the kubernetes Python client
+(a bad name: its models refuse unknown fields before sending), and the real kubectl 1.30
+and 1.32, which find `fieldValidation` in the stand-in's /openapi/v3 and leave validation
+to the server. Messages are the ones kube-apiserver's own tests expect
+(test/e2e/apimachinery/field_validation.go,
 test/integration/apiserver/field_validation_test.go) or the sources cited in the modules.
 Still a stand-in: nothing here was run against a kube-apiserver."""
 
@@ -14,12 +16,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client as k8s
 
+from gourmetops import PROJECT_ROOT
 from tests.kube_standin import serve
 
 NS = "kube-gourmetgram"
@@ -243,3 +248,102 @@ def test_the_kubernetes_python_client_gets_the_status():
         }
     ]
     assert cluster.invalid == []
+
+
+KUBECTL = {
+    "kubectl.1.30": "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
+    "kubectl.1.32": "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
+}
+
+
+def _manifest(name: str, *edits: tuple[str, str]) -> str:
+    text = (PROJECT_ROOT / "manifests" / name).read_text()
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize("build", list(KUBECTL))
+def test_kubectl_leaves_validation_to_the_server_and_shows_its_answers(standin_kubeconfig, build):
+    kubectl = KUBECTL[build]
+    if not Path(kubectl).exists():
+        pytest.fail(f"{kubectl} is not installed (the cloud SDK's kubectl builds)")
+    config, cluster, tmp = standin_kubeconfig
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [kubectl, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def applied(text: str, *flags: str) -> subprocess.CompletedProcess:
+        path = tmp / "object.yaml"
+        path.write_text(text)
+        return run("apply", *flags, "-f", str(path))
+
+    # (kubectl 1.32 creates a namespace with a protobuf body, which the stand-in cannot
+    # read; apply sends JSON)
+    assert run("apply", "-f", "manifests/namespace.yaml").returncode == 0
+    unknown = _manifest("deployment.yaml", ("  replicas: 1\n", "  replicas: 1\n  replica: 2\n"))
+    refused = applied(unknown)
+    assert refused.returncode == 1
+    assert (
+        'Error from server (BadRequest): error when creating "'
+        + str(tmp / "object.yaml")
+        + '": Deployment in version "v1" cannot be handled as a Deployment: strict decoding '
+        'error: unknown field "spec.replica"'
+    ) in refused.stderr, refused.stderr
+    assert ("GET", "/openapi/v3/apis/apps/v1") in cluster.requests
+    assert ("GET", "/openapi/v2") not in cluster.requests  # no validation on kubectl's side
+    assert ("POST", DEPLOYMENTS, "Strict") in cluster.directives
+
+    warned = applied(unknown, "--validate=warn")
+    assert warned.returncode == 0, warned.stderr
+    assert 'Warning: unknown field "spec.replica"' in warned.stderr
+    assert "replica" not in cluster.objects[("deployments", NS, DEP)]["spec"]
+
+    typo = _manifest("deployment.yaml", ("imagePullPolicy:", "imagePullPolicyy:"))
+    patched = applied(typo)
+    assert patched.returncode == 1
+    assert "The request is invalid: patch: Invalid value: " in patched.stderr
+    assert patched.stderr.rstrip().endswith(
+        'strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolicyy"'
+    ), patched.stderr
+    server_side = applied(typo, "--server-side")
+    assert server_side.returncode == 1
+    assert (
+        f"Error from server: failed to create typed patch object ({NS}/{DEP}; apps/v1, "
+        f'Kind=Deployment): .spec.template.spec.containers[name="{DEP}"].imagePullPolicyy: '
+        "field not declared in schema"
+    ) in server_side.stderr, server_side.stderr
+
+    for edits, message in [
+        (
+            [(f"name: {DEP}\n", "name: Gourmet_App\n")],
+            f'The Deployment "Gourmet_App" is invalid: metadata.name: Invalid value: '
+            f'"Gourmet_App": {SUBDOMAIN}',
+        ),
+        (
+            [("containerPort: 8000", "containerPort: 70000"), (f"name: {DEP}\n", "name: big\n")],
+            'The Deployment "big" is invalid: spec.template.spec.containers[0].ports[0].'
+            f"containerPort: Invalid value: 70000: {RANGE}",
+        ),
+        (
+            [("containerPort: 8000", "containerPort: 0"), (f"name: {DEP}\n", "name: zero\n")],
+            'The Deployment "zero" is invalid: spec.template.spec.containers[0].ports[0].'
+            "containerPort: Required value",
+        ),
+    ]:
+        invalid = applied(_manifest("deployment.yaml", *edits))
+        assert invalid.returncode == 1 and message in invalid.stderr, invalid.stderr
+    port = applied(_manifest("service.yaml", ("port: 80 ", "port: 0 ")))
+    assert port.returncode == 1
+    assert (
+        'The Service "gourmetgram-kube-svc" is invalid: spec.ports[0].port: Invalid value: 0: '
+        + RANGE
+    ) in port.stderr, port.stderr
+    assert {k[0] for k in cluster.objects} == {"namespaces", "deployments"}

@@ -227,6 +227,11 @@ class Handler(BaseHTTPRequestHandler):
             c.on_request()
             if path == "/openapi/v2":
                 return self._send_raw(200, openapi.MIME, openapi.v2())
+            if path == "/openapi/v3":
+                return self._send_raw(200, openapi.V3_MIME, openapi.v3_root())
+            if path.removeprefix("/openapi/v3/") in openapi.V3_KINDS:
+                gv = path.removeprefix("/openapi/v3/")
+                return self._send_raw(200, openapi.V3_MIME, openapi.v3_document(gv))
             found = discovery.answer(c, path)
             if found is not None:
                 return self._send(*found)
