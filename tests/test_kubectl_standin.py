@@ -3,9 +3,10 @@ kubeconfig like the one `fab kubeconfig` fetches (HTTPS with a CA, a bearer toke
 the tutorial's commands; and gourmetops' own client through the same kubeconfig.
 
 What the stand-in does not serve, and how the test copes:
-- /openapi/v2 is served for the tutorial's kinds (kube_standin/openapi.py), /openapi/v3 is
-  not, so kubectl validates on its side; the rest of this test still passes
-  --validate=false, tests/test_kubectl_tutorial.py runs with the default;
+- /openapi/v2 and /openapi/v3 are served for the tutorial's kinds (kube_standin/openapi.py),
+  so kubectl leaves validation to the server (fieldValidation=Strict); the rest of this test
+  still passes --validate=false (fieldValidation=Ignore), tests/test_kubectl_tutorial.py
+  runs with the default;
 - `kubectl apply -f manifests/` applies the files in name order, so deployment.yaml comes
   before namespace.yaml: on a real cluster too it fails with "namespaces ... not found"
   unless the namespace exists, so the namespace is applied first, as the tutorial's
@@ -62,7 +63,7 @@ def test_the_tutorials_kubectl_commands_against_the_standin(standin_kubeconfig):
         ["node3", "Ready", "<none>"],
     ]
 
-    ok(run("apply", "-f", "manifests/namespace.yaml"))  # validated: /openapi/v2 is served
+    ok(run("apply", "-f", "manifests/namespace.yaml"))  # validated by the server
     applied = ok(run("apply", "--validate=false", "-f", "manifests/"))
     assert "deployment.apps/gourmetgram-kube-app created" in applied
     assert "horizontalpodautoscaler.autoscaling/gourmetgram-kube-hpa created" in applied

@@ -1,7 +1,8 @@
 """The tutorial's kubectl commands, in its order, with the REAL kubectl and its DEFAULT
 validation (no --validate=false) against the API STAND-IN (tests/kube_standin): create the
-namespace, apply the Service and the Deployment (client-side validated from the stand-in's
-/openapi/v2, client-side apply with its last-applied annotation), re-apply with 6 replicas,
+namespace, apply the Service and the Deployment (validated by the server: kubectl finds the
+fieldValidation parameter in the stand-in's /openapi/v3 and sends fieldValidation=Strict;
+client-side apply with its last-applied annotation), re-apply with 6 replicas,
 get all, scale, autoscale, top pod (all, -l, NAME), rollout history, delete -f; and invalid
 objects refused with the API server's 422 Invalid / 400 BadRequest messages; and the nodes'
 roles and `top node` (NodeMetrics).
@@ -87,7 +88,9 @@ def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kube
         run("apply", "-f", "manifests/service.yaml")
     )
     assert f"deployment.apps/{DEP} created" in ok(run("apply", "-f", "manifests/deployment.yaml"))
-    assert ("GET", "/openapi/v2") in cluster.requests  # kubectl validated on its side
+    # kubectl found fieldValidation in /openapi/v3 and left validation to the server.
+    assert ("GET", "/openapi/v3/apis/apps/v1") in cluster.requests
+    assert ("POST", f"/apis/apps/v1/namespaces/{NS}/deployments", "Strict") in cluster.directives
     stored = cluster.objects[("deployments", NS, DEP)]
     last = "kubectl.kubernetes.io/last-applied-configuration"
     assert '"replicas":1' in stored["metadata"]["annotations"][last]

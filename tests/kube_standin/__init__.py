@@ -7,7 +7,10 @@ answers the requests gourmetops.kube and kubectl make with the real API's shapes
 answer checked against the v1.30 OpenAPI schema (schema.py), and imitates the control plane
 where the project reads or writes, each behaviour naming the source it follows:
 
-- admission.py: quantity canonicalisation and the defaults the API server fills in;
+- admission.py: quantity canonicalisation, the defaults the API server fills in, and the
+  field errors it answers 422 Invalid (names, ports, replicas, selector, HPA bounds);
+- fieldvalidation.py: server-side field validation (`fieldValidation` Strict/Warn/Ignore)
+  for unknown and duplicate fields;
 - ssa.py: server-side apply field ownership, 409 Conflict unless force=true;
 - cluster.py, rollout.py: generation/observedGeneration, the deployment controller
   (ReplicaSets by template hash with their revision, RollingUpdate in maxSurge/
@@ -22,7 +25,8 @@ where the project reads or writes, each behaviour naming the source it follows:
 - hpa.py, replicas.py, behavior.py: the HPA controller (15 s sync, the replica calculator
   with its 0.1 tolerance and start-up/missing-metric rules, scale-up policies, 300 s
   scale-down stabilisation, its conditions);
-- discovery.py, tables.py: what kubectl needs (discovery, nodes, ReplicaSets, Table output);
+- discovery.py, tables.py, openapi.py: what kubectl needs (discovery, nodes, ReplicaSets,
+  Table output, /openapi/v2 and /openapi/v3);
 - server.py: REST paths, Status errors, watch streams, optional bearer token.
 
 The controllers run on modelled time that moves only at defined points (clock.py): when the

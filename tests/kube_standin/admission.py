@@ -3,10 +3,13 @@ defaults it fills in for the fields gourmetops (and kubectl) read."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
+
+from tests.kube_standin.fieldvalidation import go_quote
 
 _DECIMAL = [(18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, "")]
 _DECIMAL += [(-3, "m"), (-6, "u"), (-9, "n")]
@@ -187,12 +190,106 @@ def _go_map(labels: dict[str, Any]) -> str:
     return "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
 
 
+# apimachinery pkg/util/validation/validation.go: the name formats and their messages.
+_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = _LABEL + "(\\." + _LABEL + ")*"
+_DNS1035 = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_NAMES = {
+    # kind -> (regex, max length, message, examples): ValidateDeploymentName,
+    # ValidateHorizontalPodAutoscalerName and ValidateSecretName are NameIsDNSSubdomain,
+    # ValidateServiceName is NameIsDNS1035Label, ValidateNamespaceName NameIsDNSLabel.
+    "subdomain": (
+        _SUBDOMAIN,
+        253,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+        "'-' or '.', and must start and end with an alphanumeric character",
+        ["example.com"],
+    ),
+    "label": (
+        _LABEL,
+        63,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+        "'-', and must start and end with an alphanumeric character",
+        ["my-name", "123-abc"],
+    ),
+    "dns1035": (
+        _DNS1035,
+        63,
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+        "with an alphabetic character, and end with an alphanumeric character",
+        ["my-name", "abc-123"],
+    ),
+}
+_NAME_FORMAT = {"namespaces": "label", "services": "dns1035"}  # the others: subdomain
+PORT_RANGE = "must be between 1 and 65535, inclusive"  # validation.InclusiveRangeError(1, 65535)
+
+
+def _regex_error(message: str, regex: str, examples: list[str]) -> str:
+    """validation.RegexError."""
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
+
+
+def name_errors(res: str, name: Any) -> list[tuple[str, str]]:
+    """metadata.name against the kind's format (apimachinery ValidateObjectMeta with the
+    kind's name function: a message each, too long then not matching)."""
+    if not isinstance(name, str) or not name:
+        return [("metadata.name", "Required value: name or generateName is required")]
+    regex, longest, message, examples = _NAMES[_NAME_FORMAT.get(res, "subdomain")]
+    found = []
+    if len(name) > longest:
+        found.append(f"must be no more than {longest} characters")
+    if not re.fullmatch(regex, name):
+        found.append(_regex_error(message, regex, examples))
+    return [("metadata.name", f"Invalid value: {go_quote(name)}: {m}") for m in found]
+
+
+def _port(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def container_port_errors(pod: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
+    """core/validation validateContainerPorts: containerPort required (0 is unset) and in
+    range, hostPort in range when set."""
+    errors: list[tuple[str, str]] = []
+    for c, container in enumerate(pod.get("containers") or []):
+        for p, port in enumerate((container or {}).get("ports") or []):
+            where = f"{prefix}.containers[{c}].ports[{p}]"
+            number = _port((port or {}).get("containerPort", 0))
+            if number == 0:
+                errors.append((f"{where}.containerPort", "Required value"))
+            elif number is not None and not 1 <= number <= 65535:
+                errors.append((f"{where}.containerPort", f"Invalid value: {number}: {PORT_RANGE}"))
+            host = _port((port or {}).get("hostPort", 0))
+            if host and not 1 <= host <= 65535:
+                errors.append((f"{where}.hostPort", f"Invalid value: {host}: {PORT_RANGE}"))
+    return errors
+
+
+def service_port_errors(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """core/validation validateServicePort: port in range, and targetPort (defaulted to the
+    port) a number in range or a port name."""
+    errors: list[tuple[str, str]] = []
+    for i, port in enumerate(spec.get("ports") or []):
+        number = _port((port or {}).get("port", 0))
+        if number is not None and not 1 <= number <= 65535:
+            errors.append((f"spec.ports[{i}].port", f"Invalid value: {number}: {PORT_RANGE}"))
+        target = _port((port or {}).get("targetPort", number))
+        if target is not None and not 1 <= target <= 65535:
+            errors.append((f"spec.ports[{i}].targetPort", f"Invalid value: {target}: {PORT_RANGE}"))
+    return errors
+
+
 def invalid(res: str, obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """Field errors the API server's validation returns for the kinds the tutorial writes
-    (pkg/apis/apps/validation ValidateDeploymentSpec, pkg/apis/autoscaling/validation
+    """Field errors the API server's validation returns for the kinds the tutorial writes,
+    metadata first (apimachinery ValidateObjectMeta), then the spec's
+    (pkg/apis/apps/validation ValidateDeploymentSpec, pkg/apis/core/validation
+    ValidateService's ports, pkg/apis/autoscaling/validation
     validateHorizontalPodAutoscalerSpec, apimachinery ValidateNonnegativeField)."""
     spec = obj.get("spec") or {}
-    errors: list[tuple[str, str]] = []
+    errors = name_errors(res, (obj.get("metadata") or {}).get("name"))
+    if res == "services":
+        errors += service_port_errors(spec)
     if res == "deployments":
         replicas = spec.get("replicas")
         if isinstance(replicas, int) and replicas < 0:
@@ -211,6 +308,8 @@ def invalid(res: str, obj: dict[str, Any]) -> list[tuple[str, str]]:
                     "`labels`",
                 )
             )
+        template = (spec.get("template") or {}).get("spec") or {}
+        errors += container_port_errors(template, "spec.template.spec")
     elif res == "horizontalpodautoscalers":
         low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
         if isinstance(low, int) and low < 1:

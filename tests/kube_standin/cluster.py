@@ -81,6 +81,8 @@ class Cluster:
         self.idle_m = 36.0  # each pod's CPU with no traffic
         self.requests: list[tuple[str, str]] = []
         self.applies: list[tuple[str, str, dict[str, Any]]] = []  # (manager, path, body)
+        # (method, path, fieldValidation as sent or "") of every create and patch
+        self.directives: list[tuple[str, str, str]] = []
         self.autoscalers: dict[tuple[str, str], hpa.Autoscaler] = {}
         self.progress: dict[str, tuple[str, float, int, int]] = {}
         # deployment key -> its ReplicaSets by name (size, revision, template), old ones

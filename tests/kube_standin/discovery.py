@@ -2,7 +2,8 @@
 resource lists, https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api;
 kubectl falls back to it when the aggregated form is not offered), and ReplicaSets
 derived from the Deployments' pods (the nodes: nodes.py). /openapi/v2 is served by
-openapi.py (protobuf, the tutorial's kinds); /openapi/v3 answers 404."""
+openapi.py (protobuf, the tutorial's kinds), as is /openapi/v3 for the group-versions the
+stand-in writes (JSON)."""
 
 from __future__ import annotations
 

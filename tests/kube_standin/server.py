@@ -24,6 +24,7 @@ from tests.kube_standin import (
     selector,
     tables,
 )
+from tests.kube_standin import fieldvalidation as fv
 from tests.kube_standin.cluster import API, Cluster
 from tests.kube_standin.ssa import Conflict, Fields, leaves
 
@@ -145,9 +146,24 @@ def hpa_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _reason(message: str) -> str:
+    """A cause's reason from its field.ErrorType, which begins the message."""
+    for start, reason in (
+        ("Required value", "FieldValueRequired"),
+        ("Unsupported value", "FieldValueNotSupported"),
+        ("Duplicate value", "FieldValueDuplicate"),
+        ("Forbidden", "FieldValueForbidden"),
+    ):
+        if message.startswith(start):
+            return reason
+    return "FieldValueInvalid"
+
+
 class Handler(BaseHTTPRequestHandler):
     cluster: Cluster
     token: str | None = None
+    warnings: list[str] = []
+    raw: bytes = b""
 
     def handle_one_request(self) -> None:
         """A request the stand-in cannot handle is answered 500 InternalError with a Status,
@@ -176,6 +192,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        # A warning each, as the API server's warning recorder writes them (code 299,
+        # agent "-"); kubectl prints "Warning: <text>".
+        for text in self.warnings if code < 400 else []:
+            self.send_header("Warning", "299 - " + json.dumps(text))
+        self.warnings = []
         self.end_headers()
         self.wfile.write(data)
 
@@ -195,7 +216,9 @@ class Handler(BaseHTTPRequestHandler):
     def _body(self) -> dict[str, Any] | None:
         """The request's object from JSON, YAML or Kubernetes protobuf (protobuf.py); None
         once a 415 is sent for a protobuf body the stand-in cannot decode."""
+        self.warnings = []
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
+        self.raw = raw  # what field validation reads for duplicates (JSON only)
         if self.headers.get("Content-Type", "").startswith(protobuf.MEDIA_TYPE):
             try:
                 return protobuf.decode(raw)
@@ -223,6 +246,11 @@ class Handler(BaseHTTPRequestHandler):
             c.on_request()
             if path == "/openapi/v2":
                 return self._send_raw(200, openapi.MIME, openapi.v2())
+            if path == "/openapi/v3":
+                return self._send_raw(200, openapi.V3_MIME, openapi.v3_root())
+            if path.removeprefix("/openapi/v3/") in openapi.V3_KINDS:
+                gv = path.removeprefix("/openapi/v3/")
+                return self._send_raw(200, openapi.V3_MIME, openapi.v3_document(gv))
             found = discovery.answer(c, path)
             if found is not None:
                 return self._send(*found)
@@ -437,6 +465,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         with c.lock:
             c.requests.append(("POST", path))
+            c.directives.append(("POST", path, query.get("fieldValidation", "")))
             c.on_request()
             if not match or match["res"] not in API:
                 return self._send(404, status(404, "NotFound", "no such resource"))
@@ -450,6 +479,13 @@ class Handler(BaseHTTPRequestHandler):
                     409, status(409, "AlreadyExists", f'{res} "{name}" already exists')
                 )
             v1_hpa = res == "horizontalpodautoscalers" and match["ver"] == "v1"
+            if self._undecodable(res, body):
+                return
+            version = match["ver"] or "v1"
+            api_version = f"{match['group']}/{version}" if match["group"] else version
+            body = self._strict(res, api_version, body, query)
+            if body is None:
+                return
             if v1_hpa:  # kubectl autoscale (v1.30) creates an autoscaling/v1 object
                 body = hpa_from_v1(body)
             if self._refused(res, name, body):
@@ -470,6 +506,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         with c.lock:
             c.requests.append(("PATCH", self.path))
+            c.directives.append(("PATCH", path, query.get("fieldValidation", "")))
             c.on_request()
             if not match or match["res"] not in API:
                 return self._send(404, status(404, "NotFound", "no such resource"))
@@ -495,6 +532,9 @@ class Handler(BaseHTTPRequestHandler):
                             "value: is required for apply patch",
                         ),
                     )
+                undeclared = fv.not_declared(body, fv.definition(*API[res]))
+                if undeclared:
+                    return self._send(500, self._typed_patch_error(ns, name, res, undeclared))
                 try:
                     # Validation sees the object as the apply would leave it.
                     if self._refused(res, name, body, quantities_only=True) or self._refused(
@@ -537,10 +577,14 @@ class Handler(BaseHTTPRequestHandler):
             if current is None:
                 return self._not_found(res, name)
             obj = merge_patch(current, body)
-            if self._refused(res, name, obj):
+            if self._undecodable(res, obj):
+                return
+            obj = self._strict_patch(res, body, obj, query)
+            if obj is None or self._refused(res, name, obj):
                 return
             fields = copy.deepcopy(c.fields[(res, ns, name)])
-            fields.update(manager or "kubectl-patch", set(leaves(body)))
+            known = fv.prune(body, fv.definition(*API[res]))
+            fields.update(manager or "kubectl-patch", set(leaves(known)))
             return self._send(200, c.store(res, ns, name, obj, fields, dry))
 
     def _write_scale(self, ns: str, name: str, scale: dict[str, Any], manager: str) -> None:
@@ -595,20 +639,77 @@ class Handler(BaseHTTPRequestHandler):
             "deployments": "Deployment.apps",
             "horizontalpodautoscalers": "HorizontalPodAutoscaler.autoscaling",
         }.get(res, API[res][1])
-        wrong = admission.bad_quantity(obj)
-        if wrong is not None:
-            short = API[res][1]
-            message = (
-                f'{short} in version "{API[res][0].rpartition("/")[2]}" cannot be handled as a '
-                f"{short}: quantities must match the regular expression '{admission.QUANTITY}'"
-            )
-            self._send(400, status(400, "BadRequest", message))
+        if self._undecodable(res, obj):
             return True
         errors = [] if quantities_only else admission.invalid(res, obj)
         if errors:
             self._invalid(kind, name, errors)
             return True
         return False
+
+    def _cannot_handle(self, res: str, problem: str) -> None:
+        """400 as handlers/rest.go transformDecodeError words a decoding failure."""
+        short = API[res][1]
+        version = API[res][0].rpartition("/")[2]
+        message = f'{short} in version "{version}" cannot be handled as a {short}: {problem}'
+        self._send(400, status(400, "BadRequest", message))
+
+    def _undecodable(self, res: str, obj: dict[str, Any]) -> bool:
+        """A quantity that does not parse fails the decoding (before any strict error)."""
+        if admission.bad_quantity(obj) is None:
+            return False
+        regex = admission.QUANTITY
+        self._cannot_handle(res, f"quantities must match the regular expression '{regex}'")
+        return True
+
+    def _strict(
+        self, res: str, api_version: str, body: dict[str, Any], query: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Create/update field validation (fieldvalidation.py): refused under Strict,
+        warned under Warn; the body as the typed decoder keeps it, or None when refused."""
+        direct = fv.directive(query)
+        name = fv.definition(api_version, API[res][1])
+        if direct != fv.IGNORE:
+            doc = fv.parse(self.raw)
+            problems = fv.typed(doc, name) if doc is not None else fv.unknown(body, name)
+            if problems and direct == fv.STRICT:
+                self._cannot_handle(res, "strict decoding error: " + ", ".join(problems))
+                return None
+            self.warnings = problems
+        return fv.prune(body, name)
+
+    def _strict_patch(
+        self, res: str, patch: Any, obj: dict[str, Any], query: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Merge/strategic merge patch field validation (handlers/patch.go): the patch's
+        duplicates, then the patched object's unknown fields; Strict answers 422 with the
+        patch as Go prints the decoded map."""
+        direct = fv.directive(query)
+        name = fv.definition(*API[res])
+        if direct != fv.IGNORE:
+            doc = fv.parse(self.raw)
+            problems = (fv.duplicates(doc) if doc is not None else []) + fv.unknown(obj, name)
+            if problems and direct == fv.STRICT:
+                detail = "strict decoding error: " + ", ".join(problems)
+                value = fv.go_quote(fv.go_value(patch))
+                self._invalid("", "", [("patch", f"Invalid value: {value}: {detail}")])
+                return None
+            self.warnings = problems
+        return fv.prune(obj, name)
+
+    def _typed_patch_error(self, ns: str, name: str, res: str, undeclared: list[str]):
+        """structuredmerge.go's plain error, which the API server answers 500 with no reason
+        (responsewriters ErrorToAPIStatus); several are listed as ValidationErrors does."""
+        group_version, kind = API[res]
+        group, _, version = group_version.rpartition("/")
+        said = undeclared[0] if len(undeclared) == 1 else "errors:\n  " + "\n  ".join(undeclared)
+        message = (
+            f"failed to create typed patch object ({ns}/{name}; {group}/{version}, "
+            f"Kind={kind}): {said}"
+        )
+        body = status(500, "", message)
+        del body["reason"]
+        return body
 
     def _invalid(self, kind: str, name: str, causes: list[tuple[str, str]]) -> None:
         """422 Invalid as apimachinery errors.NewInvalid words it: `Kind.group "name" is
@@ -620,12 +721,9 @@ class Handler(BaseHTTPRequestHandler):
             "name": name,
             "group": group,
             "kind": group_kind,
-            "causes": [
-                {"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes
-            ],
+            "causes": [{"reason": _reason(m), "message": m, "field": f} for f, m in causes],
         }
-        if not group:
-            del details["group"]
+        details = {k: v for k, v in details.items() if v}  # Go's omitempty
         return self._send(
             422, status(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details=details)
         )
