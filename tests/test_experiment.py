@@ -8,31 +8,68 @@ model (CPU per siege user while siege runs), not from a cluster."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+from typing import Any
 
-from gourmetops import PROJECT_ROOT
+from kubernetes import client
+
+from gourmetops.app.kube import Kube
+from gourmetops.context import connect
+from gourmetops.load import loadtest
+from gourmetops.load.experiment import Plan, describe, run
+from gourmetops.targets import lab_target
+from tests.kube_standin import ModelClock, serve
+from tests.kube_standin.experiment import objects_for
 from tests.labtools import Lab
 
-RUNNER = Path(__file__).parent / "experiment_standin_run.py"
+CPU_PER_USER = 300.0  # millicores the stand-in's pods carry per concurrent siege user
+LOAD_SECONDS = 60.0  # modelled length of each load run: four HPA syncs under the load
 
 
 def test_experiment_runs_every_scenario_and_reports(standin_app: Lab, tmp_path):
-    """Run in a process of its own (see tests/experiment_standin_run.py for why)."""
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(tmp_path / "run")],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    """Each load run is real siege for 2 s of wall time on node1, sampled meanwhile, and
+    LOAD_SECONDS of modelled load: the pods carry CPU_PER_USER millicores per siege user and
+    modelled time moves on by LOAD_SECONDS before siege starts, so the samples taken during
+    siege see what the HPA made of that load (the stand-in app on node1 serves the real
+    requests; the stand-in API cannot see them). The waits sleep modelled seconds."""
+    server, cluster = serve()
+
+    def modelled_load(conn: Any, load: loadtest.LoadRun, *args: Any, **kwargs: Any):
+        cluster.load_m = load.concurrency * CPU_PER_USER
+        cluster.advance(LOAD_SECONDS)
+        try:
+            return loadtest.run(conn, load, *args, **kwargs)
+        finally:
+            cluster.load_m = 0.0
+
+    config = client.Configuration()
+    config.host = f"http://127.0.0.1:{server.server_address[1]}"
+    kube = Kube.from_api_client(client.ApiClient(config), ModelClock(cluster))
+    plan = Plan(
+        url="http://10.254.1.11:8000/test",
+        concurrency=2,
+        duration=2,  # wall seconds of real siege
+        pause=30,  # the rest in modelled seconds, as a real run's
+        sample_every=0.5,  # (during siege: wall seconds)
+        rollout_timeout=120,
+        scale_down_timeout=360,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    lines = proc.stdout.splitlines()
-    report = Path(lines[-1].removeprefix("report: "))
+    said: list[str] = []
+    try:
+        report = run(
+            kube,
+            connect(lab_target(), "node1"),
+            objects_for,
+            plan,
+            tmp_path / "run",
+            echo=said.append,
+            siege=modelled_load,
+        )
+    finally:
+        server.shutdown()
+    assert cluster.invalid == [], cluster.invalid  # every answer matched the v1.30 schema
     # One plan: the real run acted exactly the steps the dry run prints, in that order.
-    dry = json.loads(next(x for x in lines if x.startswith("dry run: ")).removeprefix("dry run: "))
-    acted = [x.removeprefix("==> step: ") for x in lines if x.startswith("==> step: ")]
+    dry = describe(plan, objects_for, "node1")
+    acted = [x.removeprefix("==> step: ") for x in said if x.startswith("==> step: ")]
     assert acted == dry[:-1] and len(acted) == 8
     assert dry[-1].startswith("each siege run on node1: ")
     data = json.loads((tmp_path / "run" / "experiment.json").read_text())

@@ -8,13 +8,13 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import subprocess
-import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
 from gourmetops import PROJECT_ROOT, notebook
@@ -24,7 +24,7 @@ from gourmetops.load.report import render
 from gourmetops.stages import run_all
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "results" / "experiment-sample"
-RUNNER = PROJECT_ROOT / "tests" / "notebook_run.py"
+CELL_TIMEOUT = 1800  # the lab's cluster stage runs kubespray's facts playbook
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "deploy_on_kubernetes.ipynb"
 SECTIONS = [
     "Preliminaries",
@@ -117,12 +117,23 @@ def test_report_shows_the_newest_experiment_or_says_why_there_is_none(
 
 
 def execute(nb_path: Path, cwd: Path, out: Path, target: str | None = None) -> NotebookNode:
-    """The notebook run headless from `cwd` in a process of its own (tests/notebook_run.py
-    says why); the executed notebook is kept in `out`, outside the project."""
-    argv = [sys.executable, str(RUNNER), str(nb_path), str(out), str(cwd)]
-    ran = subprocess.run([*argv, *([target] if target else [])], capture_output=True, text=True)
-    assert ran.returncode == 0 and out.exists(), ran.stderr[-5000:]
-    return nbformat.read(out, as_version=4)
+    """The notebook run headless with nbclient from `cwd`, as CI does (a kernel process of its
+    own; no pyinfra_cli in pytest's, conftest checks); TARGET, when given, replaces the cell
+    tagged `parameters` (papermill's convention). The executed notebook, error cells
+    included, is kept in `out`, outside the project; a cell that raised fails the test."""
+    nb = nbformat.read(nb_path, as_version=4)
+    if target is not None:
+        for cell in nb.cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.source = f"TARGET = {target!r}"
+    runner = NotebookClient(nb, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(cwd)}})
+    try:
+        runner.execute()
+    except CellExecutionError as exc:
+        pytest.fail(f"a notebook cell raised (executed notebook: {out}):\n{exc}")
+    finally:
+        nbformat.write(nb, out)
+    return nb
 
 
 def test_report_is_shown_inline_in_a_kernel(tmp_path):
