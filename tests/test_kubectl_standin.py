@@ -21,30 +21,23 @@ Still a stand-in: nothing here shows a real cluster's behaviour.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from gourmetops import PROJECT_ROOT
 from gourmetops.app.kube import Kube
 from tests.kube_standin.fixtures import TOKEN
+from tests.kube_standin.kubectl import DISPATCHER, runner
 
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+KUBECTL = DISPATCHER
 
 NS = "kube-gourmetgram"
 
 
 def kubectl(config: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return runner(KUBECTL, config, tmp)(*args)
 
 
 def ok(proc: subprocess.CompletedProcess) -> str:

@@ -16,36 +16,18 @@ real cluster's behaviour."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from gourmetops import PROJECT_ROOT
 from tests.kube_standin import serve
+from tests.kube_standin.kubectl import DISPATCHER, KUBECTL_1_30, KUBECTL_1_32, runner
 
 TOKEN = "standin_kubeconfig-token-5c1e"
 NS = "kube-gourmetgram"
 DEP = "gourmetgram-kube-app"
-BUILDS = [
-    "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
-    "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
-    shutil.which("kubectl") or "/usr/bin/kubectl",
-]
-
-
-def runner(kubectl: str, config: Path, tmp: Path):
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [kubectl, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
+BUILDS = [KUBECTL_1_30, KUBECTL_1_32, DISPATCHER]
 
 
 def ok(proc: subprocess.CompletedProcess) -> str:
@@ -62,16 +44,8 @@ def deployment_text(**edits: str) -> str:
     return text
 
 
-def need(kubectl: str) -> None:
-    """kubectl and its builds are part of this machine's tools: missing, the test fails
-    (a skip would pass off an unrun check)."""
-    if not Path(kubectl).exists():
-        pytest.fail(f"{kubectl} is not installed (the cloud SDK's kubectl and its builds)")
-
-
 @pytest.mark.parametrize("kubectl", BUILDS, ids=["kubectl.1.30", "kubectl.1.32", "kubectl"])
 def test_the_tutorials_commands_with_default_validation(standin_kubeconfig, kubectl):
-    need(kubectl)
     config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
 
@@ -208,7 +182,6 @@ INVALID = {
 @pytest.mark.parametrize("case", list(INVALID))
 def test_invalid_objects_are_refused_as_the_api_server_does(standin_kubeconfig, case):
     kubectl = BUILDS[0]
-    need(kubectl)
     config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
     ok(run("create", "namespace", NS))
@@ -224,7 +197,6 @@ def test_invalid_objects_are_refused_as_the_api_server_does(standin_kubeconfig, 
 
 def test_an_hpa_with_min_above_max_is_invalid(standin_kubeconfig):
     kubectl = BUILDS[0]
-    need(kubectl)
     config, cluster, tmp = standin_kubeconfig
     run = runner(kubectl, config, tmp)
     ok(run("create", "namespace", NS))

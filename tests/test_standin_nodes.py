@@ -6,11 +6,9 @@ the real kubectl.1.30 too. Modelled time only (`cluster.advance`); still a stand
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ruamel.yaml import YAML
 
 from gourmetops import PROJECT_ROOT
@@ -18,10 +16,11 @@ from gourmetops.app.manifests import AppParams, render
 from gourmetops.cluster import Cluster as Model
 from gourmetops.cluster import load_cluster, parse_cluster
 from tests.kube_standin.cluster import Cluster
+from tests.kube_standin.kubectl import KUBECTL_1_30, runner
 from tests.kube_standin.nodes import CONTROL_PLANE, from_model, node_object, tolerated
 
 NS, DEP = "kube-gourmetgram", "gourmetgram-kube-app"
-KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30"
+KUBECTL = KUBECTL_1_30
 TAINT = {"key": CONTROL_PLANE, "effect": "NoSchedule"}
 TOLERATE = [{"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}]
 
@@ -141,20 +140,12 @@ def test_a_pod_tolerating_the_taint_may_go_to_the_tainted_node():
 
 
 def kubectl(config: Path, tmp: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = runner(KUBECTL, config, tmp)(*args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
 
 def test_kubectl_shows_the_roles_and_the_taint(standin_kubeconfig_for):
-    if not Path(KUBECTL).exists():
-        pytest.fail(f"{KUBECTL} is not installed (the cloud SDK's kubectl builds)")
     config, cluster, tmp = standin_kubeconfig_for(model_with(APART))
     nodes = kubectl(config, tmp, "get", "nodes").splitlines()
     assert [line.split()[:3] for line in nodes[1:]] == [

@@ -18,7 +18,6 @@ import http.client
 import json
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from kubernetes import client as k8s
 
 from gourmetops import PROJECT_ROOT
 from tests.kube_standin import serve
+from tests.kube_standin.kubectl import KUBECTL_1_30, KUBECTL_1_32, runner
 
 NS = "kube-gourmetgram"
 DEP = "gourmetgram-kube-app"
@@ -250,10 +250,7 @@ def test_the_kubernetes_python_client_gets_the_status():
     assert cluster.invalid == []
 
 
-KUBECTL = {
-    "kubectl.1.30": "/usr/lib/google-cloud-sdk/bin/kubectl.1.30",
-    "kubectl.1.32": "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
-}
+KUBECTL = {"kubectl.1.30": KUBECTL_1_30, "kubectl.1.32": KUBECTL_1_32}
 
 
 def _manifest(name: str, *edits: tuple[str, str]) -> str:
@@ -266,19 +263,8 @@ def _manifest(name: str, *edits: tuple[str, str]) -> str:
 
 @pytest.mark.parametrize("build", list(KUBECTL))
 def test_kubectl_leaves_validation_to_the_server_and_shows_its_answers(standin_kubeconfig, build):
-    kubectl = KUBECTL[build]
-    if not Path(kubectl).exists():
-        pytest.fail(f"{kubectl} is not installed (the cloud SDK's kubectl builds)")
     config, cluster, tmp = standin_kubeconfig
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [kubectl, "--kubeconfig", str(config), "--cache-dir", str(tmp / "cache"), *args],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    run = runner(KUBECTL[build], config, tmp)
 
     def applied(text: str, *flags: str) -> subprocess.CompletedProcess:
         path = tmp / "object.yaml"
