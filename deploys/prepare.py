@@ -17,7 +17,7 @@ from io import StringIO
 from pyinfra import host, inventory, logger
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import Home
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import apt, files, server
 
 from gourmetops.facts import PathStates, SshHostPublicKeys, SystemdUnit, at_once, shared_fact
 from gourmetops.in_place import (
@@ -26,6 +26,7 @@ from gourmetops.in_place import (
     in_place_dir,
     in_place_file,
     key_authorised,
+    stop_and_disable_commands,
     text_lines,
 )
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
@@ -146,19 +147,23 @@ if is_head:
     )
 
 # --- firewalld stopped and disabled ----------------------------------------------------
+# The commands systemd.service would run, chosen from the planning fact: the operation
+# would read the unit's status and enablement again while executing (two round trips on
+# every node, on the first run's critical path).
+firewalld_commands = (
+    stop_and_disable_commands(firewalld, "firewalld.service") if firewalld is not None else []
+)
 if firewalld is None:
     host.noop("firewalld: PID 1 is not systemd, so no firewalld service can be running")
 elif firewalld.get("LoadState") == "not-found":
     host.noop("firewalld: not installed, nothing to stop")
-elif firewalld.get("ActiveState") == "inactive" and firewalld.get("UnitFileState") == "disabled":
+elif not firewalld_commands:
     # Known from the planning fact: no operation, so no second look at execution time.
     host.noop("firewalld: already stopped and disabled")
 else:
-    systemd.service(
+    server.shell(
         name="Stop and disable firewalld",
-        service="firewalld.service",
-        running=False,
-        enabled=False,
+        commands=firewalld_commands,
         _sudo=True,
     )
 

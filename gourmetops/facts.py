@@ -18,19 +18,21 @@ from gourmetops.kubespray.checkout import NodePython
 
 
 class SystemdUnit(FactBase[dict[str, str] | None]):
-    """A unit's LoadState, ActiveState and UnitFileState in one round trip; None when PID 1
-    is not systemd. LoadState "not-found" means not installed (unlike SystemdStatus, this
-    also sees a stopped, disabled unit).
+    """A unit's LoadState, ActiveState, SubState and UnitFileState in one round trip; None
+    when PID 1 is not systemd. LoadState "not-found" means not installed (unlike
+    SystemdStatus, this also sees a stopped, disabled unit). SubState and UnitFileState are
+    what pyinfra's SystemdStatus and SystemdEnabled judge a unit by.
 
     .. code:: python
 
-        {"LoadState": "loaded", "ActiveState": "inactive", "UnitFileState": "disabled"}
+        {"LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead",
+         "UnitFileState": "disabled"}
     """
 
     def command(self, unit: str) -> StringCommand:
         return StringCommand(
             "test -d /run/systemd/system || { echo no-systemd; exit 0; };",
-            "systemctl show -p LoadState,ActiveState,UnitFileState",
+            "systemctl show -p LoadState,ActiveState,SubState,UnitFileState",
             QuoteString(unit),
         )
 

@@ -13,7 +13,10 @@ says no, and the operation then runs and decides with its own facts.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from pathlib import Path
+
+from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 
 from gourmetops.facts import PathState
 
@@ -100,3 +103,16 @@ def dir_in_sync(remote: dict[str, str] | None, local: Path) -> bool:
     if any(not f.is_file() or f.is_symlink() for f in files):
         return False
     return remote == {f.name: hashlib.sha1(f.read_bytes()).hexdigest() for f in files}
+
+
+def stop_and_disable_commands(state: dict[str, str], unit: str) -> list[str]:
+    """What systemd.service(running=False, enabled=False) would run on a unit in `state`
+    (gourmetops.facts.SystemdUnit), judged as that operation's own facts judge it: stopped
+    when its SubState counts as running for SystemdStatus, disabled when its UnitFileState
+    counts as enabled for SystemdEnabled. Empty: nothing to do."""
+    commands = []
+    if state.get("SubState") in SystemdStatus.state_values:
+        commands.append(f"systemctl stop {shlex.quote(unit)}")
+    if state.get("UnitFileState") in SystemdEnabled.state_values:
+        commands.append(f"systemctl disable {shlex.quote(unit)}")
+    return commands

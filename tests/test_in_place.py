@@ -17,6 +17,7 @@ from gourmetops.in_place import (
     in_place_dir,
     in_place_file,
     key_authorised,
+    stop_and_disable_commands,
 )
 
 MARKER = "# {mark} gourmetops cluster nodes"
@@ -160,3 +161,24 @@ def test_a_synced_directory_is_in_place_only_with_the_same_files_and_bytes(tmp_p
     assert remote_sums(tmp_path / "absent") is None
     (tmp_path / "link").symlink_to(local)
     assert remote_sums(tmp_path / "link") is None
+
+
+def test_firewalld_commands_are_what_systemd_service_would_run():
+    """Judged as pyinfra's own facts judge the unit (SubState for running, UnitFileState
+    for enabled), so a state the operation would leave alone gets no command either: a
+    rerun on a failed or masked unit must not report a change every time."""
+
+    def cmds(active: str, sub: str, file_state: str) -> list[str]:
+        state = {"LoadState": "loaded", "ActiveState": active, "SubState": sub}
+        return stop_and_disable_commands(state | {"UnitFileState": file_state}, "fw.service")
+
+    both = ["systemctl stop fw.service", "systemctl disable fw.service"]
+    assert cmds("active", "running", "enabled") == both
+    assert cmds("active", "running", "disabled") == ["systemctl stop fw.service"]
+    assert cmds("inactive", "dead", "enabled") == ["systemctl disable fw.service"]
+    assert cmds("inactive", "dead", "static") == ["systemctl disable fw.service"]
+    assert cmds("inactive", "dead", "disabled") == []
+    assert cmds("failed", "failed", "disabled") == []
+    assert cmds("inactive", "dead", "masked") == []
+    # Before this fact read SubState: a state without it is never taken for running.
+    assert stop_and_disable_commands({"UnitFileState": "disabled"}, "fw.service") == []

@@ -107,8 +107,11 @@ def test_the_unit_fact_reads_systemctl_and_the_no_systemd_marker():
     the lab (every node boots systemd), so that branch is checked on its marker line."""
     fact = SystemdUnit()
     assert fact.process(["no-systemd"]) is None
-    assert fact.process(["LoadState=loaded", "ActiveState=inactive", "UnitFileState=disabled"]) == {
+    lines = ["LoadState=loaded", "ActiveState=inactive", "SubState=dead", "UnitFileState=disabled"]
+    assert fact.process(lines) == {
         "LoadState": "loaded",
         "ActiveState": "inactive",
+        "SubState": "dead",
         "UnitFileState": "disabled",
     }
+    assert "SubState" in fact.command("firewalld.service").get_raw_value()
