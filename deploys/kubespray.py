@@ -10,19 +10,24 @@ from io import StringIO
 from pathlib import Path
 
 from pyinfra import host
-from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import Directory
 from pyinfra.facts.server import Home
 from pyinfra.operations import apt, files, git, pip, server
 
-from gourmetops.facts import DirectorySha1s, PathStates, PythonPlatform
-from gourmetops.in_place import content_in_place, dir_in_sync
+from gourmetops.facts import DirectorySha1s, KubesprayCheckout, PathStates, PythonPlatform
+from gourmetops.in_place import (
+    checkout_in_place,
+    content_in_place,
+    dir_in_sync,
+    requirements_in_place,
+)
 from gourmetops.kubespray.checkout import (
     cached_wheels,
     carried_bundle,
     controller_checkout,
     download_wheels,
     dry_run_checkout,
+    head_commit,
     requirements,
 )
 from gourmetops.kubespray.overrides import INVENTORY, node_files
@@ -42,8 +47,10 @@ if "head" in host.groups:
     ref = data.kubespray_ref
     local = dry_run_checkout(source, ref) if DRY else controller_checkout(source, ref)
 
-    installed = host.get_fact(DebPackages)
-    missing = [p for p in ("git", "virtualenv") if p not in installed]
+    # One read decides the checkout, the virtualenv and the packages below (a no-op rerun
+    # then runs none of their operations, whose own facts are seven git reads and pip freeze).
+    state = host.get_fact(KubesprayCheckout, dest=checkout, venv=venv, ref=data.kubespray_ref)
+    missing = [p for p in ("git", "virtualenv") if p not in state.debs]
     if missing:
         apt.packages(
             name=f"Install {', '.join(missing)}", packages=missing, update=True, _sudo=True
@@ -59,14 +66,19 @@ if "head" in host.groups:
             carried = carried_bundle(source, local, ref)
             files.put(name="Copy the kubespray bundle to node1", src=str(carried), dest=bundle)
         source = bundle
-    git.repo(
+    # Offline, this run carries the controller's commit to node1 itself: that is the remote's.
+    carried_commit = head_commit(local) if data.kubespray_offline and local else None
+    unless_in_place(
+        checkout_in_place(state, source, data.kubespray_ref, carried_commit),
+        git.repo,
         name=f"kubespray checked out at {data.kubespray_ref}",
         src=source,
         dest=checkout,
         branch=data.kubespray_ref,
     )
-
-    pip.virtualenv(name=f"Virtualenv {venv}", path=venv, python="python3")
+    unless_in_place(
+        state.venv, pip.virtualenv, name=f"Virtualenv {venv}", path=venv, python="python3"
+    )
     # Byte-compiling all of the ansible package (15,000 files) took 25 s of the install's
     # 32 s on node1; Python compiles the few hundred that runs import, on first import.
     install_args = "--no-compile"
@@ -95,7 +107,9 @@ if "head" in host.groups:
         )
         install_args += " --no-index --find-links " + shlex.quote(wheel_dir)
     if local is not None and (wheels is not None or not data.kubespray_offline):
-        pip.packages(
+        unless_in_place(
+            requirements_in_place(state, requirements(local)),
+            pip.packages,
             name="kubespray's requirements in the virtualenv",
             packages=requirements(local),
             virtualenv=venv,

@@ -174,6 +174,83 @@ class PythonPlatform(FactBase):
         return NodePython(int(major), int(minor), machine, (glibc_major, glibc_minor))
 
 
+@dataclass(frozen=True)
+class CheckoutState:
+    """What git.repo, pip.virtualenv and pip.packages would read of kubespray on node1."""
+
+    git_dir: bool  # dest/.git is a directory
+    origin: str  # remote.origin.url
+    branch: str  # the checked-out branch ("HEAD" when detached)
+    tag: bool  # the wanted ref is a tag
+    local: str  # the wanted branch's commit, "" when unknown
+    remote: str  # the remote's commit of it (git ls-remote, as pyinfra's own fact reads it)
+    venv: bool  # venv/bin/activate is a file
+    dists: tuple[str, ...]  # the venv's *.dist-info directory names
+    debs: tuple[str, ...]  # of git and virtualenv, those installed
+
+
+class KubesprayCheckout(FactBase[CheckoutState]):
+    """Everything deploys/kubespray.py decides the checkout and its virtualenv from, in one
+    round trip, instead of the seven git facts and `pip freeze` (0.65 s) its operations
+    read one after another while executing.
+
+    .. code:: python
+
+        CheckoutState(git_dir=True, origin="https://github.com/kubernetes-sigs/kubespray",
+                      branch="release-2.26", tag=False, local="3d5e...", remote="3d5e...",
+                      venv=True, dists=("ansible-9.8.0.dist-info", ...), debs=("git",))
+    """
+
+    def command(self, dest: str, venv: str, ref: str) -> StringCommand:
+        d, r = QuoteString(dest), QuoteString(ref)
+        heads = QuoteString(f"refs/heads/{ref}")
+        debs = "dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' git virtualenv 2>/dev/null"
+        return StringCommand(
+            "g() { git -C",
+            d,
+            '"$@" 2>/dev/null; };',
+            'say() { printf \'%s=%s\\n\' "$1" "$2"; };',
+            'say git_dir "$(test -d',
+            QuoteString(f"{dest}/.git"),
+            '&& echo yes)";',
+            'say origin "$(g config --get remote.origin.url)";',
+            'say branch "$(g rev-parse --abbrev-ref HEAD)";',
+            'say tag "$(g tag -l',
+            r,
+            ')";',
+            'say local "$(g rev-parse --verify -q',
+            heads,
+            ')";',
+            'say remote "$(test -d',
+            d,
+            "&& g ls-remote origin",
+            heads,
+            '| head -n1 | cut -f1)";',
+            'say venv "$(test -f',
+            QuoteString(f"{venv}/bin/activate"),
+            '&& echo yes)";',
+            'say dists "$(cd',
+            QuoteString(venv),
+            "2>/dev/null && cd lib/python3*/site-packages",
+            "2>/dev/null && ls -d *.dist-info 2>/dev/null | tr '\\n' ' ')\";",
+            f"say debs \"$({debs} | awk '$2 == \"ii\" {{print $1}}' | tr '\\n' ' ')\"",
+        )
+
+    def process(self, output: list[str]) -> CheckoutState:
+        said = dict(line.partition("=")[::2] for line in output)
+        return CheckoutState(
+            git_dir=said.get("git_dir") == "yes",
+            origin=said.get("origin", ""),
+            branch=said.get("branch", ""),
+            tag=bool(said.get("tag")),
+            local=said.get("local", ""),
+            remote=said.get("remote", ""),
+            venv=said.get("venv") == "yes",
+            dists=tuple(said.get("dists", "").split()),
+            debs=tuple(said.get("debs", "").split()),
+        )
+
+
 def at_once(*reads: Callable[[], Any]) -> list[Any]:
     """Several fact reads side by side (each its own SSH session, on one host or several):
     one round trip of waiting, not one per read, as a deploy file asks one after another."""

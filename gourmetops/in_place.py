@@ -13,12 +13,13 @@ says no, and the operation then runs and decides with its own facts.
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 from pathlib import Path
 
 from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 
-from gourmetops.facts import PathState
+from gourmetops.facts import CheckoutState, PathState
 
 
 def in_place_dir(state: PathState | None, mode: str, owner: str | None = None) -> bool:
@@ -116,3 +117,47 @@ def stop_and_disable_commands(state: dict[str, str], unit: str) -> list[str]:
     if state.get("UnitFileState") in SystemdEnabled.state_values:
         commands.append(f"systemctl disable {shlex.quote(unit)}")
     return commands
+
+
+def checkout_in_place(state: CheckoutState, source: str, ref: str, remote: str | None) -> bool:
+    """git.repo(src=source, branch=ref) would change nothing: a clone of `source` with the
+    branch `ref` checked out at the commit the remote has (`remote` when this run is about
+    to carry that commit to node1 itself, else what `git ls-remote` said, as pyinfra's own
+    GitRemoteBranchCommit reads it). A tag, or a commit unknown on either side, says no."""
+    want = state.remote if remote is None else remote
+    return (
+        state.git_dir
+        and state.origin == source
+        and state.branch == ref
+        and not state.tag
+        and bool(state.local)
+        and state.local == want
+    )
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
+_REQUIREMENT = re.compile(
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:==(?P<version>[A-Za-z0-9.+!]+))?", re.ASCII
+)
+
+
+def requirements_in_place(state: CheckoutState, requirements: list[str]) -> bool:
+    """pip.packages(requirements, virtualenv) would change nothing: the virtualenv exists and
+    holds each `name==version` at that version and each bare name at all (names compared
+    canonically, from its *.dist-info directories, which `pip freeze` reads too); any other
+    form of requirement (a range, a marker) says no."""
+    installed = {}
+    for dist in state.dists:
+        name, _, version = dist.removesuffix(".dist-info").rpartition("-")
+        installed[_canonical(name)] = version
+    for line in requirements:
+        m = _REQUIREMENT.fullmatch(line.strip())
+        if m is None:
+            return False
+        have = installed.get(_canonical(m["name"]))
+        if have is None or (m["version"] is not None and have != m["version"]):
+            return False
+    return state.venv

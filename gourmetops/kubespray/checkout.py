@@ -121,6 +121,11 @@ def _clone_or_fetch(source: str, ref: str, dest: Path) -> Path:
     return dest
 
 
+def head_commit(checkout: Path) -> str:
+    """The commit the controller's checkout holds (what a bundle of it carries to node1)."""
+    return _git("-C", str(checkout), "rev-parse", "HEAD")
+
+
 def carried_bundle(source: str, checkout: Path, ref: str) -> Path:
     """What an offline node1 clones kubespray from: `source` itself when it is a bundle
     file, else a bundle of the controller's `checkout` holding `ref` (a branch or tag, so
@@ -128,7 +133,7 @@ def carried_bundle(source: str, checkout: Path, ref: str) -> Path:
     the copy on node1 changes only when the ref moves (git makes no byte-identical bundles)."""
     if Path(source).is_file():
         return Path(source)
-    commit = _git("-C", str(checkout), "rev-parse", "HEAD")
+    commit = head_commit(checkout)
     key = hashlib.sha256(f"{ref}\0{commit}".encode()).hexdigest()[:16]
     dest = STATE_DIR / "kubespray" / f"carried-{key}.bundle"
     if dest.is_file():
