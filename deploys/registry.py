@@ -20,8 +20,9 @@ from pyinfra.facts.docker import DockerContainer
 from pyinfra.operations import apt, docker, files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from gourmetops.facts import SystemdUnit
-from gourmetops.operations import docker_daemon_json
+from gourmetops.facts import PathStates, SystemdUnit, at_once
+from gourmetops.in_place import container_in_place, content_in_place, daemon_json_in_place
+from gourmetops.operations import docker_daemon_json, unless_in_place
 from gourmetops.pyinfra_run import is_dry_run
 from gourmetops.registry.daemon_json import restart_or_restore_command
 from gourmetops.registry.service import (
@@ -35,19 +36,32 @@ from gourmetops.registry.service import (
 )
 from gourmetops.settings import SettingsError, of_host
 
+DAEMON_JSON = "/etc/docker/daemon.json"
+PODMAN_CONF = "/etc/containers/registries.conf.d/50-gourmetops-registry.conf"
+HTPASSWD = "/etc/gourmetops/registry.htpasswd"
+
 data = of_host(host)  # settings checked (with any --data) before the first operation
 htpasswd = data.registry_htpasswd
 if htpasswd and not Path(htpasswd).is_file():
     raise SettingsError(f"registry_htpasswd: {htpasswd} does not exist on the controller")
 
+# One planning read of the files below decides which of their operations have anything to
+# do (a no-op rerun then runs none: each would read its own facts again while executing).
+FILES = (DAEMON_JSON, PODMAN_CONF, HTPASSWD)
+docker_unit, now = at_once(
+    lambda: host.get_fact(SystemdUnit, unit="docker.service"),
+    lambda: host.get_fact(PathStates, paths=FILES, read=FILES, _sudo=True),
+)
+
 # --- every node trusts node1:5000 -----------------------------------------------------
-daemon_json = docker_daemon_json(
+daemon_json = unless_in_place(
+    daemon_json_in_place(now[DAEMON_JSON], data.registry),
+    docker_daemon_json,
     name=f"/etc/docker/daemon.json trusts {data.registry}",
-    path="/etc/docker/daemon.json",
+    path=DAEMON_JSON,
     registry=data.registry,
     _sudo=True,
 )
-docker_unit = host.get_fact(SystemdUnit, unit="docker.service")
 has_docker = docker_unit is not None and docker_unit.get("LoadState") != "not-found"
 if has_docker:
     server.shell(
@@ -60,10 +74,13 @@ else:
     host.noop("no docker.service here: daemon.json applies when Docker starts")
 
 if data.container_tool == "podman":
-    files.put(
+    trust = f'[[registry]]\nlocation = "{data.registry}"\ninsecure = true\n'
+    unless_in_place(
+        content_in_place(now[PODMAN_CONF], trust, mode="644"),
+        files.put,
         name=f"podman trusts {data.registry}",
-        src=StringIO(f'[[registry]]\nlocation = "{data.registry}"\ninsecure = true\n'),
-        dest="/etc/containers/registries.conf.d/50-gourmetops-registry.conf",
+        src=StringIO(trust),
+        dest=PODMAN_CONF,
         mode="644",
         _sudo=True,
     )
@@ -80,20 +97,24 @@ if "head" in host.groups:
     elif data.registry_runtime == "docker":
         volumes = ["registry-data:/var/lib/registry"]
         if htpasswd:
-            files.put(
+            unless_in_place(
+                content_in_place(now[HTPASSWD], Path(htpasswd).read_text(), mode="640"),
+                files.put,
                 name="Registry htpasswd",
                 src=htpasswd,
-                dest="/etc/gourmetops/registry.htpasswd",
+                dest=HTPASSWD,
                 mode="640",
                 _sudo=True,
             )
-            volumes.append(f"/etc/gourmetops/registry.htpasswd:{CONTAINER_HTPASSWD}:ro")
+            volumes.append(f"{HTPASSWD}:{CONTAINER_HTPASSWD}:ro")
         # docker publishes "ip:port:5000", or "port:5000" on every interface
         port = f"{addr.lstrip(':')}:5000"
         env = container_env(bool(htpasswd))
         live = host.get_fact(DockerContainer, object_id="registry", _sudo=True)
         changed = container_differs(live, data.registry_image, port, env, volumes)
-        docker.container(
+        unless_in_place(
+            container_in_place(live, changed),
+            docker.container,
             name=f"registry:2 on {addr}"
             + (f" (recreated: its {', '.join(changed)} changed)" if changed else ""),
             container="registry",

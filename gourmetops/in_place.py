@@ -20,6 +20,7 @@ from pathlib import Path
 from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 
 from gourmetops.facts import CheckoutState, PathState
+from gourmetops.registry.daemon_json import DaemonJsonError, merge
 
 
 def in_place_dir(state: PathState | None, mode: str, owner: str | None = None) -> bool:
@@ -161,3 +162,24 @@ def requirements_in_place(state: CheckoutState, requirements: list[str]) -> bool
         if have is None or (m["version"] is not None and have != m["version"]):
             return False
     return state.venv
+
+
+def daemon_json_in_place(state: PathState | None, registry: str) -> bool:
+    """docker_daemon_json(registry=...) would change nothing: the file is there, readable,
+    and already trusts `registry` (registry/daemon_json.merge says so). A file it cannot
+    merge says no: the operation then refuses it with its own message."""
+    if state is None or state.type != "file" or state.content is None:
+        return False
+    try:
+        return merge(state.content.decode(), registry) is None
+    except (UnicodeDecodeError, DaemonJsonError):
+        return False
+
+
+def container_in_place(inspect: list[dict] | None, differs: list[str]) -> bool:
+    """docker.container(present=True, start=True) would change nothing: the container exists
+    and runs, and nothing of it differs from what is asked (registry/service.py
+    container_differs; pyinfra 3.10's own ContainerSpec.diff_from_inspect finds nothing)."""
+    if not inspect or not inspect[0]:
+        return False
+    return inspect[0].get("State", {}).get("Status") == "running" and not differs

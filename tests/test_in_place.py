@@ -12,7 +12,9 @@ from pathlib import Path
 from gourmetops.facts import DirectorySha1s, PathState, PathStates
 from gourmetops.in_place import (
     block_in_place,
+    container_in_place,
     content_in_place,
+    daemon_json_in_place,
     dir_in_sync,
     in_place_dir,
     in_place_file,
@@ -182,3 +184,25 @@ def test_firewalld_commands_are_what_systemd_service_would_run():
     assert cmds("inactive", "dead", "masked") == []
     # Before this fact read SubState: a state without it is never taken for running.
     assert stop_and_disable_commands({"UnitFileState": "disabled"}, "fw.service") == []
+
+
+def test_daemon_json_is_in_place_only_when_it_already_trusts_the_registry(tmp_path: Path):
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text('{"insecure-registries": ["node1:5000"], "log-driver": "json-file"}\n')
+    state = read([daemon], [daemon])[str(daemon)]
+    assert daemon_json_in_place(state, "node1:5000")
+    assert not daemon_json_in_place(state, "node1:5001")  # another registry: merged in
+    assert not daemon_json_in_place(None, "node1:5000")  # absent: written
+    for bad in (b"{not json", b"[1]", b'{"insecure-registries": "node1:5000"}', b"\xff"):
+        # the operation refuses these with its own message: never judged in place
+        assert not daemon_json_in_place(PathState("file", "644", "root", "root", bad), "node1:5000")
+    unreadable = PathState("file", "600", "root", "root", None)
+    assert not daemon_json_in_place(unreadable, "node1:5000")
+
+
+def test_the_registry_container_is_in_place_only_running_and_unchanged():
+    running = [{"State": {"Status": "running"}}]
+    assert container_in_place(running, [])
+    assert not container_in_place(running, ["ports"])  # recreated with the new ports
+    assert not container_in_place([{"State": {"Status": "exited"}}], [])  # started
+    assert not container_in_place([], []) and not container_in_place(None, [])  # created
