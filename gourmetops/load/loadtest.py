@@ -68,11 +68,11 @@ def install_command() -> str:
 
 
 def ensure_siege(conn, install: bool = True) -> None:
-    if conn.run("command -v siege", warn=True, hide=True).ok:
+    if conn.run("command -v siege", warn=True, hide=True, in_stream=False).ok:
         return
     if not install:
         raise LoadTestError(f"siege is not installed on {conn.original_host}")
-    conn.run(install_command(), hide=True)
+    conn.run(install_command(), hide=True, in_stream=False)
 
 
 def describe(load: LoadRun, node: str, sampled: str | None, results: str) -> list[str]:
