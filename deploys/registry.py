@@ -14,7 +14,7 @@
 from io import StringIO
 from pathlib import Path
 
-from pyinfra import host, logger
+from pyinfra import host, inventory, logger
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.docker import DockerContainer
 from pyinfra.operations import apt, docker, files, server, systemd
@@ -46,11 +46,14 @@ if htpasswd and not Path(htpasswd).is_file():
     raise SettingsError(f"registry_htpasswd: {htpasswd} does not exist on the controller")
 
 # One planning read of the files below decides which of their operations have anything to
-# do (a no-op rerun then runs none: each would read its own facts again while executing).
+# do (a no-op rerun then runs none: each would read its own facts again while executing),
+# side by side with docker.service's. (`host` is pyinfra's per-greenlet context: the reads
+# get the Host itself.)
 FILES = (DAEMON_JSON, PODMAN_CONF, HTPASSWD)
+this = inventory.get_host(host.name)
 docker_unit, now = at_once(
-    lambda: host.get_fact(SystemdUnit, unit="docker.service"),
-    lambda: host.get_fact(PathStates, paths=FILES, read=FILES, _sudo=True),
+    lambda: this.get_fact(SystemdUnit, unit="docker.service"),
+    lambda: this.get_fact(PathStates, paths=FILES, read=FILES, _sudo=True),
 )
 
 # --- every node trusts node1:5000 -----------------------------------------------------
