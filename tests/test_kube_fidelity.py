@@ -30,7 +30,7 @@ from gourmetops.app.kube import (
     pod_metrics,
 )
 from gourmetops.app.manifests import AppParams, render
-from gourmetops.load.experiment import ScaleDownWatch
+from gourmetops.load.scale_down_watch import ScaleDownWatch
 from gourmetops.waiting import poll
 from tests.kube_standin import ModelClock, serve
 from tests.kube_standin.admission import canonical

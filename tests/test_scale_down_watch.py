@@ -3,8 +3,8 @@ no cluster, no clock; the `t` values are what the watch loop would record)."""
 
 from __future__ import annotations
 
-from gourmetops.load.experiment import ScaleDownWatch
 from gourmetops.load.report import scale_down_summary
+from gourmetops.load.scale_down_watch import ScaleDownWatch
 
 
 def watch(replicas: list[int], peak_during_load: int = 0, timeout: float = 60) -> ScaleDownWatch:

@@ -24,6 +24,7 @@ from gourmetops.load.app_record import recorded_app
 from gourmetops.load.loadtest import LoadRun, ensure_siege, install_command, sampler
 from gourmetops.load.loadtest import run as run_load
 from gourmetops.load.results import Experiment
+from gourmetops.load.scale_down_watch import ScaleDownWatch
 from gourmetops.load.timeline import judge
 from gourmetops.load.timing import Timing
 from gourmetops.output import say
@@ -56,54 +57,6 @@ def hpa_label(hpa_spec: dict[str, Any]) -> str:
     """The autoscaling scenarios' name, from the HPA they run under."""
     cpu = hpa_spec["metrics"][0]["resource"]["target"]["averageUtilization"]
     return f"autoscaling ({hpa_spec['minReplicas']}-{hpa_spec['maxReplicas']}, CPU {cpu}%)"
-
-
-@dataclass
-class ScaleDownWatch:
-    """Whether the HPA scaled back down, judged from replica observations.
-
-    Reaching the minimum only counts as a scale-down after replicas were seen above it
-    (during the autoscaling load tests or the watch): an HPA that never scaled up sits at
-    its minimum from the start, and calling that "scaled down" would hide it."""
-
-    minimum: int
-    timeout: float
-    peak: int = 0  # highest ready replica count seen so far, load tests included
-    samples: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def scaled_up(self) -> bool:
-        return self.peak > self.minimum
-
-    def observe(self, point: dict[str, Any]) -> bool:
-        """Record one sample ({"t", "replicas", ...}); True when the watch is over.
-        Without a scale-up seen yet it watches on to the timeout: lagging metrics can still
-        bring a late one."""
-        self.samples.append(point)
-        replicas = point.get("replicas") or 0
-        self.peak = max(self.peak, replicas)
-        if self.scaled_up and replicas <= self.minimum:
-            return True
-        return point["t"] >= self.timeout
-
-    def outcome(self) -> str:
-        """scaled_down, still_scaled_up or no_scale_up."""
-        last = (self.samples[-1].get("replicas") or 0) if self.samples else 0
-        if not self.scaled_up:
-            return "no_scale_up"
-        return "scaled_down" if last <= self.minimum else "still_scaled_up"
-
-    def result(self) -> dict[str, Any]:
-        outcome = self.outcome()
-        return {
-            "outcome": outcome,
-            "reached": outcome == "scaled_down",
-            "scaled_up": self.scaled_up,
-            "peak": self.peak,
-            "min": self.minimum,
-            "seconds": self.samples[-1]["t"] if self.samples else 0,
-            "samples": self.samples,
-        }
 
 
 @dataclass(frozen=True)

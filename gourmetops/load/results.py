@@ -85,7 +85,7 @@ class Scenario(BaseModel):
 
 
 class ScaleDown(BaseModel):
-    """load.experiment.ScaleDownWatch.result()."""
+    """load.scale_down_watch.ScaleDownWatch.result()."""
 
     model_config = _KEEP
     started: float | None = None
