@@ -193,7 +193,7 @@ def _expected(timing: Timing) -> str:
     return (
         f"timing from the cluster's defaults ({timing.describe()}): a scale-up expected "
         f"ready within {timing.scale_up_within:g}s of an autoscaling load test's start, "
-        f"the minimum again {timing.downscale_window - timing.metric_resolution:g}-"
+        f"the minimum again {timing.scale_down_from:g}-"
         f"{timing.scale_down_within:g}s after the last load test's end"
     )
 

@@ -11,31 +11,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from gourmetops.load.plots import millis
 from gourmetops.load.timing import Timing
-from gourmetops.quantity import parse_quantity
 
 
-def _points(record: dict[str, Any] | None) -> list[tuple[float, dict[str, Any]]]:
-    """A record's samples on the experiment's clock (its start plus each sample's t)."""
-    if not record or record.get("started") is None:
-        return []
-    return [(record["started"] + s["t"], s) for s in record.get("samples", [])]
+def timed(records: list[dict[str, Any] | None]) -> list[tuple[float, dict[str, Any]]]:
+    """The records' samples on the experiment's clock (each record's start plus each
+    sample's t), in time order; records without a start are left out."""
+    return sorted(
+        ((r["started"] + s["t"], s) for r in records if r and r.get("started") is not None
+         for s in r.get("samples", [])),
+        key=lambda point: point[0],
+    )  # fmt: skip
 
 
 def _busiest_m(samples: list[dict[str, Any]]) -> float | None:
     """The highest pod CPU (millicores) read, or None when no pod metrics were read."""
-    values = [
-        float(parse_quantity(u["cpu"])) * 1000
-        for s in samples
-        for u in (s.get("pods") or {}).values()
-    ]
+    values = [millis(u["cpu"]) for s in samples for u in (s.get("pods") or {}).values()]
     return max(values) if values else None
 
 
 def _target_m(app: dict[str, Any]) -> float | None:
     if app.get("cpu_request") is None or app.get("hpa_cpu_percent") is None:
         return None
-    return float(parse_quantity(app["cpu_request"])) * 1000 * app["hpa_cpu_percent"] / 100
+    return millis(app["cpu_request"]) * app["hpa_cpu_percent"] / 100
 
 
 def _no_scale_up_why(data: dict[str, Any], timing: Timing, loaded: list[dict[str, Any]]) -> str:
@@ -70,8 +69,8 @@ def first_scale_up(data: dict[str, Any], timing: Timing, sample_every: float) ->
     if not auto or auto[0].get("started") is None:
         return out | {"verdict": "inconclusive", "why": "no autoscaling load test was timed"}
     start = auto[0]["started"]
-    points = [p for r in [*auto, data.get("pause"), data.get("scale_down")] for p in _points(r)]
-    seen = sorted(t for t, s in points if (s.get("replicas") or 0) > minimum)
+    points = timed([*auto, data.get("pause"), data.get("scale_down")])
+    seen = [t for t, s in points if (s.get("replicas") or 0) > minimum]
     if seen:
         observed = round(seen[0] - start, 1)
         late = observed > expected + sample_every
@@ -99,7 +98,7 @@ def back_to_minimum(data: dict[str, Any], timing: Timing, sample_every: float) -
     """Seconds from the last load test's end to ready replicas back at the minimum, against
     the window the defaults allow (the stabilisation window, give or take a reading)."""
     down = data.get("scale_down") or {}
-    earliest = timing.downscale_window - timing.metric_resolution
+    earliest = timing.scale_down_from
     out: dict[str, Any] = {
         "expected_from": earliest,
         "expected_within": timing.scale_down_within,

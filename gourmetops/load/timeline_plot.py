@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gourmetops.load.plots import PALETTE, WINDOW_COLOUR, _whole_ticks
+from gourmetops.load.timeline import timed
 
 LOAD_COLOURS = ("#56B4E9", "#009E73", "#E69F00", "#CC79A7")
 
@@ -16,12 +17,7 @@ LOAD_COLOURS = ("#56B4E9", "#009E73", "#E69F00", "#CC79A7")
 def _points(data: dict[str, Any]) -> list[tuple[float, int]]:
     """(seconds from the experiment's start, ready replicas) of every timed sample."""
     records = [*data["scenarios"], data.get("pause"), data.get("scale_down")]
-    return sorted(
-        (r["started"] + s["t"], s.get("replicas") or 0)
-        for r in records
-        if r and r.get("started") is not None
-        for s in r.get("samples", [])
-    )
+    return [(t, s.get("replicas") or 0) for t, s in timed(records)]
 
 
 def _title(timing: dict[str, Any], minimum: Any) -> str:

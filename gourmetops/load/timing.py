@@ -80,6 +80,12 @@ class Timing:
         return max(0.0, self.scale_up_within - duration)
 
     @property
+    def scale_down_from(self) -> float:
+        """The earliest a scale-down can come after a load's end: the window, less the one
+        resolution by which the last reading with the load in it may precede the end."""
+        return self.downscale_window - self.metric_resolution
+
+    @property
     def scale_down_within(self) -> float:
         """From a load's end back to the minimum: the last reading with the load in it, the
         sync that reads it, the stabilisation window, the sync after it."""
