@@ -67,6 +67,9 @@ class RunContext:
         self.target = get_target(name)
         self._connections: dict[str, Connection] = {}
         self.redo: frozenset[str] = frozenset()  # stages to run even when unchanged (--redo)
+        self.retries: int | None = (
+            None  # the cluster stage's reruns (--retries), if not the target's
+        )
 
     @cached_property
     def settings(self) -> HostSettings:
@@ -75,6 +78,12 @@ class RunContext:
         from gourmetops.settings import host_settings
 
         return host_settings(self.target)
+
+    @property
+    def cluster_retries(self) -> int:
+        """How often the cluster stage reruns a failing playbook: --retries, else the
+        target's cluster_retries (a deterministic failure need not cost three installs)."""
+        return self.settings.cluster_retries if self.retries is None else self.retries
 
     @property
     def head(self) -> str:

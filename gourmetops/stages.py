@@ -153,11 +153,13 @@ def run_on(
     stages: tuple[Stage, ...] = STAGES,
     skip_checks: Iterable[str] | None = None,
     redo: Iterable[str] = (),
+    retries: int | None = None,
 ) -> list[Timing]:
     """`fab up` (and each section of the notebook): for the lab, start it first, or in a dry
     run on a stopped lab say so and stop; then, unless `skip_checks` is None, the pre-checks
     (those named in it let through) when the cluster stage is among `stages` (they check
-    what kubespray's install needs); then the stages under the target's lock and log; after
+    what kubespray's install needs); then the stages under the target's lock and log (the
+    cluster stage rerun `retries` times, None: the target's cluster_retries); after
     all of STAGES, what now runs and the next command (gourmetops.next_steps)."""
     from gourmetops import lab as labmod  # local: pyinfra and the lab, at run time only
     from gourmetops.check.gate import pre_checks
@@ -168,7 +170,7 @@ def run_on(
         say("lab is not running: a real run would start it; dry run stops here")
         return []
     with changing(target, task, dry) as ctx:
-        ctx.redo = asked
+        ctx.redo, ctx.retries = asked, retries
         if target == "lab" and not dry:
             labmod.up()
         if skip_checks is not None and "cluster" not in {s.name for s in stages}:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gourmetops import flags
-from tasks.common import TARGET_HELP, gtask
+from tasks.common import TARGET_HELP, gtask, retries_flag
 
 # The stages' modules are imported in the tasks that run them, not here: they pull in
 # pyinfra, pydantic and the kubernetes client, which `fab --list` and `--help` never use.
@@ -19,17 +19,19 @@ from tasks.common import TARGET_HELP, gtask
         "from": "start at this stage (prepare, kubespray, cluster, kubeconfig, registry, ...)",
         "to": "stop after this stage",
         "redo": "run this stage even when unchanged since its last run: cluster",
+        "retries": "the cluster stage's reruns while hosts fail (default: cluster_retries)",
     },
     iterable=["skip_check", "redo"],
 )
-def up(c, target=None, dry=False, skip_check=None, from_=None, to=None, redo=None):
+def up(c, target=None, dry=False, skip_check=None, from_=None, to=None, redo=None, retries=None):
     """Pre-checks, then every stage in order (or --from/--to a slice of them); the cluster
     stage is skipped when nothing it reads changed since its last run. For the lab, bring
     the lab up first."""
     from gourmetops.stages import run_on, select
 
     stages = select(from_, to)
-    run_on(target, "up", dry, stages, skip_checks=skip_check or (), redo=redo or ())
+    retries = retries_flag(retries, None)
+    run_on(target, "up", dry, stages, skip_check or (), redo or (), retries)
 
 
 @gtask(

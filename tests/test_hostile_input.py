@@ -305,6 +305,7 @@ FLAG_CASES = [
         "--retries 'x': must be a whole number >= 0 and <= 10",
     ),
     (("cluster", "--retries=-1", "--dry"), "--retries '-1': must be a whole number >= 0 and <= 10"),
+    (("up", "--retries", "11", "--dry"), "--retries '11': must be a whole number >= 0 and <= 10"),
     (
         ("cluster", "--playbook", "../../../etc/x.yml", "--dry"),
         "--playbook '../../../etc/x.yml': must be a .yml path in the kubespray checkout "

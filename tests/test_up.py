@@ -196,9 +196,13 @@ def test_a_changed_inventory_runs_the_cluster_stage_again_once(second_up, conver
     again = lab.fab("up", "--from", "cluster", "--to", "cluster")
     assert again.returncode == 0 and "==> cluster: unchanged since " in again.stdout
     assert "ansible-playbook" not in again.stdout
-    redo = lab.fab("up", "--from", "cluster", "--to", "cluster", "--redo", "cluster")
-    assert "==> cluster: running playbooks/facts.yml: asked for with --redo cluster" in redo.stdout
-    assert redo.returncode == 0 and set(playbook_changes(redo.stdout)) == set(lab.nodes)
+    # --redo takes the path the edit above took (the playbook run for real): its decision
+    # is what differs, and a dry run shows it without a third playbook run
+    redo = lab.fab("up", "--from", "cluster", "--to", "cluster", "--redo", "cluster", "--dry")
+    assert "==> cluster: would run playbooks/facts.yml: asked for with --redo cluster" in (
+        redo.stdout
+    ), redo.stdout[-3000:]
+    assert redo.returncode == 0 and "ansible-playbook" in redo.stdout
 
 
 def test_up_from_registry_runs_only_the_stages_from_there(second_up, converged_lab: Lab):

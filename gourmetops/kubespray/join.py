@@ -117,7 +117,7 @@ def run(ctx: RunContext, dry: bool, join: Join, current: records.Record) -> None
     data = ctx.settings
     steps = runs(ctx, join)
     if dry:
-        say(f"would run on {ctx.head} ({ctx.name}), each up to {data.cluster_retries + 1} time(s):")
+        say(f"would run on {ctx.head} ({ctx.name}), each up to {ctx.cluster_retries + 1} time(s):")
         for i, (what, step) in enumerate(steps, 1):
             say(f"  {i}. {what}:\n     {step.command()}")
     else:
@@ -139,7 +139,7 @@ def _run_steps(ctx: RunContext, steps: list[tuple[str, PlaybookRun]], join: Join
                 ctx.connect(),
                 step,
                 ctx.state_dir / "logs",
-                ctx.settings.cluster_retries,
+                ctx.cluster_retries,
             )
         except PlaybookFailed as exc:
             raise StageFailed(

@@ -154,7 +154,7 @@ def cluster(
         forks=len(ctx.target.cluster.nodes),
         prelude=records.forget_command(),
     )
-    retries = data.cluster_retries if retries is None else retries
+    retries = ctx.cluster_retries if retries is None else retries
     if dry:
         times = f"up to {retries + 1} time(s)"
         say(f"would run on {ctx.head} ({ctx.name}), {times}:\n  {run.command()}")

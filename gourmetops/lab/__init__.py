@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,8 +149,11 @@ def _boot_all(target: Target, state: dict[str, Any]) -> None:
             wait.result()
 
 
-def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
-    """Boot the lab (pristine nodes, or each as `snapshot` saved it); no-op when running."""
+def up(
+    target: Target | None = None, snapshot: str | None = None, pristine: Collection[str] = ()
+) -> LabStatus:
+    """Boot the lab (pristine nodes, or each as `snapshot` saved it but those named in
+    `pristine`: nodes added to the cluster after it was saved); no-op when running."""
     target = target or lab_target()
     require_root_and_tools()
     lab = target.cluster.lab
@@ -181,7 +185,7 @@ def up(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
         network.create(target.cluster, lab)
         for node in target.cluster.nodes:
             lowers = [docker_layer, rootfs] if node.jump else [rootfs]
-            if snapshot:  # read-only, under a fresh upper dir: restored without a copy
+            if snapshot and node.name not in pristine:  # read-only, under a fresh upper dir
                 lowers.insert(0, snapshots.upper_of(snapshot, node.name, base))
             machines.mount_overlay(node.name, lowers)
         _personalize(target, authorized_key)
@@ -205,11 +209,13 @@ def console(name: str, command: str, target: Target | None = None) -> str:
     return proc.stdout
 
 
-def reset(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
+def reset(
+    target: Target | None = None, snapshot: str | None = None, pristine: Collection[str] = ()
+) -> LabStatus:
     """Pristine nodes (fresh upper dirs and host keys, the cached rootfs kept), or the
-    nodes as `snapshot` saved them."""
+    nodes as `snapshot` saved them (see `up` for `pristine`)."""
     down(target)
-    return up(target, snapshot)
+    return up(target, snapshot, pristine)
 
 
 def save(name: str, target: Target | None = None) -> LabStatus:
