@@ -122,9 +122,24 @@ def test_reachability_script_on_loopback_one_round():
     assert rows["a"].ok and rows["b"].ok and "47101 47102 answer from every peer" in rows["a"].found
     assert not rows["c"].ok and "47102 from a, b: [Errno 111] Connection refused" in rows["c"].found
     assert rows["c"].converged_by is None and "cloud rules" in rows["c"].fix
-    # Blocked by firewalld, active on c: prepare's to fix, so `fab up` lets it through.
-    blocked = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"c"})}["c"]
-    assert blocked.converged_by == "prepare" and "firewalld" in blocked.fix
+
+
+def test_a_firewalled_node_is_left_out_of_the_round_and_is_prepares_to_fix():
+    """firewalld, active on c, would drop every connection to it until the deadline: c
+    only connects (its peers still expect it), nobody waits on c's ports, and its row is
+    prepare's to fix, so `fab up` lets it through instead of waiting to learn nothing."""
+    addresses = {"a": "127.0.0.2", "b": "127.0.0.3", "c": "127.0.0.4"}
+    needs = {n: [ports.Port(47101, ())] for n in addresses}
+    plan = ports.reach_plan(needs, {n: [] for n in addresses}, addresses, firewalled={"c"})
+    assert plan["c"]["listen"] == [] and plan["a"]["expect"] == 2
+    assert [p for p, _a, _n in plan["a"]["connect"]] == ["b"]
+    assert [p for p, _a, _n in plan["c"]["connect"]] == ["a", "b"]
+    results = {n: {"connect": [[p, port, ""] for p, _a, port in plan[n]["connect"]]} for n in plan}
+    rows = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"c"})}
+    assert rows["a"].ok and rows["b"].ok
+    blocked = rows["c"]
+    assert not blocked.ok and blocked.converged_by == "prepare"
+    assert blocked.found == "not probed: firewalld, active on it, would drop them"
 
 
 def test_gate_lets_through_what_a_stage_fixes():
@@ -228,7 +243,7 @@ def test_a_node_blocked_from_twelve_peers_is_one_readable_line():
         for n in nodes[1:]
     }
     results["node3"]["connect"].append(["node2", 2379, "[Errno 111] Connection refused"])
-    rows = {r.node: r for r in ports.reach_rows(plan, results, firewalled={"node1"})}
+    rows = {r.node: r for r in ports.reach_rows(plan, results)}
     assert (
         rows["node1"].found
         == "2379 2380 5000 6443 10250 10257 10259 from every peer (11): timed out"

@@ -26,6 +26,8 @@ REGISTRY_OWNERS = ("docker-proxy", "registry", "docker-registry")
 # own ssh does (workers later, through the jump host), so this also covers that skew on a
 # busy controller; a healthy round ends as soon as every peer has connected.
 REACH_DEADLINE_S = 10.0
+FIREWALLED_FOUND = "not probed: firewalld, active on it, would drop them"
+FIREWALLED_FIX = "`fab prepare` stops firewalld; `fab check` then probes them"
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,12 @@ def reach_plan(
     ports: Mapping[str, list[Port]],
     listening: Mapping[str, list[Listener]],
     addresses: Mapping[str, str],
+    firewalled: Collection[str] = (),
 ) -> dict[str, dict]:
     """Per reachable node: what it listens on (its free needed ports) and which peer ports
-    it connects to (free ones, or ones held by their component on a non-loopback address)."""
+    it connects to (free ones, or ones held by their component on a non-loopback address).
+    Nodes in `firewalled` (firewalld active) only connect: firewalld would drop what comes
+    in until a deadline that says nothing `prepare`, which stops it, leaves standing."""
     testable: dict[str, dict[int, str]] = {}  # node -> port -> listen | held
     for node, needs in ports.items():
         if node not in listening:
@@ -91,12 +96,12 @@ def reach_plan(
     plan = {}
     for node in testable:
         peers = [p for p in testable if p != node]
+        probed = [p for p in peers if p not in firewalled]
+        listens = [] if node in firewalled else testable[node].items()
         plan[node] = {
-            "listen": [
-                [addresses[node], n] for n, how in testable[node].items() if how == "listen"
-            ],
+            "listen": [[addresses[node], n] for n, how in listens if how == "listen"],
             "expect": len(peers),
-            "connect": [[p, addresses[p], n] for p in peers for n in sorted(testable[p])],
+            "connect": [[p, addresses[p], n] for p in probed for n in sorted(testable[p])],
             "deadline": REACH_DEADLINE_S,
         }
     return plan
@@ -145,8 +150,8 @@ def reach_rows(
     firewalled: Collection[str] = (),
 ) -> list[Row]:
     """One row per node whose ports were reached: from which peers each port answered.
-    `results[node]` is the node's JSON, or the reason its round did not run. On nodes in
-    `firewalled` (firewalld active) the block is firewalld's, which `prepare` stops."""
+    `results[node]` is the node's JSON, or the reason its round did not run. Nodes in
+    `firewalled` were not probed (see reach_plan): `prepare` stops firewalld first."""
     failures: dict[str, list[str]] = {n: [] for n in plan}
     tested: dict[str, set[int]] = {n: set() for n in plan}
     # peer -> error -> port -> the nodes that saw it: at twelve nodes one blocked node is
@@ -174,14 +179,16 @@ def reach_rows(
                 )
     rows = []
     for node in plan:
+        if node in firewalled:  # left out of the round by reach_plan
+            rows.append(
+                Row(node, "ports-reach", FIREWALLED_FOUND, False, FIREWALLED_FIX, "prepare")
+            )
+            continue
         ports = " ".join(str(p) for p in sorted(tested[node])) or "none"
         bad = failures[node]
         found = "; ".join(bad) if bad else f"{ports} answer from every peer"
         if not bad:
             rows.append(Row(node, "ports-reach", found, True))
-        elif node in firewalled:
-            fix = "firewalld, active on it, blocks them: `fab prepare` stops it"
-            rows.append(Row(node, "ports-reach", found, False, fix, "prepare"))
         else:
             fix = f"open these TCP ports on {node} to the private network (firewall, cloud rules)"
             rows.append(Row(node, "ports-reach", found, False, fix))

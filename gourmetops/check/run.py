@@ -174,7 +174,7 @@ def pre_rows(ctx: RunContext, limits: Limits) -> list[Row]:
 
 
 def _reach(target: Target, needs, listening, addresses, firewalled: set[str]) -> list[Row]:
-    plan = ports.reach_plan(needs, listening, addresses)
+    plan = ports.reach_plan(needs, listening, addresses, firewalled)
     if len(plan) < 2:
         return [
             Row(
