@@ -4,6 +4,7 @@ through the generated ssh_config. Tasks and stages take this instead of rebuildi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,9 +68,9 @@ class RunContext:
         self.target = get_target(name)
         self._connections: dict[str, Connection] = {}
         self.redo: frozenset[str] = frozenset()  # stages to run even when unchanged (--redo)
-        self.retries: int | None = (
-            None  # the cluster stage's reruns (--retries), if not the target's
-        )
+        self.retries: int | None = None  # the cluster stage's reruns (--retries), if given
+        # `fab up`'s pre-checks, left for the cluster stage while it looked unchanged
+        self.deferred_checks: Callable[[], object] | None = None
 
     @cached_property
     def settings(self) -> HostSettings:

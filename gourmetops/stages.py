@@ -162,7 +162,6 @@ def run_on(
     cluster stage rerun `retries` times, None: the target's cluster_retries); after
     all of STAGES, what now runs and the next command (gourmetops.next_steps)."""
     from gourmetops import lab as labmod  # local: pyinfra and the lab, at run time only
-    from gourmetops.check.gate import pre_checks
     from gourmetops.run import changing
 
     asked = check_redo(redo)
@@ -176,15 +175,38 @@ def run_on(
         if skip_checks is not None and "cluster" not in {s.name for s in stages}:
             say("==> pre-checks: skipped, they check what the cluster stage needs")
         elif skip_checks is not None:
-            # Read-only, before any stage: a failure no stage fixes stops here (dry too).
-            say("==> pre-checks")
-            pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)
+            _pre_checks(ctx, skip_checks, [s.name for s in stages if s.applies(ctx)], dry)
         timings = run_all(ctx, dry, stages)
         if tuple(stages) == STAGES and not dry:  # every stage went through: say what runs
             from gourmetops.next_steps import next_steps
 
             say(next_steps(ctx))
         return timings
+
+
+def _pre_checks(ctx: RunContext, skip_checks: Iterable[str], names: list[str], dry: bool) -> None:
+    """Read-only, before any stage: a failure no stage fixes stops here (dry too). They
+    check what the cluster stage's playbook needs, so while node1's record shows that stage
+    unchanged they wait for it, and run just before it if a stage changed that after all."""
+    from gourmetops.check.gate import pre_checks
+    from gourmetops.kubespray.stage import looks_unchanged
+
+    if not looks_unchanged(ctx):
+        say("==> pre-checks")
+        pre_checks(ctx, skip_checks, names, dry)
+        return
+    say(
+        "==> pre-checks: not yet: node1's record shows the cluster stage unchanged; they run "
+        "before it if it runs"
+    )
+    rest = names[names.index("cluster") :]
+
+    def deferred() -> None:
+        ctx.deferred_checks = None
+        say("==> pre-checks (the cluster stage runs after all)")
+        pre_checks(ctx, skip_checks, rest, dry)
+
+    ctx.deferred_checks = deferred
 
 
 def table(target: str, timings: list[Timing]) -> str:

@@ -5,12 +5,15 @@ nothing; the notebook runs headless on the converged lab."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
 import pytest
 
+from gourmetops.cluster import CLUSTER_ENV, load_cluster
 from gourmetops.kubespray.record import RECORD
+from gourmetops.lab.scaled import scaled_raw
 from tests.labtools import Lab
 from tests.test_notebook import NEEDS_KUBERNETES, NOTEBOOK, execute
 
@@ -146,6 +149,9 @@ def test_second_up_changes_nothing_and_builds_nothing(second_up):
     assert positions == sorted(positions)
     assert timings("unchanged").search(out), out[-1500:]
     assert "ansible-playbook" not in out and "lab_container_engine" not in out
+    # the pre-checks check what the playbook needs: they wait for it, and it does not run
+    assert "==> pre-checks: not yet: node1's record shows the cluster stage unchanged; " in out
+    assert "pre-checks (lab):" not in out
     totals = pyinfra_totals(out)
     assert len(totals) == 3, out[-3000:]  # prepare, kubespray, registry
     for ops, changed, unchanged, failed, unreached in totals:
@@ -203,6 +209,35 @@ def test_a_changed_inventory_runs_the_cluster_stage_again_once(second_up, conver
         redo.stdout
     ), redo.stdout[-3000:]
     assert redo.returncode == 0 and "ansible-playbook" in redo.stdout
+
+
+def test_pre_checks_left_for_an_unchanged_cluster_stage_run_before_it_runs_after_all(
+    second_up, converged_lab: Lab, tmp_path
+):
+    """node3 made a control plane in cluster.yaml: node1's record still matches node1's
+    inventory before any stage, so the pre-checks wait; the kubespray stage then writes the
+    new hosts.yaml, the cluster stage runs, and the pre-checks run first, inside it."""
+    raw = scaled_raw(load_cluster(), 3)
+    for node in raw["nodes"]:
+        node["roles"] = ["kube_control_plane", "kube_node", "etcd"]
+    (tmp_path / "cluster.yaml").write_text(json.dumps(raw))
+    ran = converged_lab.fab(
+        "up", "--to", "cluster", env={CLUSTER_ENV: str(tmp_path / "cluster.yaml")}
+    )
+    out = ran.stdout
+    assert ran.returncode == 0, out[-3000:]
+    marks = [
+        "==> pre-checks: not yet: node1's record shows the cluster stage unchanged; ",
+        "==> stage 1/7: prepare\n",
+        "==> stage 3/7: cluster\n",
+        "==> pre-checks (the cluster stage runs after all)\n",
+        "pre-checks (lab):\n",
+        "==> cluster: running playbooks/facts.yml: changed since ",
+        "==> playbooks/facts.yml: ",
+    ]
+    assert all(m in out for m in marks), out[-3000:]
+    assert [out.index(m) for m in marks] == sorted(out.index(m) for m in marks), out[-3000:]
+    assert "hosts.yaml" in out[out.index(marks[5]) :].splitlines()[0]
 
 
 def test_up_from_registry_runs_only_the_stages_from_there(second_up, converged_lab: Lab):

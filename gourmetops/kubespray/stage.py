@@ -119,13 +119,25 @@ def decide(ctx: RunContext) -> Decision:
     return Decision(False, line, current)
 
 
+def looks_unchanged(ctx: RunContext) -> bool:
+    """Whether the cluster stage would be skipped, read before any stage ran; False when
+    it would run, or node1 cannot tell (the pre-checks then run and say why)."""
+    try:
+        return not decide(ctx).run
+    except GourmetopsError:
+        return False
+
+
 def cluster_unless_unchanged(ctx: RunContext, dry: bool) -> str | None:
     """`fab up`'s cluster stage: skipped, said in one line and as "unchanged" in the stage
-    table, when `decide` finds nothing to do; `fab cluster` (asked for by name) always runs."""
+    table, when `decide` finds nothing to do; `fab cluster` (asked for by name) always runs.
+    Before it runs, `fab up`'s pre-checks if they waited for it (stages._pre_checks)."""
     decision = decide(ctx)
     if not decision.run:
         say(f"==> cluster: {decision.why}; not run again (`fab up --redo cluster` runs it)")
         return "unchanged"
+    if ctx.deferred_checks is not None:
+        ctx.deferred_checks()
     if decision.join and decision.current:
         say(f"==> cluster: {'would ' if dry else ''}{decision.why}")
         joining.run(ctx, dry, decision.join, decision.current)
