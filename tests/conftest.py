@@ -7,6 +7,7 @@ not exercise the real nodes never looks green.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -165,6 +166,26 @@ def converged_lab(lab: Lab, first_up) -> Lab:
 
 
 STANDIN_APP = Path(__file__).parent / "fixtures" / "app" / "app.py"
+SAMPLE_RESULTS = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample experiment's results with what `fab report` drew from them (report.md and
+    the PNGs), drawn once per worker (2-5 s each); a test that changes it takes `reported`."""
+    from tests.cli import fab
+
+    results = tmp_path_factory.mktemp("sample-report") / "results"
+    shutil.copytree(SAMPLE_RESULTS, results)
+    ran = fab("report", str(results))
+    assert ran.code == 0, ran.out
+    return results
+
+
+@pytest.fixture
+def reported(sample_report: Path, tmp_path: Path) -> Path:
+    """This test's own copy of `sample_report`."""
+    return Path(shutil.copytree(sample_report, tmp_path / "run"))
 
 
 @pytest.fixture(scope="module")

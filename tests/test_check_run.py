@@ -5,8 +5,11 @@ gate `fab up` applies, and the flags."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
+import signal
 import subprocess
 from pathlib import Path
 
@@ -113,11 +116,25 @@ def test_reachability_script_on_loopback_one_round():
     needs = {n: [ports.Port(47101, ()), ports.Port(47102, ())] for n in addresses}
     plan = ports.reach_plan(needs, {n: [] for n in addresses}, addresses)
     plan["c"]["listen"] = plan["c"]["listen"][:1]  # c fails to open 47102
+    # No round may wait for its deadline: c's connects show its listeners are open, so the
+    # refusal on 47102 is final at once (a hang here fails on communicate's timeout).
+    for p in plan.values():
+        p["deadline"] = 3600
     procs = {
-        n: subprocess.Popen(["sh", "-c", ports.reach_command(p)], stdout=subprocess.PIPE, text=True)
+        n: subprocess.Popen(
+            ["sh", "-c", ports.reach_command(p)],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # so that a hung round's python3 is killed with its sh
+        )
         for n, p in plan.items()
     }
-    results = {n: json.loads(p.communicate(timeout=20)[0]) for n, p in procs.items()}
+    try:
+        results = {n: json.loads(p.communicate(timeout=60)[0]) for n, p in procs.items()}
+    finally:
+        for proc in procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
     rows = {r.node: r for r in ports.reach_rows(plan, results)}
     assert rows["a"].ok and rows["b"].ok and "47101 47102 answer from every peer" in rows["a"].found
     assert not rows["c"].ok and "47102 from a, b: [Errno 111] Connection refused" in rows["c"].found

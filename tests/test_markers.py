@@ -46,7 +46,8 @@ def test_the_lab_tests_run_last():
 def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_path):
     """The list in conftest names real modules (a rename would silently let two of them
     race under `-n 2`), and xdist's scheduler gives their tests to one worker. Run in a
-    copy of the project: those tests take its run locks, not this checkout's."""
+    copy of the project: those tests take its run locks, not this checkout's. Quick ones
+    (about 2 s in all) from two of the modules: the scheduling, not the tests, is shown."""
     from tests.conftest import CHECKOUT_STATE_MODULES
 
     stems = {p.stem for p in (PROJECT_ROOT / "tests").glob("test_*.py")}
@@ -55,7 +56,9 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_pat
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v"]
         + [
-            "tests/test_runlock.py",
+            "tests/test_ssh_key.py::test_missing_key_file_is_named",
+            "tests/test_ssh_key.py::test_key_that_is_a_directory_is_refused",
+            "tests/test_ssh_key.py::test_ssh_key_in_the_file_is_named_by_file_and_key",
             "tests/test_reset.py::test_reset_is_refused_without_the_targets_name",
         ],
         cwd=copy,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -20,10 +19,8 @@ from nbformat import NotebookNode
 from gourmetops import PROJECT_ROOT, notebook
 from gourmetops.context import RunContext
 from gourmetops.errors import InputError
-from gourmetops.load.report import render
 from gourmetops.stages import run_all
 
-SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "results" / "experiment-sample"
 CELL_TIMEOUT = 1800  # the lab's cluster stage runs kubespray's facts playbook
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "deploy_on_kubernetes.ipynb"
 SECTIONS = [
@@ -136,12 +133,11 @@ def execute(nb_path: Path, cwd: Path, out: Path, target: str | None = None) -> N
     return nb
 
 
-def test_report_is_shown_inline_in_a_kernel(tmp_path):
-    """The report cell in a real ipykernel, on the sample experiment's results: the table
-    as Markdown and each plot as a PNG output (no lab, no target reached)."""
-    results = tmp_path / "experiment-sample"
-    shutil.copytree(SAMPLE, results)
-    render(results)
+def test_report_is_shown_inline_in_a_kernel(tmp_path, reported):
+    """The report cell in a real ipykernel, on the sample experiment's results as `fab
+    report` left them (conftest): the table as Markdown and each plot as a PNG output (no
+    lab, no target reached)."""
+    results = reported
     cell = nbformat.v4.new_code_cell(
         f"from pathlib import Path\nfrom gourmetops import notebook\n"
         f"notebook.report('lab', Path({str(results)!r}))"

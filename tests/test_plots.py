@@ -7,7 +7,6 @@ shape), as `fab report` loads them."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -20,7 +19,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from gourmetops.load import plots  # noqa: E402
-from gourmetops.load.report import load, render  # noqa: E402
+from gourmetops.load.report import load  # noqa: E402
 
 SAMPLE = Path(__file__).parent / "fixtures" / "results" / "experiment-sample"
 
@@ -115,12 +114,11 @@ def test_throughput_and_failures_are_drawn_per_scenario(data):
     assert ticks[0] == "1 replica"  # top to bottom in run order (the axes share y)
 
 
-def test_pngs_are_150_dpi_and_old_results_draw_without_the_recorded_lines(tmp_path):
-    """Results from before the CPU limit and HPA target were recorded still draw: no
-    limit/target lines, the window at Kubernetes' default 300 s."""
-    results = tmp_path / "run"
-    shutil.copytree(SAMPLE, results)
-    render(results)
+def test_pngs_are_150_dpi_and_old_results_draw_without_the_recorded_lines(sample_report):
+    """The PNGs `fab report` drew (conftest's sample_report). Results from before the CPU
+    limit and HPA target were recorded still draw: no limit/target lines, the window at
+    Kubernetes' default 300 s."""
+    results = sample_report
     for png in ("replicas_cpu.png", "scale_down.png", "response_time.png",
                 "throughput_failures.png"):  # fmt: skip
         with Image.open(results / png) as image:

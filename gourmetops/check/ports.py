@@ -100,6 +100,7 @@ def reach_plan(
         listens = [] if node in firewalled else testable[node].items()
         plan[node] = {
             "listen": [[addresses[node], n] for n, how in listens if how == "listen"],
+            "address": addresses[node],
             "expect": len(peers),
             "connect": [[p, addresses[p], n] for p in probed for n in sorted(testable[p])],
             "deadline": REACH_DEADLINE_S,
@@ -107,13 +108,16 @@ def reach_plan(
     return plan
 
 
-# Runs on each node under python3: listeners up first, then connects with retries until the
-# deadline (a peer's listener may start a moment later); exits as soon as every peer has
-# connected to every listener and every connect is settled. Prints one JSON document.
+# Runs on each node under python3: listeners up first, then connects from the node's own
+# address with retries until the deadline (a peer's listener may start a moment later). A
+# connection accepted from a peer proves all that peer's listeners are open (it connects only
+# after), so a refusal from it after that is final rather than waited out. Exits as soon as
+# every peer has connected to every listener and every connect is settled; prints one JSON.
 REACH_SCRIPT = r"""
 import json, selectors, socket, sys, threading, time
 plan = json.loads(sys.argv[1]); end = time.monotonic() + plan["deadline"]
 sel, seen, out = selectors.DefaultSelector(), {}, {"bind": {}, "connect": []}
+up = {addr: threading.Event() for _peer, addr, _port in plan["connect"]}
 for addr, port in plan["listen"]:
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -124,17 +128,22 @@ for addr, port in plan["listen"]:
 def connect(peer, addr, port):
     err = "no attempt"
     while time.monotonic() < end:
+        final = up[addr].is_set()
         try:
-            socket.create_connection((addr, port), timeout=0.5).close(); err = ""; break
+            socket.create_connection((addr, port), 0.5, (plan["address"], 0)).close()
+            err = ""; break
         except OSError as exc:
-            err = str(exc) or type(exc).__name__; time.sleep(0.1)
+            err = str(exc) or type(exc).__name__
+            if final and not isinstance(exc, socket.timeout): break
+            up[addr].wait(0.1)
     out["connect"].append([peer, port, err])
 threads = [threading.Thread(target=connect, args=c) for c in plan["connect"]]
 for t in threads: t.start()
 while time.monotonic() < end and not (all(n >= plan["expect"] for n in seen.values())
                                       and not any(t.is_alive() for t in threads)):
     for key, _ in sel.select(timeout=0.05):
-        conn, _ = key.fileobj.accept(); conn.close(); seen[key.data] += 1
+        conn, (peer_addr, _) = key.fileobj.accept(); conn.close(); seen[key.data] += 1
+        if peer_addr in up: up[peer_addr].set()
 for t in threads: t.join()
 print(json.dumps(out))
 """
