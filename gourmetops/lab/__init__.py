@@ -209,13 +209,11 @@ def console(name: str, command: str, target: Target | None = None) -> str:
     return proc.stdout
 
 
-def reset(
-    target: Target | None = None, snapshot: str | None = None, pristine: Collection[str] = ()
-) -> LabStatus:
+def reset(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
     """Pristine nodes (fresh upper dirs and host keys, the cached rootfs kept), or the
-    nodes as `snapshot` saved them (see `up` for `pristine`)."""
+    nodes as `snapshot` saved them."""
     down(target)
-    return up(target, snapshot, pristine)
+    return up(target, snapshot)
 
 
 def save(name: str, target: Target | None = None) -> LabStatus:
