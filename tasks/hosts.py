@@ -61,7 +61,8 @@ def cluster(c, target=None, playbook=None, retries=None, dry=False):
     playbook = None if playbook is None else _playbook(playbook)
     retries = retries_flag(retries, None)
     with changing(target, "cluster", dry) as ctx:
-        kubespray_stage.cluster(ctx, dry, playbook, retries)
+        ctx.retries = retries
+        kubespray_stage.cluster(ctx, dry, playbook)
 
 
 @gtask(

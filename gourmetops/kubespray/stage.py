@@ -152,7 +152,6 @@ def cluster(
     ctx: RunContext,
     dry: bool,
     playbook: str | None = None,
-    retries: int | None = None,
     current: records.Record | None = None,
 ) -> None:
     """The playbook (the target's cluster playbook unless named), retried; node1's record
@@ -166,7 +165,7 @@ def cluster(
         forks=len(ctx.target.cluster.nodes),
         prelude=records.forget_command(),
     )
-    retries = ctx.cluster_retries if retries is None else retries
+    retries = ctx.cluster_retries
     if dry:
         times = f"up to {retries + 1} time(s)"
         say(f"would run on {ctx.head} ({ctx.name}), {times}:\n  {run.command()}")
