@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,25 +133,46 @@ def _condensed(dry: bool) -> bool:
     return output.logging_to_file()
 
 
+class Interrupted(Exception):
+    """Ctrl-C came while pyinfra ran; pyinfra has stopped."""
+
+
 def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
-    """Each of pyinfra's output lines to `each`, until it exits. A Ctrl-C reaches pyinfra
-    too (one process group, as invoke's run had it): the reading goes on until pyinfra has
-    said how it stopped."""
+    """Each of pyinfra's output lines to `each`, until it exits."""
     assert proc.stdout is not None
-    while True:
-        try:
-            for line in proc.stdout:
-                each(line)
-            proc.wait()
-            return
-        except KeyboardInterrupt:
-            continue
+    for line in proc.stdout:
+        each(line)
+    proc.wait()
+
+
+@contextmanager
+def _ctrl_c_noted() -> Iterator[threading.Event]:
+    """While pyinfra runs, a Ctrl-C is noted, not raised. The terminal sends it to pyinfra
+    too (one process group), and pyinfra stops; raised here, it could land between reading
+    a line of pyinfra's and keeping it, and lose the line that says how pyinfra stopped. A
+    second Ctrl-C raises as usual, for a pyinfra that does not stop."""
+    noted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield noted  # signal handlers belong to the main thread
+        return
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if noted.is_set():
+            raise KeyboardInterrupt
+        noted.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str, list[report.Event] | None]:
     """pyinfra run with its events followed: each output line to the raw sink, and the
     events written meanwhile condensed to the console. Returns (exit code, output, every
-    event, or None when pyinfra made no events file)."""
+    event, or None when pyinfra made no events file). A Ctrl-C meanwhile raises Interrupted
+    once pyinfra has stopped."""
     condensed = report.Condensed() if _condensed(dry) else None
     follow = report.EventsFile(events)
     seen: list[report.Event] = []
@@ -174,39 +198,49 @@ def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str, list[report
         report.DRY_VARIABLE: "1" if dry else "0",
         "PYTHONUNBUFFERED": "1",  # its lines in the order it wrote them
     }
-    with subprocess.Popen(
-        cmd,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as proc:
+    with (
+        _ctrl_c_noted() as ctrl_c,
+        subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as proc,
+    ):
         _read(proc, each)
     catch_up()
     if condensed is not None:
         for shown in condensed.finish():
             output.say(shown, only="console")
+    if ctrl_c.is_set():
+        raise Interrupted
     return proc.returncode, "".join(said), seen if follow.seen else None
 
 
 def deploy(ctx: RunContext, dry: bool, name: str) -> None:
     """`pyinfra inventories/<target>.py deploys/<name>.py`, output streamed (condensed, see
-    _condensed); a failure names each node and why. pyinfra exits 0 on Ctrl-C, so an
-    interrupted run is told apart by its last words: it must not pass for a finished one."""
+    _condensed); a failure names each node and why. pyinfra exits 0 on Ctrl-C: an
+    interrupted run is told apart by the Ctrl-C we saw too, or by pyinfra's last words
+    when only pyinfra got one. It must not pass for a finished run."""
     cmd = pyinfra_command(ctx.name, name, dry=dry)
     output.say(f"==> {shlex.join(cmd)}")
+    interrupted = StageFailed(
+        f"{name} interrupted on target {ctx.name}: stopped partway; "
+        f"rerun `fab {name} --target {ctx.name}` to converge",
+        130,
+    )
     with tempfile.TemporaryDirectory(prefix="gourmetops-pyinfra-") as tmp:
         events_path = Path(tmp) / "events.jsonl"
-        exited, said, events = _run(cmd, events_path, dry)
-    if "\nExiting upon user request!" in "\n" + said:
-        raise StageFailed(
-            f"{name} interrupted on target {ctx.name}: stopped partway; "
-            f"rerun `fab {name} --target {ctx.name}` to converge",
-            130,
-        )
+        try:
+            exited, said, events = _run(cmd, events_path, dry)
+        except Interrupted:
+            raise interrupted from None
+    if "\nExiting upon user request!" in "\n" + said:  # a SIGINT sent to pyinfra alone
+        raise interrupted
     if exited != 0:
         failed = failed_hosts(said, events)
         why = explain_failures(failed, ctx.target) or aborted_because(said, events)

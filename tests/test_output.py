@@ -13,7 +13,7 @@ import pytest
 from gourmetops import output, run
 from gourmetops.kubespray.playbook import PlaybookRun, run_with_retries
 from gourmetops.pyinfra_report import read_events
-from gourmetops.pyinfra_run import _run
+from gourmetops.pyinfra_run import Interrupted, _run
 from gourmetops.safe_write import UnsafePath
 
 PLAYBOOK = """PLAY [Bootstrap hosts] *********
@@ -95,6 +95,36 @@ def test_pyinfra_lines_whole_in_the_log_condensed_on_the_console(logs, tmp_path,
     assert log == said and capsys.readouterr().out == ""
     _run(cmd, tmp_path / "events.jsonl", dry=True)  # a dry run keeps no log: shown whole
     assert capsys.readouterr().out == said
+
+
+CTRL_C_CHILD = """
+import os, signal, sys
+def stop(*_):
+    print({last!r}) if {last!r} else None
+    sys.exit(0)  # as pyinfra does on Ctrl-C
+signal.signal(signal.SIGINT, stop)
+print("--> Starting operation: registry:2", flush=True)
+os.kill(os.getppid(), signal.SIGINT)  # the terminal's Ctrl-C reaches both
+os.kill(os.getpid(), signal.SIGINT)
+signal.pause()
+"""
+
+
+@pytest.mark.parametrize("last", ["Exiting upon user request!", ""])
+def test_ctrl_c_during_pyinfra_is_an_interruption_whatever_pyinfra_said(
+    logs, tmp_path, capsys, last
+):
+    """Ctrl-C while pyinfra runs: noted, not raised mid-read, so no line of pyinfra's is
+    lost, and the run is an interruption even when pyinfra's last words are missing (CI
+    saw pyinfra exit 0 without them). The child is a stand-in for pyinfra that signals
+    this process as a terminal would: a real process-group SIGINT would reach pytest's
+    other workers."""
+    cmd = [sys.executable, "-c", CTRL_C_CHILD.format(last=last)]
+    with run._logged(logs, "registry"), pytest.raises(Interrupted):
+        _run(cmd, tmp_path / "events.jsonl", dry=False)
+    expected = "--> Starting operation: registry:2\n" + (f"{last}\n" if last else "")
+    assert (logs / "registry-20250101-120000.log").read_text() == expected
+    assert capsys.readouterr().out == ""  # condensed: the console gets the events only
 
 
 def test_verbose_pyinfra_lines_go_to_both(logs, tmp_path, capsys, monkeypatch):
