@@ -33,7 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.prepare_vs_ansible import CONTENDERS, measure_rounds, preflight  # noqa: E402
+from benchmarks.prepare_vs_ansible import (  # noqa: E402
+    CONTENDERS,
+    measure_rounds,
+    preflight,
+    ratio,
+)
 from gourmetops import PROJECT_ROOT  # noqa: E402
 from gourmetops import lab as labmod  # noqa: E402
 from gourmetops.cluster import CLUSTER_ENV, load_cluster  # noqa: E402
@@ -59,9 +64,10 @@ def measure_size(nodes: int, rounds: int, noop_repeats: int) -> dict:
     labmod.up(target)
     result: dict = {"nodes": nodes, "lab_up_s": time.monotonic() - started}
     result["memory_idle_mb"] = node_memory_mb(target)
-    first, noop = measure_rounds(target, rounds, noop_repeats, label=f"{nodes} nodes, ")
+    measured = measure_rounds(target, rounds, noop_repeats, label=f"{nodes} nodes, ")
     result["memory_prepared_mb"] = node_memory_mb(target)
-    result["first"], result["noop"] = first, noop
+    result["first"], result["noop"] = measured.first, measured.noop
+    result["failed"] = measured.failed
     return result
 
 
@@ -71,22 +77,27 @@ def contenders(results: list[dict]) -> list[str]:
     return [n for n in CONTENDERS if all(n in r["first"] for r in results)]
 
 
+def _times(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}" if values else "-"
+
+
 def tables(results: list[dict]) -> str:
+    """Medians per size, each contender over ours, ours' growth and the lab's cost, then
+    the failed runs (a size measured before they were recorded has none)."""
     med = statistics.median
     names = contenders(results)
     ours = names[0]
     head = "| nodes | " + " | ".join(f"{n}, first / no-op (s)" for n in names) + " |"
     lines = [head, "|---" * (len(names) + 1) + "|"]
     for r in results:
-        cells = [f"{med(r['first'][n]):.2f} / {med(r['noop'][n]):.2f}" for n in names]
+        cells = [f"{_times(r['first'][n])} / {_times(r['noop'][n])}" for n in names]
         lines.append(f"| {r['nodes']} | " + " | ".join(cells) + " |")
     lines += ["", "| nodes | " + " | ".join(f"{n} / ours, first / no-op" for n in names[1:])]
     lines[-1] += " |"
     lines.append("|---" * len(names) + "|")
     for r in results:
         cells = [
-            f"{med(r['first'][n]) / med(r['first'][ours]):.2f}x / "
-            f"{med(r['noop'][n]) / med(r['noop'][ours]):.2f}x"
+            f"{ratio(r['first'][n], r['first'][ours])} / {ratio(r['noop'][n], r['noop'][ours])}"
             for n in names[1:]
         ]
         lines.append(f"| {r['nodes']} | " + " | ".join(cells) + " |")
@@ -94,11 +105,19 @@ def tables(results: list[dict]) -> str:
     lines += ["", "| nodes | ours no-op / at " + f"{base['nodes']} nodes | `fab lab.up` (s) | "
               "memory per node, idle / prepared (MiB, median) |", "|---|---|---|---|"]  # fmt: skip
     for r in results:
-        growth = med(r["noop"][ours]) / med(base["noop"][ours])
+        growth = ratio(r["noop"][ours], base["noop"][ours])
         lines.append(
-            f"| {r['nodes']} | {growth:.2f}x | {r['lab_up_s']:.1f} | "
+            f"| {r['nodes']} | {growth} | {r['lab_up_s']:.1f} | "
             f"{med(r['memory_idle_mb']):.0f} / {med(r['memory_prepared_mb']):.0f} |"
         )
+    failed = [
+        f"| {r['nodes']} | {name} | {why} |"
+        for r in results
+        for name, whys in r.get("failed", {}).items()
+        for why in whys
+    ]
+    if failed:
+        lines += ["", "| nodes | failed run (no time recorded) | why |", "|---|---|---|", *failed]
     return "\n".join(lines)
 
 
@@ -112,12 +131,10 @@ def plot(results: list[dict], path: Path) -> None:
     sizes = [r["nodes"] for r in results]
     for ax, kind, title in ((axes[0], "first", "first run"), (axes[1], "noop", "no-op rerun")):
         for name in contenders(results):
-            ax.plot(
-                sizes,
-                [statistics.median(r[kind][name]) for r in results],
-                marker="o",
-                label=name,
-            )
+            shown = [
+                (r["nodes"], statistics.median(r[kind][name])) for r in results if r[kind][name]
+            ]
+            ax.plot(*zip(*shown, strict=True), marker="o", label=name)
         ax.set_title(f"prepare, {title} (median)")
         ax.set_xlabel("nodes")
         ax.set_ylabel("seconds")
