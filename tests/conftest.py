@@ -144,9 +144,10 @@ def first_up(lab: Lab) -> subprocess.CompletedProcess[str]:
     labmod.reset(lab.target)
     first = lab.fab_started("up", "--target", "lab")
     lock = lab.target.state_dir / "run.lock"
-    deadline = time.monotonic() + 120
+    # until the lock names the run, or the run ended without it (no deadline: a busy
+    # machine only makes this slower)
     while '"task": "up"' not in (lock.read_text() if lock.exists() else ""):
-        assert first.poll() is None and time.monotonic() < deadline, "fab up took no lock"
+        assert first.poll() is None, "fab up ended without taking the lock"
         time.sleep(0.2)
     second = lab.fab("registry")
     out, _ = first.communicate(timeout=1800)
