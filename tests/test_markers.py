@@ -13,8 +13,12 @@ from tests.cli import copy_tracked
 
 @functools.cache
 def collected(*args: str) -> list[str]:
+    """The test ids pytest collects. `--assert=plain`: collecting runs no test, so rewriting
+    every module's asserts (about 40% of a collection's CPU, with no bytecode cache to reuse)
+    changes nothing that is collected, marked or ordered."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + ["--assert=plain", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -47,7 +51,9 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_pat
     """The list in conftest names real modules (a rename would silently let two of them
     race under `-n 2`), and xdist's scheduler gives their tests to one worker. Run in a
     copy of the project: those tests take its run locks, not this checkout's. Quick ones
-    (about 2 s in all) from two of the modules: the scheduling, not the tests, is shown."""
+    (about 2 s in all) from two of the modules: the scheduling, not the tests, is shown
+    (hence `--assert=plain`: their asserts still run, only unrewritten, which saves each
+    worker rewriting conftest's plugins and the two modules)."""
     from tests.conftest import CHECKOUT_STATE_MODULES
 
     stems = {p.stem for p in (PROJECT_ROOT / "tests").glob("test_*.py")}
@@ -55,6 +61,7 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_pat
     copy = copy_tracked(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-v"]
+        + ["--assert=plain"]
         + [
             "tests/test_ssh_key.py::test_missing_key_file_is_named",
             "tests/test_ssh_key.py::test_key_that_is_a_directory_is_refused",
