@@ -47,13 +47,14 @@ def is_dry_run() -> bool:
 
 def pyinfra_command(target: str, deploy: str, *, dry: bool = False) -> list[str]:
     """The pyinfra CLI call for one deploy file. A dry run lists the detected changes
-    (pyinfra skips change detection under -y, so -y is only given for real runs). Run as
-    `python -m pyinfra` with this interpreter: after `pip install --user` the pyinfra script
-    is in ~/.local/bin, not beside the interpreter, and may not be on PATH."""
+    (pyinfra skips change detection under -y, so -y is only given for real runs). Run with
+    this interpreter (after `pip install --user` the pyinfra script is in ~/.local/bin, not
+    beside it, and may not be on PATH), through `pyinfra_main`: pyinfra's CLI, started
+    faster."""
     cmd = [
         sys.executable,
         "-m",
-        "pyinfra",
+        "gourmetops.pyinfra_main",
         str(inventory_path(target).relative_to(PROJECT_ROOT)),
         f"deploys/{deploy}.py",
     ]
