@@ -52,14 +52,16 @@ def _closed_port() -> int:
 
 
 def _pyinfra(where: Path, events: Path | None) -> subprocess.CompletedProcess[str]:
-    """pyinfra's CLI on the scratch inventory and deploy, as `fab` runs it (events named)
-    or as a user types it (no variable)."""
+    """pyinfra's CLI on the scratch inventory and deploy, as `fab` runs it (events named,
+    through the stages' launcher, which ends the process without the interpreter's
+    teardown) or as a user types it (no variable, `python -m pyinfra`)."""
     env = {k: v for k, v in os.environ.items() if k not in (EVENTS_VARIABLE, "SSH_AUTH_SOCK")}
     env["HOME"] = str(where)  # no ~/.ssh/config of the developer's steers the ssh host
     if events is not None:
         env[EVENTS_VARIABLE] = str(events)
     return subprocess.run(
-        [sys.executable, "-m", "pyinfra", "inventory.py", "deploy.py", "-y"],
+        [sys.executable, "-m", "gourmetops.pyinfra_main" if events else "pyinfra"]
+        + ["inventory.py", "deploy.py", "-y"],
         cwd=where,
         env=env,
         stdout=subprocess.PIPE,

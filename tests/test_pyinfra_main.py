@@ -63,3 +63,46 @@ def test_the_stages_run_pyinfras_cli_through_the_launcher():
     ours = subprocess.run([*cmd[:3], "--version"], cwd=PROJECT_ROOT, capture_output=True, text=True)
     stock = subprocess.run(version, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert ours.returncode == 0 and ours.stdout == stock.stdout != ""
+
+
+def test_exit_status_is_what_sys_exit_would_give(capsys):
+    assert [pyinfra_main.exit_status(c) for c in (None, 0, 3)] == [0, 0, 3]
+    assert pyinfra_main.exit_status("--> pyinfra error: no deploy") == 1
+    assert capsys.readouterr().err == "--> pyinfra error: no deploy\n"
+
+
+ENDING = """
+import atexit, sys, threading
+from gourmetops.pyinfra_main import hard_exit
+atexit.register(lambda: print("exit handler ran"))
+print("no newline, still buffered", end="")
+go = threading.Event()
+if sys.argv[1] == "thread":
+    worker = threading.Thread(target=lambda: (go.wait(), print(" thread finished")))
+    worker.start()
+try:
+    hard_exit(int(sys.argv[2]))
+finally:
+    go.set()  # reached only when hard_exit left the exit to the interpreter
+"""
+
+
+def test_the_hard_exit_flushes_runs_exit_handlers_and_keeps_the_status():
+    ran = subprocess.run(
+        [sys.executable, "-c", ENDING, "alone", "4"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,  # a pipe: block-buffered, as under fab
+        text=True,
+    )
+    assert (ran.returncode, ran.stdout) == (4, "no newline, still bufferedexit handler ran\n")
+
+
+def test_a_running_thread_gets_the_usual_exit_that_waits_for_it():
+    ran = subprocess.run(
+        [sys.executable, "-c", ENDING, "thread", "5"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert ran.returncode == 5
+    assert ran.stdout == "no newline, still buffered thread finished\nexit handler ran\n"
