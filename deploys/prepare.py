@@ -12,7 +12,6 @@
 """
 
 import shlex
-from io import StringIO
 
 from pyinfra import host, inventory, logger
 from pyinfra.facts.deb import DebPackages
@@ -30,7 +29,12 @@ from gourmetops.in_place import (
     text_lines,
 )
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
-from gourmetops.operations import authorized_head_key, known_hosts_lines, unless_in_place
+from gourmetops.operations import (
+    authorized_head_key,
+    known_hosts_lines,
+    small_file,
+    unless_in_place,
+)
 from gourmetops.settings import of_host
 
 data = of_host(host)  # settings checked (with any --data) before the first operation
@@ -199,11 +203,11 @@ if is_head:
     nodes = len(inventory)
     dropin = unless_in_place(
         content_in_place(paths[SSHD_DROPIN], sshd_dropin(nodes), "644", "root", "root"),
-        files.put,
+        small_file,
         name=f"Let {nodes} nodes connect through {head.name} at once "
         f"(sshd MaxStartups {max_startups(nodes)})",
-        src=StringIO(sshd_dropin(nodes)),
-        dest=SSHD_DROPIN,
+        path=SSHD_DROPIN,
+        content=sshd_dropin(nodes),
         user="root",
         group="root",
         mode="644",

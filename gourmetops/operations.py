@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import posixpath
 import shlex
 from io import StringIO
 from typing import Any
@@ -9,7 +11,6 @@ from typing import Any
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.facts.files import FileContents
-from pyinfra.facts.server import AuthorizedKeys
 from pyinfra.operations import files
 
 from gourmetops.facts import shared_fact
@@ -44,6 +45,77 @@ def unless_in_place(in_place: bool, op: Any, **kwargs: Any) -> Any:
     return (already if in_place else op)(**kwargs)
 
 
+MAX_SMALL_FILE = 64 * 1024  # a file written from the command line (base64 in argv)
+
+
+def replace_file_command(path: str, content: str, mode: str, user: str, group: str) -> str:
+    """A shell command writing `content` to `path` with its mode and owner: into a new file
+    beside it (mktemp: never an existing name), then renamed over `path`, so a link there
+    is replaced, not written through, and a reader sees the old file or the new one."""
+    if len(content.encode()) > MAX_SMALL_FILE:
+        raise ValueError(f"{path}: {len(content.encode())} bytes, over {MAX_SMALL_FILE}")
+    q = shlex.quote
+    data = base64.b64encode(content.encode()).decode()
+    tmp = '"$tmp"'
+    return (
+        f"mkdir -p {q(posixpath.dirname(path))} && "
+        f"tmp=$(mktemp -p {q(posixpath.dirname(path))} .gourmetops.XXXXXX) && "
+        f"{{ printf %s {q(data)} | base64 -d > {tmp} && chown {q(f'{user}:{group}')} {tmp} "
+        f"&& chmod {q(mode)} {tmp} && mv -fT {tmp} {q(path)}; }} "
+        f"|| {{ rm -f {tmp}; exit 1; }}"
+    )
+
+
+@operation()
+def small_file(path: str, content: str, mode: str, user: str, group: str):
+    """
+    Write a small file whose state the deploy read while planning (with
+    `gourmetops.in_place.content_in_place`): one round trip where files.put reads the file,
+    its directory and a temporary directory, then uploads over SFTP and moves.
+
+    + path: the file to write
+    + content: its text (at most MAX_SMALL_FILE bytes)
+    + mode: its mode, e.g. "644"
+    + user: its owner
+    + group: its group
+
+    **Example:**
+
+    .. code:: python
+
+        small_file(
+            name="sshd drop-in", path="/etc/ssh/sshd_config.d/60-gourmetops-jump.conf",
+            content="MaxStartups 10:30:100\n", mode="644", user="root", group="root",
+            _sudo=True,
+        )
+    """
+    yield replace_file_command(path, content, mode, user, group)
+
+
+MAX_KEY_LINE = 16 * 1024  # a 16384-bit RSA public key's line is about 2.8 KiB
+
+
+def authorise_key_command(home: str, user: str, key: str) -> str:
+    """One shell command: `home`/.ssh (700) and its authorized_keys (600) owned by `user`,
+    with `key` in it (compared by type and base64, its comment aside, as sshd reads it).
+    A link at either path is refused, never written through."""
+    fields = key.split()
+    if len(fields) < 2 or len(key) > MAX_KEY_LINE or "\n" in key.strip():
+        raise OperationError(f"not one public key line: {key[:80]!r}")
+    q = shlex.quote
+    ssh_dir, keys = q(f"{home}/.ssh"), q(f"{home}/.ssh/authorized_keys")
+    owner = q(f"{user}:{user}")
+    return (
+        f"for p in {ssh_dir} {keys}; do if [ -L \"$p\" ]; then "
+        'echo "gourmetops: $p is a link; refusing to write through it" >&2; exit 1; fi; done; '
+        f"mkdir -p {ssh_dir} && chown {owner} {ssh_dir} && chmod 700 {ssh_dir} && "
+        f"touch {keys} && chown {owner} {keys} && chmod 600 {keys} && "
+        f"{{ awk -v k={q(' '.join(fields[:2]))} '$1\" \"$2 == k {{ f = 1 }} END {{ exit !f }}' "
+        f"{keys} || {{ if [ -s {keys} ] && [ -n \"$(tail -c1 {keys})\" ]; then echo >> {keys}; "
+        f"fi; printf '%s\\n' {q(key.strip())} >> {keys}; }}; }}"
+    )
+
+
 def _key_not_generated_yet(head: str, path: str) -> Any:
     raise OperationError(f"{head}: {path} is still missing when it should have been generated")
 
@@ -62,7 +134,10 @@ def authorized_head_key(
     + public_key: the key itself, when it was already there at planning time
 
     Read from the head when the operation runs: a first run generates the key earlier in
-    the same run. (server.user_authorized_keys takes a 4096-bit key for a file name.)
+    the same run. Then one command (`authorise_key_command`) where files.directory,
+    files.file, the AuthorizedKeys fact and files.line were a round trip each, on node1's
+    critical path of a first run. (server.user_authorized_keys takes a 4096-bit key for a
+    file name.)
 
     **Example:**
 
@@ -86,18 +161,7 @@ def authorized_head_key(
         # generating operation has run and this body is evaluated again.
         yield FunctionCommand(_key_not_generated_yet, (head, public_key_path), {})
         return
-    ssh_dir = f"{home}/.ssh"
-    keys_file = f"{ssh_dir}/authorized_keys"
-    yield from files.directory._inner(path=ssh_dir, user=user, group=user, mode="700")
-    yield from files.file._inner(path=keys_file, user=user, group=user, mode="600")
-    key = lines[0].strip()
-    # Compared here, not by files.line's regex: a base64 key holds "+", which grep
-    # reads as an operator however the line is escaped, so the key would be added again.
-    present = {
-        " ".join(k.split()[:2]) for k in host.get_fact(AuthorizedKeys, user=user, path=keys_file)
-    }
-    if " ".join(key.split()[:2]) not in present:
-        yield from files.line._inner(path=keys_file, line=key, ensure_newline=True)
+    yield authorise_key_command(home, user, lines[0])
 
 
 @operation()

@@ -1,0 +1,122 @@
+"""`small_file`'s and `authorized_head_key`'s one commands (gourmetops.operations), run by this
+machine's own shell in a scratch directory as the connecting user: the same coreutils
+(mktemp, base64, chown, chmod, mv -T) a node's shell runs. No lab."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyinfra.api import OperationError
+
+from gourmetops.operations import MAX_SMALL_FILE, authorise_key_command, replace_file_command
+
+USER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+TEXT = "# gourmetops: node1 is the jump host\nMaxStartups 10:30:100\n$HOME `x` 'q' \"d\"\n"
+
+
+def _sh(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+
+
+def test_writes_the_bytes_mode_and_owner_and_leaves_nothing_beside(tmp_path):
+    path = tmp_path / "sshd_config.d" / "60-gourmetops-jump.conf"
+    ran = _sh(replace_file_command(str(path), TEXT, "640", USER, GROUP))
+    assert ran.returncode == 0, ran.stderr
+    assert path.read_text() == TEXT
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    ran = _sh(replace_file_command(str(path), "MaxStartups 20:30:100\n", "644", USER, GROUP))
+    assert ran.returncode == 0 and path.read_text() == "MaxStartups 20:30:100\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_link_at_the_path_is_replaced_not_written_through(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("untouched\n")
+    path = tmp_path / "60-gourmetops-jump.conf"
+    path.symlink_to(target)
+    ran = _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP))
+    assert ran.returncode == 0, ran.stderr
+    assert not path.is_symlink() and path.read_text() == TEXT
+    assert target.read_text() == "untouched\n"
+
+
+def test_a_failed_write_fails_the_command_and_leaves_the_old_file(tmp_path):
+    path = tmp_path / "60-gourmetops-jump.conf"
+    path.write_text("old\n")
+    ran = _sh(replace_file_command(str(path), TEXT, "644", "no-such-user-here", GROUP))
+    assert ran.returncode != 0
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # the temporary file went
+
+
+def test_content_over_the_bound_is_refused_before_any_command():
+    with pytest.raises(ValueError, match="over 65536"):
+        replace_file_command("/tmp/x", "x" * (MAX_SMALL_FILE + 1), "644", "root", "root")
+
+
+def test_every_value_reaches_the_shell_quoted(tmp_path):
+    path = tmp_path / "a dir; touch pwned" / "it's $(id).conf"
+    ran = _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP))
+    assert ran.returncode == 0, ran.stderr
+    assert path.read_text() == TEXT and not Path("pwned").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a dir; touch pwned"]
+
+
+KEY = "ssh-rsa AAAAB3Nza+C1yc2E/AAA= cc@node1"
+
+
+def _authorise(home: Path, key: str = KEY) -> subprocess.CompletedProcess[str]:
+    return _sh(authorise_key_command(str(home), USER, key))
+
+
+def test_the_key_is_authorised_once_with_the_modes_sshd_wants(tmp_path):
+    keys = tmp_path / ".ssh" / "authorized_keys"
+    assert _authorise(tmp_path).returncode == 0
+    assert keys.read_text() == KEY + "\n"
+    assert stat.S_IMODE(keys.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    # Another comment, the same key: sshd reads type and base64 only, so nothing is added.
+    assert _authorise(tmp_path, "ssh-rsa AAAAB3Nza+C1yc2E/AAA= renamed").returncode == 0
+    assert keys.read_text() == KEY + "\n"
+
+
+def test_the_key_goes_on_a_line_of_its_own_and_the_others_stay(tmp_path):
+    keys = tmp_path / ".ssh" / "authorized_keys"
+    keys.parent.mkdir(mode=0o755)
+    keys.write_text("ssh-ed25519 AAAAC3other user@laptop")  # no newline at the end
+    keys.chmod(0o644)
+    assert _authorise(tmp_path).returncode == 0
+    assert keys.read_text() == f"ssh-ed25519 AAAAC3other user@laptop\n{KEY}\n"
+    assert stat.S_IMODE(keys.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("linked", [".ssh", ".ssh/authorized_keys"])
+def test_a_link_at_either_path_is_refused(tmp_path, linked):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "authorized_keys").write_text("untouched\n")
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    if linked == ".ssh":
+        (home / ".ssh").rmdir()
+        (home / ".ssh").symlink_to(elsewhere)
+    else:
+        (home / linked).symlink_to(elsewhere / "authorized_keys")
+    ran = _authorise(home)
+    assert ran.returncode == 1 and "is a link; refusing to write through it" in ran.stderr
+    assert (elsewhere / "authorized_keys").read_text() == "untouched\n"
+
+
+@pytest.mark.parametrize("key", ["", "ssh-rsa", "ssh-rsa AAAA\nssh-rsa BBBB", "x " * 9000])
+def test_anything_but_one_key_line_is_refused(tmp_path, key):
+    with pytest.raises(OperationError, match="not one public key line"):
+        authorise_key_command(str(tmp_path), USER, key)
