@@ -106,12 +106,12 @@ def authorise_key_command(home: str, user: str, key: str) -> str:
     ssh_dir, keys = q(f"{home}/.ssh"), q(f"{home}/.ssh/authorized_keys")
     owner = q(f"{user}:{user}")
     return (
-        f"for p in {ssh_dir} {keys}; do if [ -L \"$p\" ]; then "
+        f'for p in {ssh_dir} {keys}; do if [ -L "$p" ]; then '
         'echo "gourmetops: $p is a link; refusing to write through it" >&2; exit 1; fi; done; '
         f"mkdir -p {ssh_dir} && chown {owner} {ssh_dir} && chmod 700 {ssh_dir} && "
         f"touch {keys} && chown {owner} {keys} && chmod 600 {keys} && "
         f"{{ awk -v k={q(' '.join(fields[:2]))} '$1\" \"$2 == k {{ f = 1 }} END {{ exit !f }}' "
-        f"{keys} || {{ if [ -s {keys} ] && [ -n \"$(tail -c1 {keys})\" ]; then echo >> {keys}; "
+        f'{keys} || {{ if [ -s {keys} ] && [ -n "$(tail -c1 {keys})" ]; then echo >> {keys}; '
         f"fi; printf '%s\\n' {q(key.strip())} >> {keys}; }}; }}"
     )
 
