@@ -1,6 +1,7 @@
 """Benchmark: a no-op rerun of a pyinfra stage started as `python -m pyinfra` (stock) and
-as the stages start it, `python -m gourmetops.pyinfra_main` (entry points read once),
-alternating on the same converged lab nodes, the order flipped every round.
+as the stages start it, `python -m gourmetops.pyinfra_main` (entry points read once, no
+interpreter teardown), alternating on the same converged lab nodes, the order flipped every
+round.
 
     sudo .venv/bin/python benchmarks/pyinfra_launcher.py [ROUNDS] [--deploy prepare]
 

@@ -52,14 +52,14 @@ def replace_file_command(path: str, content: str, mode: str, user: str, group: s
     """A shell command writing `content` to `path` with its mode and owner: into a new file
     beside it (mktemp: never an existing name), then renamed over `path`, so a link there
     is replaced, not written through, and a reader sees the old file or the new one."""
-    if len(content.encode()) > MAX_SMALL_FILE:
-        raise ValueError(f"{path}: {len(content.encode())} bytes, over {MAX_SMALL_FILE}")
+    size = len(content.encode())
+    if size > MAX_SMALL_FILE:
+        raise OperationError(f"{path}: {size} bytes, over {MAX_SMALL_FILE}")
     q = shlex.quote
     data = base64.b64encode(content.encode()).decode()
-    tmp = '"$tmp"'
+    directory, tmp = q(posixpath.dirname(path)), '"$tmp"'
     return (
-        f"mkdir -p {q(posixpath.dirname(path))} && "
-        f"tmp=$(mktemp -p {q(posixpath.dirname(path))} .gourmetops.XXXXXX) && "
+        f"mkdir -p {directory} && tmp=$(mktemp -p {directory} .gourmetops.XXXXXX) && "
         f"{{ printf %s {q(data)} | base64 -d > {tmp} && chown {q(f'{user}:{group}')} {tmp} "
         f"&& chmod {q(mode)} {tmp} && mv -fT {tmp} {q(path)}; }} "
         f"|| {{ rm -f {tmp}; exit 1; }}"

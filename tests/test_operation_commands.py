@@ -58,7 +58,7 @@ def test_a_failed_write_fails_the_command_and_leaves_the_old_file(tmp_path):
 
 
 def test_content_over_the_bound_is_refused_before_any_command():
-    with pytest.raises(ValueError, match="over 65536"):
+    with pytest.raises(OperationError, match="over 65536"):
         replace_file_command("/tmp/x", "x" * (MAX_SMALL_FILE + 1), "644", "root", "root")
 
 
