@@ -34,13 +34,14 @@ from benchmarks.reference_tree import (  # noqa: E402
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 
 
-def run(tree: Path, deploy: str) -> tuple[float, float, str]:
-    """Wall-clock and CPU seconds of one run from `tree`, and its Success column."""
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds of one pyinfra run that must succeed, and its Success
+    column ("-" when nothing changed); also used by pyinfra_launcher.py."""
     start, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(
-        pyinfra_command("lab", deploy),
-        cwd=tree,
-        env=env_for(tree),
+        cmd,
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -48,8 +49,13 @@ def run(tree: Path, deploy: str) -> tuple[float, float, str]:
     )
     elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
     if proc.returncode != 0:
-        raise SystemExit(f"{deploy} from {tree} failed:\n{proc.stdout[-3000:]}")
+        raise SystemExit(f"{' '.join(cmd)} in {cwd} failed:\n{proc.stdout[-3000:]}")
     return elapsed, cpu, _pyinfra_changes(proc.stdout)
+
+
+def run(tree: Path, deploy: str) -> tuple[float, float, str]:
+    """One run of `deploy` from `tree`, as `fab` runs it."""
+    return timed(pyinfra_command("lab", deploy), tree, env_for(tree))
 
 
 def imports_its_own_code(tree: Path) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.prepare_vs_ansible import _pyinfra_changes  # noqa: E402
-from benchmarks.reference_tree import ROOT, children_cpu, summary  # noqa: E402
+from benchmarks.noop_vs_ref import timed  # noqa: E402
+from benchmarks.reference_tree import ROOT, summary  # noqa: E402
 from gourmetops.pyinfra_run import pyinfra_command  # noqa: E402
 
 
@@ -34,13 +34,9 @@ def commands(deploy: str) -> dict[str, list[str]]:
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one run, which must change nothing."""
-    start, cpu = time.perf_counter(), children_cpu()
-    proc = subprocess.run(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300
-    )
-    elapsed, cpu = time.perf_counter() - start, children_cpu() - cpu
-    if proc.returncode != 0 or _pyinfra_changes(proc.stdout) != "-":
-        raise SystemExit(f"{' '.join(cmd)}: failed or changed something:\n{proc.stdout[-3000:]}")
+    elapsed, cpu, changed = timed(cmd, ROOT)
+    if changed != "-":
+        raise SystemExit(f"{' '.join(cmd)}: a no-op rerun changed something ({changed})")
     return elapsed, cpu
 
 
