@@ -1,7 +1,8 @@
 """The tutorial's "Preliminaries", as host state.
 
 - node1 gets an RSA key of its own and every node authorises it (kubespray's ansible runs
-  from node1 to all three);
+  from node1 to all three); the key is generated in the background while node1 does the
+  rest, and collected just before it is authorised;
 - node1 knows the three nodes' host keys, read from each node over the controller's
   verified connection (where the tutorial turns host key checking off);
 - firewalld is stopped and disabled everywhere (kubespray does not manage firewall rules);
@@ -10,8 +11,6 @@
 
     pyinfra inventories/chameleon.py deploys/prepare.py
 """
-
-import shlex
 
 from pyinfra import host, inventory, logger
 from pyinfra.facts.deb import DebPackages
@@ -33,7 +32,9 @@ from gourmetops.operations import (
     authorized_head_key,
     known_hosts_lines,
     small_file,
+    start_keygen_command,
     unless_in_place,
+    wait_keygen_command,
 )
 from gourmetops.settings import of_host
 
@@ -87,7 +88,10 @@ else:
     )
 head_key = next(iter(text_lines(head_paths.get(f"{key_path}.pub")) or []), None)
 
-# --- node1's cluster key ---------------------------------------------------------------
+# --- node1's cluster key, started -------------------------------------------------------
+# ssh-keygen (RSA 4096: 1-5 s) runs in the background while node1 does its other work
+# (dpkg and apt are the longest); it is collected just before the key is authorised.
+generating = is_head and paths[key_path] is None
 if is_head:
     unless_in_place(
         in_place_dir(paths[ssh_dir], mode="700"),
@@ -96,38 +100,12 @@ if is_head:
         path=ssh_dir,
         mode="700",
     )
-    if paths[key_path] is None:
+    if generating:
         server.shell(
-            name=f"Generate the cluster key {key_path} (RSA {data.cluster_key_bits})",
-            commands=[
-                shlex.join(
-                    ["ssh-keygen", "-t", "rsa", "-b", str(data.cluster_key_bits)]
-                    + ["-f", key_path, "-q", "-N", ""]
-                )
-            ],
+            name=f"Generate the cluster key {key_path} (RSA {data.cluster_key_bits}), "
+            "in the background",
+            commands=[start_keygen_command(key_path, data.cluster_key_bits)],
         )
-    unless_in_place(
-        in_place_file(paths[key_path], mode="600"),
-        files.file,
-        name="The cluster key is readable by its owner only",
-        path=key_path,
-        mode="600",
-    )
-
-unless_in_place(
-    head_key is not None
-    and in_place_dir(paths[ssh_dir], mode="700", owner=user)
-    and in_place_file(paths[keys_file], mode="600", user=user, group=user)
-    and key_authorised(paths[keys_file], head_key),
-    authorized_head_key,
-    name=f"Authorise {head.name}'s cluster key for {user}",
-    head=head.name,
-    public_key_path=f"{key_path}.pub",
-    user=user,
-    home=home,
-    # Read while planning when it is there already: saves the operation a round trip.
-    public_key=head_key,
-)
 
 # --- node1 knows every node's host key -------------------------------------------------
 if is_head:
@@ -226,3 +204,34 @@ if is_head:
         _if=dropin.did_change,
         _sudo=True,
     )
+
+
+# --- node1's cluster key, collected and authorised everywhere --------------------------
+if generating:
+    server.shell(
+        name=f"Wait for the cluster key {key_path}",
+        commands=[wait_keygen_command(key_path)],
+    )
+elif is_head:
+    unless_in_place(
+        in_place_file(paths[key_path], mode="600"),
+        files.file,
+        name="The cluster key is readable by its owner only",
+        path=key_path,
+        mode="600",
+    )
+
+unless_in_place(
+    head_key is not None
+    and in_place_dir(paths[ssh_dir], mode="700", owner=user)
+    and in_place_file(paths[keys_file], mode="600", user=user, group=user)
+    and key_authorised(paths[keys_file], head_key),
+    authorized_head_key,
+    name=f"Authorise {head.name}'s cluster key for {user}",
+    head=head.name,
+    public_key_path=f"{key_path}.pub",
+    user=user,
+    home=home,
+    # Read while planning when it is there already: saves the operation a round trip.
+    public_key=head_key,
+)

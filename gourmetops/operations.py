@@ -9,7 +9,7 @@ from io import StringIO
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FunctionCommand, OperationError, operation
+from pyinfra.api import OperationError, operation
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import files
 
@@ -116,8 +116,61 @@ def authorise_key_command(home: str, user: str, key: str) -> str:
     )
 
 
-def _key_not_generated_yet(head: str, path: str) -> Any:
-    raise OperationError(f"{head}: {path} is still missing when it should have been generated")
+KEYGEN_WAIT_S = 600  # a 16384-bit key on a slow VM takes minutes; 4096 bits took 1-5 s
+
+
+def _keygen_paths(key_path: str) -> tuple[str, str, str, str]:
+    q = shlex.quote
+    return (
+        q(posixpath.dirname(key_path) or "."),
+        q(key_path),
+        q(f"{key_path}.gourmetops-new"),
+        q(f"{key_path}.gourmetops-keygen.log"),
+    )
+
+
+def start_keygen_command(key_path: str, bits: int) -> str:
+    """Start `ssh-keygen` for an RSA key at `key_path` and return at once, so the key's
+    seconds overlap the run's other work; `wait_keygen_command` collects it later.
+
+    The key's directory is flock'ed before the generator starts and stays locked (its
+    descriptor inherited) until the generator exits: the waiter waits on that event, not a
+    clock. The key is written under a new name, then renamed into place (public key first,
+    so an interrupted run finds no key and generates again), and the log goes with success.
+    A generation already running is left to finish."""
+    directory, key, new, log = _keygen_paths(key_path)
+    generate = shlex.join(["ssh-keygen", "-t", "rsa", "-b", str(bits), "-q", "-N", ""])
+    work = (
+        f"rm -f {new} {new}.pub {log} && set -C && exec 2>{log} && {generate} -f {new} "
+        f"&& chmod 600 {new} && mv -fT {new}.pub {key}.pub && mv -fT {new} {key} && rm -f {log}"
+    )
+    running = shlex.quote(f"gourmetops: {key_path} is being generated already; waiting for it")
+    return (
+        f"exec 9<{directory} || exit 1; "
+        f"if ! flock -n 9; then echo {running}; exit 0; fi; "
+        f"setsid -f sh -c {shlex.quote(work)} </dev/null >/dev/null 2>&1"
+    )
+
+
+def wait_keygen_command(key_path: str, timeout_s: int = KEYGEN_WAIT_S) -> str:
+    """Wait until `start_keygen_command`'s generator has exited (its lock on the key's
+    directory is released), then fail with ssh-keygen's own words unless the key is there."""
+    directory, key, _new, log = _keygen_paths(key_path)
+    q = shlex.quote
+    late = q(f"gourmetops: {key_path} was still being generated after {int(timeout_s)} s")
+    failed = q(f"gourmetops: generating {key_path} failed:")
+    return (
+        f"exec 9<{directory} || exit 1; "
+        f"flock -w {int(timeout_s)} 9 || {{ echo {late} >&2; exit 1; }}; "
+        f"if [ -s {key} ] && [ -s {key}.pub ]; then exit 0; fi; "
+        f"echo {failed} >&2; cat {log} >&2; rm -f {log}; exit 1"
+    )
+
+
+def failing_command(why: str) -> str:
+    """A command that fails saying `why` on a `gourmetops:` line: the run's summary quotes
+    it for the host (a Python callback's exception would reach the log only)."""
+    return f"echo {shlex.quote(f'gourmetops: {why}')} >&2; exit 1"
 
 
 @operation()
@@ -154,12 +207,16 @@ def authorized_head_key(
         lines = [public_key]
     elif head_host is None or not head_host.connected:
         raise OperationError(f"cannot read {public_key_path} from {head}: {head} is not connected")
+    elif head_host in host.state.failed_hosts:
+        # Its key is collected late in the run (generated in the background): not there.
+        yield failing_command(f"{head} failed earlier in this run: fix it, then rerun")
+        return
     else:
         lines = shared_fact(head_host, FileContents, path=public_key_path)
     if not lines:
         # Planning before the key exists: report the change; by execution time the
         # generating operation has run and this body is evaluated again.
-        yield FunctionCommand(_key_not_generated_yet, (head, public_key_path), {})
+        yield failing_command(f"{head}: {public_key_path} is missing; rerun to generate it")
         return
     yield authorise_key_command(home, user, lines[0])
 

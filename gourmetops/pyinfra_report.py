@@ -89,9 +89,22 @@ def failed_hosts(events: Iterable[Event]) -> dict[str, str]:
         if event["event"] == "connect_error":
             failed[event["host"]] = _connect_error(event["error"])
         elif event["event"] == "op_host" and event["status"] == "error":
-            said = event.get("said") or ["an operation failed"]
+            said = event.get("said") or [_op_failed(event)]
             failed.setdefault(event["host"], said[0])
     return failed
+
+
+MAX_SAID = 300  # a command's last line quoted in the one-line summary
+
+
+def _op_failed(event: Event) -> str:
+    """A failed operation that printed no `gourmetops:` line: its name and the last line it
+    printed (the shell's or the tool's own words, e.g. "awk: read error (Is a directory)")."""
+    lines = [str(line).strip() for line in event.get("output") or []]
+    last = next((line for line in reversed(lines) if line), "")
+    if len(last) > MAX_SAID:
+        last = last[: MAX_SAID - 3] + "..."
+    return f"{event.get('op') or 'an operation'} failed" + (f": {last}" if last else "")
 
 
 def aborted_because(events: Iterable[Event]) -> str | None:

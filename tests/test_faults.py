@@ -26,6 +26,7 @@ from gourmetops.settings import host_settings
 from tests.labtools import Lab, docker_ready, results_total
 
 AUTHORISE = "--> Starting operation: Authorise node1's cluster key for cc"
+WAIT_KEY = "--> Starting operation: Wait for the cluster key"
 REGISTRY_RUN = "--> Starting operation: registry:2 on 10.254.1.11:5000"
 # Kill every sshd of the node (the listener and each connection's), the listener first
 # through systemd so that its Restart=on-failure does not bring it straight back. A killed
@@ -153,6 +154,23 @@ def test_sshd_killed_mid_run_names_the_node_and_the_rerun_converges(sshd_restart
     assert_converged(lab, "prepare")
 
 
+def test_node1_failing_before_its_key_is_collected_is_named_by_the_workers_too(pristine: Lab):
+    """node1's key is collected late in the run: when node1 fails before that, the workers
+    say so instead of a missing key, and the rerun after the fix converges."""
+    lab = pristine
+    lab.out("node1", "rm -f ~/.ssh/known_hosts && mkdir ~/.ssh/known_hosts")
+    proc = lab.fab("prepare")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    line = last_line(proc.stdout)
+    assert line.startswith("prepare failed on target lab: node1: "), line
+    assert "known_hosts" in line, line
+    for worker in ("node2", "node3"):
+        assert f"{worker}: node1 failed earlier in this run: fix it, then rerun" in line, line
+    lab.out("node1", "rmdir ~/.ssh/known_hosts")
+    assert lab.fab("prepare").returncode == 0
+    assert_no_duplicate_ssh_lines(lab)
+
+
 @pytest.fixture
 def node1_stopped(pristine: Lab) -> Iterator[Lab]:
     pid = labmod.status(pristine.target).nodes["node1"]
@@ -176,9 +194,12 @@ def test_jump_host_down_names_workers_unreachable_through_it(node1_stopped: Lab)
     assert "Traceback" not in proc.stdout
 
 
-def test_ctrl_c_in_prepare_then_the_rerun_converges_without_duplicates(pristine: Lab):
+@pytest.mark.parametrize("marker", [AUTHORISE, WAIT_KEY], ids=["authorise", "key-in-background"])
+def test_ctrl_c_in_prepare_then_the_rerun_converges_without_duplicates(pristine: Lab, marker):
+    """At WAIT_KEY node1's key generator runs on without the run that started it: the
+    rerun finds it running (and waits for it) or finds the key, never half of it."""
     lab = pristine
-    first = ctrl_c(lab, AUTHORISE, "prepare")
+    first = ctrl_c(lab, marker, "prepare")
     assert first.returncode == 130, first.stdout[-3000:]
     assert last_line(first.stdout) == (
         "prepare interrupted on target lab: stopped partway; "
@@ -190,6 +211,8 @@ def test_ctrl_c_in_prepare_then_the_rerun_converges_without_duplicates(pristine:
     assert_no_duplicate_ssh_lines(lab)
     assert_converged(lab, "prepare")
     assert_no_duplicate_ssh_lines(lab)
+    assert lab.out("node1", "stat -c %a ~/.ssh/id_rsa") == "600"
+    assert "gourmetops" not in lab.out("node1", "ls -A ~/.ssh")  # no generator's file left
 
 
 def test_ctrl_c_in_the_registry_stage_then_the_rerun_converges(lab: Lab):

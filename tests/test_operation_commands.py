@@ -1,9 +1,11 @@
-"""`small_file`'s and `authorized_head_key`'s one commands (gourmetops.operations), run by this
-machine's own shell in a scratch directory as the connecting user: the same coreutils
-(mktemp, base64, chown, chmod, mv -T) a node's shell runs. No lab."""
+"""The one commands of `small_file`, `authorized_head_key` and the background key generation
+(gourmetops.operations), run by this machine's own shell in a scratch directory as the
+connecting user: the same coreutils (mktemp, base64, chown, chmod, mv -T), flock and
+ssh-keygen a node's shell runs. No lab."""
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import os
 import pwd
@@ -14,7 +16,13 @@ from pathlib import Path
 import pytest
 from pyinfra.api import OperationError
 
-from gourmetops.operations import MAX_SMALL_FILE, authorise_key_command, replace_file_command
+from gourmetops.operations import (
+    MAX_SMALL_FILE,
+    authorise_key_command,
+    replace_file_command,
+    start_keygen_command,
+    wait_keygen_command,
+)
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -120,3 +128,61 @@ def test_a_link_at_either_path_is_refused(tmp_path, linked):
 def test_anything_but_one_key_line_is_refused(tmp_path, key):
     with pytest.raises(OperationError, match="not one public key line"):
         authorise_key_command(str(tmp_path), USER, key)
+
+
+@pytest.fixture
+def key_dir(tmp_path):
+    directory = tmp_path / "a .ssh; $(touch pwned)"
+    directory.mkdir(mode=0o700)
+    return directory
+
+
+def test_the_key_started_in_the_background_is_collected_whole(key_dir):
+    key = key_dir / "id_rsa"
+    (key_dir / "id_rsa.gourmetops-new").write_text("left by a killed run\n")
+    started = _sh(start_keygen_command(str(key), 2048))
+    assert started.returncode == 0 and started.stdout == "", started.stderr
+    waited = _sh(wait_keygen_command(str(key)))
+    assert waited.returncode == 0, waited.stderr
+    assert sorted(p.name for p in key_dir.iterdir()) == ["id_rsa", "id_rsa.pub"]
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    derived = subprocess.run(["ssh-keygen", "-y", "-f", str(key)], capture_output=True, text=True)
+    assert derived.stdout.split()[:2] == (key_dir / "id_rsa.pub").read_text().split()[:2]
+    assert not Path("pwned").exists()
+
+
+def test_a_generation_running_already_is_waited_for_not_doubled(key_dir):
+    key = key_dir / "id_rsa"
+    fd = os.open(key_dir, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a generator still running would hold it
+    try:
+        started = _sh(start_keygen_command(str(key), 2048))
+        assert started.returncode == 0 and "being generated already" in started.stdout
+        late = _sh(wait_keygen_command(str(key), timeout_s=0))
+        assert late.returncode == 1 and "still being generated after 0 s" in late.stderr
+    finally:
+        os.close(fd)
+    assert list(key_dir.iterdir()) == []  # nothing was started beside the holder
+    gone = _sh(wait_keygen_command(str(key)))
+    assert gone.returncode == 1 and "generating" in gone.stderr and "failed" in gone.stderr
+
+
+def test_a_failed_generation_is_reported_in_ssh_keygens_words(key_dir):
+    key = key_dir / "id_rsa"
+    assert _sh(start_keygen_command(str(key), 100)).returncode == 0
+    waited = _sh(wait_keygen_command(str(key)))
+    assert waited.returncode == 1
+    assert "failed" in waited.stderr and "RSA key length" in waited.stderr
+    assert list(key_dir.iterdir()) == []
+
+
+def test_a_link_at_the_keys_path_is_replaced_not_written_through(key_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("untouched\n")
+    for name in ("id_rsa", "id_rsa.pub", "id_rsa.gourmetops-keygen.log"):
+        (key_dir / name).symlink_to(elsewhere)
+    key = key_dir / "id_rsa"
+    assert _sh(start_keygen_command(str(key), 2048)).returncode == 0
+    assert _sh(wait_keygen_command(str(key))).returncode == 0
+    assert not key.is_symlink() and not (key_dir / "id_rsa.pub").is_symlink()
+    assert elsewhere.read_text() == "untouched\n"

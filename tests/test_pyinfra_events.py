@@ -240,3 +240,16 @@ def test_the_dry_flag_comes_from_fab_as_data_and_from_argv_by_hand(
         monkeypatch.setenv(DRY_VARIABLE, variable)
     monkeypatch.setattr(sys, "argv", argv)
     assert is_dry_run() is dry
+
+
+def test_a_failure_without_a_gourmetops_line_is_named_by_its_operation_and_last_words():
+    def error(op: str, output: list[str]) -> dict:
+        return {"event": "op_host", "op": op, "host": "node1", "status": "error", "output": output}
+
+    known_hosts = error("Pin the host keys", ["", "awk: read error (Is a directory)", "  "])
+    assert failed_hosts("", [known_hosts]) == {
+        "node1": "Pin the host keys failed: awk: read error (Is a directory)"
+    }
+    assert failed_hosts("", [error("Reload sshd", [])]) == {"node1": "Reload sshd failed"}
+    [why] = failed_hosts("", [error("Chatty", ["x" * 5000])]).values()
+    assert why.startswith("Chatty failed: xxx") and why.endswith("...") and len(why) < 400
