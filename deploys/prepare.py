@@ -12,6 +12,8 @@
     pyinfra inventories/chameleon.py deploys/prepare.py
 """
 
+import shlex
+
 from pyinfra import host, inventory, logger
 from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import Home
@@ -20,6 +22,7 @@ from pyinfra.operations import apt, files, server
 from gourmetops.facts import PathStates, SshHostPublicKeys, SystemdUnit, at_once, shared_fact
 from gourmetops.in_place import (
     block_in_place,
+    block_written,
     content_in_place,
     in_place_dir,
     in_place_file,
@@ -29,12 +32,14 @@ from gourmetops.in_place import (
 )
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.operations import (
+    MAX_SMALL_FILE,
     authorized_head_key,
     known_hosts_lines,
     small_file,
     start_keygen_command,
     unless_in_place,
     wait_keygen_command,
+    was_of,
 )
 from gourmetops.settings import of_host
 
@@ -119,13 +124,21 @@ if is_head:
     connected = [node for node in inventory if node.connected]
     host_keys = {n.data.private_address: k for n, k in zip(connected, node_keys, strict=True)}
     lines = known_hosts_lines(names_by_address, host_keys)
+    # Written whole in one command from the planning read (files.block reads the block
+    # twice first); files.block where the file's layout is unusual or it is large.
+    known = paths[known_hosts]
+    text = block_written(known, KNOWN_HOSTS_MARKER, lines)
+    if text is not None and len(text.encode()) <= MAX_SMALL_FILE:
+        write: dict = {"op": small_file, "content": text, "was": was_of(known and known.content)}
+        write |= {"mode": known.mode if known else "644", "user": user, "group": user}
+    else:
+        write = {"op": files.block, "content": lines, "marker": KNOWN_HOSTS_MARKER}
     unless_in_place(
-        block_in_place(paths[known_hosts], KNOWN_HOSTS_MARKER, lines),
-        files.block,
+        block_in_place(known, KNOWN_HOSTS_MARKER, lines),
+        write.pop("op"),
         name="Pin the cluster nodes' host keys in known_hosts",
         path=known_hosts,
-        content=lines,
-        marker=KNOWN_HOSTS_MARKER,
+        **write,
     )
 
 # --- firewalld stopped and disabled ----------------------------------------------------
@@ -160,12 +173,13 @@ if is_head:
         present=False,
         _sudo=True,
     )
+    # Known to be there from the planning read: removed in one command (files.file would
+    # read the path's File fact first).
     docker_list = unless_in_place(
         paths[data.docker_apt_source] is None,
-        files.file,
+        server.shell,
         name=f"Remove {data.docker_apt_source}",
-        path=data.docker_apt_source,
-        present=False,
+        commands=[shlex.join(["rm", "-f", "--", data.docker_apt_source])],
         _sudo=True,
     )
     apt.update(

@@ -78,6 +78,28 @@ def block_in_place(state: PathState | None, marker: str, content: list[str]) -> 
     return start < stop and lines[start + 1 : stop] == content
 
 
+def block_written(state: PathState | None, marker: str, content: list[str]) -> str | None:
+    """The file's text as files.block(marker=..., content=...) leaves it, from the planning
+    read: the block's lines replaced where the file holds it once, appended on a line of its
+    own where it holds no marker, the block alone where there is no file. None for anything
+    else (a marker once or three times, an unreadable file, not a file): files.block then."""
+    begin, end = marker.format(mark="BEGIN"), marker.format(mark="END")
+    block = [begin, *content, end]
+    if state is None:
+        return "\n".join(block) + "\n"
+    lines = text_lines(state)
+    if lines is None or state.content is None:
+        return None
+    marked = [i for i, line in enumerate(lines) if begin in line or end in line]
+    if not marked:
+        text = state.content.decode()
+        return text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(block) + "\n"
+    if len(marked) != 2 or [lines[i] for i in marked] != [begin, end]:
+        return None
+    start, stop = marked
+    return "\n".join(lines[:start] + block + lines[stop + 1 :]) + "\n"
+
+
 def content_in_place(
     state: PathState | None,
     text: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import posixpath
 import shlex
 from io import StringIO
@@ -48,10 +49,33 @@ def unless_in_place(in_place: bool, op: Any, **kwargs: Any) -> Any:
 MAX_SMALL_FILE = 64 * 1024  # a file written from the command line (base64 in argv)
 
 
-def replace_file_command(path: str, content: str, mode: str, user: str, group: str) -> str:
+ABSENT = "absent"  # `was`: the file did not exist when the deploy read it
+
+
+def was_of(content: bytes | None) -> str:
+    """`replace_file_command`'s `was` for a file read while planning (None: absent)."""
+    return ABSENT if content is None else hashlib.sha256(content).hexdigest()
+
+
+def _unchanged_since(path: str, was: str) -> str:
+    """A shell test: `path` is as the planning read found it (absent, or these bytes)."""
+    q = shlex.quote(path)
+    same = (
+        f"[ ! -e {q} ] && [ ! -L {q} ]"
+        if was == ABSENT
+        else f'[ "$(sha256sum < {q} 2>/dev/null | cut -c1-64)" = {shlex.quote(was)} ]'
+    )
+    said = shlex.quote(f"gourmetops: {path} changed since this run read it; rerun")
+    return f"{{ {same} || {{ echo {said} >&2; exit 1; }}; }} && "
+
+
+def replace_file_command(
+    path: str, content: str, mode: str, user: str, group: str, was: str | None = None
+) -> str:
     """A shell command writing `content` to `path` with its mode and owner: into a new file
     beside it (mktemp: never an existing name), then renamed over `path`, so a link there
-    is replaced, not written through, and a reader sees the old file or the new one."""
+    is replaced, not written through, and a reader sees the old file or the new one. With
+    `was` (`was_of` the planning read), a file changed since is left alone and named."""
     size = len(content.encode())
     if size > MAX_SMALL_FILE:
         raise OperationError(f"{path}: {size} bytes, over {MAX_SMALL_FILE}")
@@ -59,7 +83,8 @@ def replace_file_command(path: str, content: str, mode: str, user: str, group: s
     data = base64.b64encode(content.encode()).decode()
     directory, tmp = q(posixpath.dirname(path)), '"$tmp"'
     return (
-        f"mkdir -p {directory} && tmp=$(mktemp -p {directory} .gourmetops.XXXXXX) && "
+        (_unchanged_since(path, was) if was is not None else "")
+        + f"mkdir -p {directory} && tmp=$(mktemp -p {directory} .gourmetops.XXXXXX) && "
         f"{{ printf %s {q(data)} | base64 -d > {tmp} && chown {q(f'{user}:{group}')} {tmp} "
         f"&& chmod {q(mode)} {tmp} && mv -fT {tmp} {q(path)}; }} "
         f"|| {{ rm -f {tmp}; exit 1; }}"
@@ -67,7 +92,7 @@ def replace_file_command(path: str, content: str, mode: str, user: str, group: s
 
 
 @operation()
-def small_file(path: str, content: str, mode: str, user: str, group: str):
+def small_file(path: str, content: str, mode: str, user: str, group: str, was: str | None = None):
     """
     Write a small file whose state the deploy read while planning (with
     `gourmetops.in_place.content_in_place`): one round trip where files.put reads the file,
@@ -78,6 +103,8 @@ def small_file(path: str, content: str, mode: str, user: str, group: str):
     + mode: its mode, e.g. "644"
     + user: its owner
     + group: its group
+    + was: `was_of` the bytes the deploy read while planning: a file changed since then is
+      not overwritten (the operation fails naming it)
 
     **Example:**
 
@@ -89,7 +116,7 @@ def small_file(path: str, content: str, mode: str, user: str, group: str):
             _sudo=True,
         )
     """
-    yield replace_file_command(path, content, mode, user, group)
+    yield replace_file_command(path, content, mode, user, group, was)
 
 
 MAX_KEY_LINE = 16 * 1024  # a 16384-bit RSA public key's line is about 2.8 KiB

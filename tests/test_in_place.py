@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from gourmetops.facts import DirectorySha1s, PathState, PathStates
 from gourmetops.in_place import (
     block_in_place,
+    block_written,
     container_in_place,
     content_in_place,
     daemon_json_in_place,
@@ -206,3 +208,61 @@ def test_the_registry_container_is_in_place_only_running_and_unchanged():
     assert not container_in_place(running, ["ports"])  # recreated with the new ports
     assert not container_in_place([{"State": {"Status": "exited"}}], [])  # started
     assert not container_in_place([], []) and not container_in_place(None, [])  # created
+
+
+STARTS = {  # file name -> its text before (None: no file)
+    "absent": None,
+    "empty": "",
+    "others": "gitlab.example ssh-ed25519 AAAAx\n",
+    "no-final-newline": "gitlab.example ssh-ed25519 AAAAx",
+    "old-block": f"a\n{MARKER.format(mark='BEGIN')}\nnode1 old\n{MARKER.format(mark='END')}\nz\n",
+}
+BLOCK_DEPLOY = """
+from pyinfra.operations import files
+for name in {names!r}:
+    files.block(name=name, path={where!r} + "/" + name, content={block!r}, marker={marker!r})
+"""
+
+
+def test_block_written_leaves_what_files_block_leaves(tmp_path: Path):
+    """pyinfra's own files.block (the @local connector, a real pyinfra process) on each
+    starting file, against block_written from that file's planning read."""
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for where in (ours, theirs):
+        where.mkdir()
+        for name, text in STARTS.items():
+            if text is not None:
+                (where / name).write_text(text)
+    deploy = tmp_path / "deploy.py"
+    deploy.write_text(
+        BLOCK_DEPLOY.format(names=list(STARTS), where=str(theirs), block=BLOCK, marker=MARKER)
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pyinfra", "@local", str(deploy), "-y"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    states = read([ours / name for name in STARTS], [ours / name for name in STARTS])
+    for name in STARTS:
+        written = block_written(states[str(ours / name)], MARKER, BLOCK)
+        assert written == (theirs / name).read_text(), name
+        assert block_in_place(PathState("file", "644", "cc", "cc", written.encode()), MARKER, BLOCK)
+
+
+def test_block_written_leaves_an_unusual_file_to_files_block():
+    begin, end = MARKER.format(mark="BEGIN"), MARKER.format(mark="END")
+    for text in (
+        f"{begin}\n",
+        f"{end}\n{begin}\n",
+        f"{begin}\n{begin}\n{end}\n",
+        f"x {begin}\n{end}\n",
+    ):
+        assert (
+            block_written(PathState("file", "644", "cc", "cc", text.encode()), MARKER, BLOCK)
+            is None
+        )
+    assert block_written(PathState("file", "644", "cc", "cc", None), MARKER, BLOCK) is None
+    assert block_written(PathState("file", "644", "cc", "cc", b"\xff\n"), MARKER, BLOCK) is None
+    assert block_written(PathState("directory", "755", "cc", "cc"), MARKER, BLOCK) is None

@@ -22,6 +22,7 @@ from gourmetops.operations import (
     replace_file_command,
     start_keygen_command,
     wait_keygen_command,
+    was_of,
 )
 
 USER = pwd.getpwuid(os.getuid()).pw_name
@@ -186,3 +187,26 @@ def test_a_link_at_the_keys_path_is_replaced_not_written_through(key_dir, tmp_pa
     assert _sh(wait_keygen_command(str(key))).returncode == 0
     assert not key.is_symlink() and not (key_dir / "id_rsa.pub").is_symlink()
     assert elsewhere.read_text() == "untouched\n"
+
+
+def test_a_file_changed_since_the_planning_read_is_left_alone_and_named(tmp_path):
+    path = tmp_path / "known_hosts"
+    path.write_text("read while planning\n")
+    was = was_of(path.read_bytes())
+    path.write_text("written since\n")
+    ran = _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP, was))
+    assert ran.returncode == 1 and f"{path} changed since this run read it" in ran.stderr
+    assert path.read_text() == "written since\n"
+    assert _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP, was_of(None))).returncode
+    ran = _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP, was_of(b"written since\n")))
+    assert ran.returncode == 0 and path.read_text() == TEXT
+
+
+def test_a_file_absent_while_planning_is_written_only_if_still_absent(tmp_path):
+    path = tmp_path / "known_hosts"
+    (tmp_path / "elsewhere").write_text("x\n")
+    path.symlink_to(tmp_path / "elsewhere")  # a link planted since: not absent any more
+    assert _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP, was_of(None))).returncode
+    path.unlink()
+    ran = _sh(replace_file_command(str(path), TEXT, "644", USER, GROUP, was_of(None)))
+    assert ran.returncode == 0 and path.read_text() == TEXT
