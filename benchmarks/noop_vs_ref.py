@@ -58,13 +58,21 @@ def run(tree: Path, deploy: str) -> tuple[float, float, str]:
     return timed(pyinfra_command("lab", deploy), tree, env_for(tree))
 
 
+EDITABLE = "str(getattr(f, '__module__', '')).startswith('__editable__')"
+
+
 def imports_its_own_code(tree: Path) -> None:
-    code = "import gourmetops; print(gourmetops.__file__)"
+    """The package comes from `tree`, and no finder is left that would supply a module the
+    tree lacks from this checkout (reference_tree.env_for drops the editable install's)."""
+    found = f"any({EDITABLE} for f in sys.meta_path)"
+    code = f"import sys, gourmetops; print(gourmetops.__file__, {found})"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, env=env_for(tree), capture_output=True, text=True
-    ).stdout.strip()
-    if Path(out).resolve().parent.parent != tree.resolve():
-        raise SystemExit(f"from {tree} the deploy would import {out}, not that tree's code")
+    ).stdout.split()
+    if len(out) != 2 or Path(out[0]).resolve().parent.parent != tree.resolve():
+        raise SystemExit(f"from {tree} the deploy would import {out[:1]}, not that tree's code")
+    if out[1] != "False":
+        raise SystemExit(f"from {tree} a module the tree lacks would come from {ROOT}")
 
 
 def main(rounds: int, ref: str, deploy: str) -> None:

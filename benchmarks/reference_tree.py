@@ -21,11 +21,18 @@ sys.path.insert(0, str(ROOT))
 
 from gourmetops import FIXTURES_DIR  # noqa: E402
 
+ISOLATED = Path(__file__).resolve().parent / "isolated"  # its sitecustomize.py
+
 
 def env_for(tree: Path) -> dict[str, str]:
-    """Run from `tree`, with this checkout's offline mirror (a worktree in /tmp has no
-    ../shared beside it)."""
-    return {**os.environ, "PYTHONPATH": str(tree), "GOURMETOPS_FIXTURES": str(FIXTURES_DIR)}
+    """Run from `tree` and its modules only (the editable install's finder dropped by
+    isolated/sitecustomize.py), with this checkout's offline mirror (a worktree in /tmp has
+    no ../shared beside it)."""
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ISOLATED}{os.pathsep}{tree}",
+        "GOURMETOPS_FIXTURES": str(FIXTURES_DIR),
+    }
 
 
 @contextmanager
