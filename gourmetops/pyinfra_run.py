@@ -138,6 +138,25 @@ class Interrupted(Exception):
     """Ctrl-C came while pyinfra ran; pyinfra has stopped."""
 
 
+# After a Ctrl-C, how long pyinfra gets to stop on its own. It prints "Exiting upon user
+# request!" and normally exits within a second; in one CI run the exit raised by its signal
+# handler was lost among its greenlets and it never ended, nor did fab, which reads it.
+CTRL_C_GRACE_S = 30.0
+
+
+def _stop_when_stuck(proc: subprocess.Popen[str], noted: threading.Event, grace: float) -> None:
+    """Once a Ctrl-C is noted, give pyinfra `grace` seconds to stop, then kill it (our own
+    child, by PID), so that fab's read of its output ends and fab says it was interrupted."""
+    while not noted.wait(timeout=1.0):
+        if proc.poll() is not None:
+            return  # pyinfra ended without a Ctrl-C: nothing to watch
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        output.say(f"pyinfra did not stop {grace:.0f} s after Ctrl-C: stopping it (PID {proc.pid})")
+        proc.kill()
+
+
 def _read(proc: subprocess.Popen[str], each: Callable[[str], None]) -> None:
     """Each of pyinfra's output lines to `each`, until it exits."""
     assert proc.stdout is not None
@@ -212,6 +231,8 @@ def _run(cmd: list[str], events: Path, dry: bool) -> tuple[int, str, list[report
             errors="replace",
         ) as proc,
     ):
+        watch = (proc, ctrl_c, CTRL_C_GRACE_S)
+        threading.Thread(target=_stop_when_stuck, args=watch, daemon=True).start()
         _read(proc, each)
     catch_up()
     if condensed is not None:
