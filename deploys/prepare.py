@@ -13,6 +13,7 @@
 """
 
 import shlex
+from typing import Any
 
 from pyinfra import host, inventory, logger
 from pyinfra.facts.deb import DebPackages
@@ -128,17 +129,19 @@ if is_head:
     # twice first); files.block where the file's layout is unusual or it is large.
     known = paths[known_hosts]
     text = block_written(known, KNOWN_HOSTS_MARKER, lines)
+    write: Any  # the operation: small_file or files.block, each with its own arguments
+    how: dict[str, Any]
     if text is not None and len(text.encode()) <= MAX_SMALL_FILE:
-        write: dict = {"op": small_file, "content": text, "was": was_of(known and known.content)}
-        write |= {"mode": known.mode if known else "644", "user": user, "group": user}
+        write, how = small_file, {"content": text, "was": was_of(known and known.content)}
+        how |= {"mode": known.mode if known else "644", "user": user, "group": user}
     else:
-        write = {"op": files.block, "content": lines, "marker": KNOWN_HOSTS_MARKER}
+        write, how = files.block, {"content": lines, "marker": KNOWN_HOSTS_MARKER}
     unless_in_place(
         block_in_place(known, KNOWN_HOSTS_MARKER, lines),
-        write.pop("op"),
+        write,
         name="Pin the cluster nodes' host keys in known_hosts",
         path=known_hosts,
-        **write,
+        **how,
     )
 
 # --- firewalld stopped and disabled ----------------------------------------------------

@@ -139,8 +139,8 @@ class Interrupted(Exception):
 
 
 # After a Ctrl-C, how long pyinfra gets to stop on its own. It prints "Exiting upon user
-# request!" and normally exits within a second; in one CI run the exit raised by its signal
-# handler was lost among its greenlets and it never ended, nor did fab, which reads it.
+# request!" and normally exits within a second; in one CI run it printed that and never
+# ended (cause not found), nor did fab, which reads its output to the end.
 CTRL_C_GRACE_S = 30.0
 
 
