@@ -9,7 +9,11 @@ measures both on a no-op prepare.
 - After pyinfra returned and the exit handlers ran, tearing the interpreter down (freeing
   every object, the gevent hub) took about 0.15 s more. As mypy's `hard_exit` does, the
   streams are flushed and the process ends at once, unless a thread other than the main
-  one is still running (then the usual exit waits for it)."""
+  one is still running (then the usual exit waits for it).
+- A node whose sshd dies while a command's channel is being opened: paramiko re-raises
+  what ended its transport, an EOFError, which pyinfra does not count as the host's
+  failure (only TimeoutError, OSError, SSHException): the whole run crashed instead of
+  naming the node. The EOFError is turned into paramiko's SSHException."""
 
 from __future__ import annotations
 
@@ -57,8 +61,28 @@ def hard_exit(code: object) -> None:
     os._exit(status)
 
 
+def channel_errors_as_ssh_errors() -> None:
+    """Make `Transport.open_channel` raise SSHException where it re-raised an EOFError."""
+    from paramiko import SSHException, Transport
+
+    opener = Transport.open_channel
+    if getattr(opener, "eof_as_ssh_error", False):
+        return
+
+    @functools.wraps(opener)
+    def open_channel(self: Transport, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return opener(self, *args, **kwargs)
+        except EOFError as exc:
+            raise SSHException("the SSH connection closed (EOF): sshd went away") from exc
+
+    open_channel.eof_as_ssh_error = True  # type: ignore[attr-defined]
+    Transport.open_channel = open_channel  # type: ignore[method-assign]
+
+
 def main() -> None:
     metadata.entry_points = entry_points
+    channel_errors_as_ssh_errors()
     from pyinfra_cli.main import main as pyinfra
 
     try:

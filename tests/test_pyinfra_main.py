@@ -5,8 +5,13 @@ answers and by counting the scans while pyinfra's CLI is imported for real."""
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import socket
 import subprocess
 import sys
+import threading
+
+import paramiko
+import pytest
 
 from gourmetops import PROJECT_ROOT, pyinfra_main
 from gourmetops.pyinfra_run import pyinfra_command
@@ -106,3 +111,50 @@ def test_a_running_thread_gets_the_usual_exit_that_waits_for_it():
     )
     assert ran.returncode == 5
     assert ran.stdout == "no newline, still buffered thread finished\nexit handler ran\n"
+
+
+class _ClosesOnChannelRequest(paramiko.ServerInterface):
+    """A real SSH server (paramiko's) that lets anyone in, then drops the connection when a
+    channel is asked for: the node's sshd dying while pyinfra opens a command's channel."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "none"
+
+    def check_auth_none(self, username: str) -> int:
+        return paramiko.AUTH_SUCCESSFUL
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        self.sock.shutdown(socket.SHUT_RDWR)
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+def _open_session_as_the_server_dies() -> None:
+    client_sock, server_sock = socket.socketpair()
+    server = paramiko.Transport(server_sock)
+    server.add_server_key(paramiko.ECDSAKey.generate())
+    # (an event: the server negotiates in its own thread, the client here)
+    server.start_server(threading.Event(), server=_ClosesOnChannelRequest(server_sock))
+    client = paramiko.Transport(client_sock)
+    try:
+        client.start_client(timeout=60)
+        client.auth_none("cc")
+        client.open_session(timeout=60)
+    finally:
+        client.close()
+        server.close()
+
+
+def test_a_connection_closed_while_a_channel_opens_is_an_ssh_error(monkeypatch):
+    """paramiko re-raises the transport's EOFError, which pyinfra would not count as the
+    host's failure; the launcher turns it into the SSHException pyinfra does count."""
+    monkeypatch.setattr(paramiko.Transport, "open_channel", paramiko.Transport.open_channel)
+    with pytest.raises(EOFError):
+        _open_session_as_the_server_dies()
+    pyinfra_main.channel_errors_as_ssh_errors()
+    pyinfra_main.channel_errors_as_ssh_errors()  # once only, however often it is called
+    with pytest.raises(paramiko.SSHException, match=r"closed \(EOF\): sshd went away") as e:
+        _open_session_as_the_server_dies()
+    assert isinstance(e.value.__cause__, EOFError)
