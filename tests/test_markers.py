@@ -10,41 +10,54 @@ import sys
 from gourmetops import PROJECT_ROOT
 from tests.cli import copy_tracked
 
+COLLECT = """
+import sys, pytest
+class Marks:
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            print("lab" if item.get_closest_marker("lab") else "unit", item.nodeid)
+sys.exit(pytest.main(sys.argv[1:], plugins=[Marks()]))
+"""
+
 
 @functools.cache
-def collected(*args: str) -> list[str]:
-    """The test ids pytest collects. `--assert=plain`: collecting runs no test, so rewriting
-    every module's asserts (about 40% of a collection's CPU, with no bytecode cache to reuse)
-    changes nothing that is collected, marked or ordered."""
+def collected() -> list[tuple[str, str]]:
+    """Every test id pytest collects, in run order, with "lab" or "unit": the marker that
+    `-m "not lab"` selects on. One collection for both tests below. `--assert=plain`:
+    collecting runs no test, so rewriting every module's asserts (about 40% of a
+    collection's CPU, with no bytecode cache to reuse) changes nothing collected or marked."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-        + ["--assert=plain", *args],
+        [sys.executable, "-c", COLLECT, "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + ["--assert=plain"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
-    return [line for line in proc.stdout.splitlines() if "::" in line]
+    return [(kind, nodeid) for kind, _, nodeid in
+            (line.partition(" ") for line in proc.stdout.splitlines())
+            if kind in ("lab", "unit")]  # fmt: skip
 
 
-def test_not_lab_leaves_out_every_test_that_uses_the_lab():
-    ids = collected("-m", "not lab")
+def test_not_lab_leaves_out_every_test_that_uses_the_lab_and_they_run_last():
+    """The marker comes from conftest, for every test that reaches the lab through a
+    fixture; the whole run is the tests without the lab, then the lab's (the rootfs
+    builds meanwhile)."""
+    kinds = [kind for kind, _ in collected()]
+    ids = [nodeid for kind, nodeid in collected() if kind == "unit"]
     modules = {i.split("::")[0] for i in ids}
     # Modules whose every test uses the lab fixture, directly or through another fixture.
-    assert not {"tests/test_prepare.py", "tests/test_registry.py", "tests/test_up.py"} & modules
+    lab_modules = {i.split("::")[0] for kind, i in collected() if kind == "lab"}
+    assert {"tests/test_prepare.py", "tests/test_registry.py", "tests/test_up.py"} <= (
+        lab_modules - modules
+    )
     # Mixed modules keep their pure tests and lose the ones that use the lab.
     assert "tests/test_bad_input.py::test_missing_kubespray_ref_is_named" in ids
     assert not [i for i in ids if "test_kubespray_stage_refuses_bad_settings" in i]
     assert "tests/test_kubeconfig.py::test_readiness_from_a_node_list" in ids
     assert "tests/test_kubeconfig.py::test_names_the_node_that_is_not_ready" not in ids
-
-
-def test_the_lab_tests_run_last():
-    """The whole run is the tests without the lab, in their usual order, then the lab's
-    (the rootfs builds meanwhile)."""
-    everything, without_lab = collected(), collected("-m", "not lab")
-    assert everything[: len(without_lab)] == without_lab
+    assert kinds == sorted(kinds, key=lambda kind: kind == "lab") and "lab" in kinds
 
 
 def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_path):
