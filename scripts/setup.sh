@@ -39,9 +39,9 @@ case "$action" in
     # Two workers: the tier is CPU-bound. Tests sharing the checkout's .state/ share a
     # worker (tests/conftest.py, CHECKOUT_STATE_MODULES).
     .venv/bin/pytest -m "not lab" -n 2
-    echo "==> lab tier: the tests on the three-node lab"
+    echo "==> lab tier: the tests on two three-node labs side by side (tests/lab_shards.py)"
     if ! wait $build; then cat .lab/build.log; exit 1; fi
     trap - EXIT
-    exec .venv/bin/pytest -m lab ;;
+    exec .venv/bin/python -m tests.lab_shards ;;
   *)    echo "setup.sh: unknown action '$action' (use: up | test)" >&2; exit 2 ;;
 esac

@@ -69,13 +69,53 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     return CheckoutStateScheduling(config, log)
 
 
+# The lab tier runs as two shards side by side, each on a lab of its own (tests/lab_shards.py;
+# one lab leaves about 40% of two cores idle, waiting on boots, SSH and playbooks). The
+# second shard: the modules that start from pristine or Docker-ready nodes. The first keeps
+# every module that needs the first `fab up` (made once) and every one that opens the API
+# tunnel on its default local port, which the two labs would otherwise share.
+SHARD_ENV = "GOURMETOPS_LAB_SHARD"
+SECOND_SHARD_MODULES = frozenset(
+    {
+        "test_check_lab",
+        "test_docker_path",
+        "test_faults",
+        "test_image_git",
+        "test_lab",
+        "test_prepare",
+        "test_prepare_dry",
+        "test_prepare_node_down",
+        "test_prepare_unusual_nodes",
+        "test_registry",
+        "test_registry_auth",
+        "test_security",
+        "test_ssh_key_lab",
+        "test_unprivileged_controller",
+        "test_up_dry",
+    }
+)
+
+
+def in_shard(item: pytest.Item, shard: str) -> bool:
+    """Whether `item` runs in lab-tier shard "1" or "2" (tests/lab_shards.py)."""
+    return (Path(str(item.path)).stem in SECOND_SHARD_MODULES) == (shard == "2")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the lab tests, and run them after the others (order kept within each part):
-    the lab's rootfs builds in the background meanwhile (`rootfs_building`)."""
+    the lab's rootfs builds in the background meanwhile (`rootfs_building`). Under
+    GOURMETOPS_LAB_SHARD, only that shard's tests are kept."""
     for item in items:
         if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.lab)
     items.sort(key=lambda item: item.get_closest_marker("lab") is not None)
+    shard = os.environ.get(SHARD_ENV)
+    if shard is None:
+        return
+    if shard not in ("1", "2"):
+        raise pytest.UsageError(f"{SHARD_ENV}={shard!r}: use 1 or 2")
+    config.hook.pytest_deselected(items=[i for i in items if not in_shard(i, shard)])
+    items[:] = [i for i in items if in_shard(i, shard)]
 
 
 @pytest.fixture(scope="session", autouse=True)

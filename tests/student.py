@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gourmetops import PROJECT_ROOT
+from gourmetops.targets import lab_target
 from tests.kubespray_source import KUBESPRAY
 from tests.labtools import Lab
 
 USER = "gourmetops-student"
-FLOATING_IP = "10.254.0.2"  # node1's end of the lab's public link (cluster.yaml lab:)
+# node1's end of this lab's public link (cluster.yaml lab:; the second lab-tier shard's lab
+# has a public network of its own, tests/lab_shards.py)
+FLOATING_IP = str(lab_target().public_address)
 NODE1_OWN_ADDRESS = "10.254.1.11"  # node1 on the lab's private network
 CLUSTER = """user: cc
 private_network: 10.254.1.0/24

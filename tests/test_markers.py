@@ -15,13 +15,14 @@ import sys, pytest
 class Marks:
     def pytest_collection_finish(self, session):
         for item in session.items:
-            print("lab" if item.get_closest_marker("lab") else "unit", item.nodeid)
+            uses = "first_up" if "first_up" in item.fixturenames else "-"
+            print("lab" if item.get_closest_marker("lab") else "unit", uses, item.nodeid)
 sys.exit(pytest.main(sys.argv[1:], plugins=[Marks()]))
 """
 
 
 @functools.cache
-def collected() -> list[tuple[str, str]]:
+def collected_with_fixture() -> list[tuple[str, str, str]]:
     """Every test id pytest collects, in run order, with "lab" or "unit": the marker that
     `-m "not lab"` selects on. One collection for both tests below. `--assert=plain`:
     collecting runs no test, so rewriting every module's asserts (about 40% of a
@@ -35,9 +36,12 @@ def collected() -> list[tuple[str, str]]:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
-    return [(kind, nodeid) for kind, _, nodeid in
-            (line.partition(" ") for line in proc.stdout.splitlines())
-            if kind in ("lab", "unit")]  # fmt: skip
+    rows = [line.split(" ", 2) for line in proc.stdout.splitlines()]
+    return [(row[0], row[1], row[2]) for row in rows if row[0] in ("lab", "unit")]
+
+
+def collected() -> list[tuple[str, str]]:
+    return [(kind, nodeid) for kind, _, nodeid in collected_with_fixture()]
 
 
 def test_not_lab_leaves_out_every_test_that_uses_the_lab_and_they_run_last():
@@ -90,3 +94,17 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_pat
     workers = {line.split("]")[0] for line in proc.stdout.splitlines() if " PASSED " in line}
     assert len(workers) == 1 and "scheduling tests via CheckoutStateScheduling" in proc.stdout
     assert f"rootdir: {copy}" in proc.stdout
+
+
+def test_the_second_lab_shard_has_real_modules_and_never_the_first_up():
+    """tests/lab_shards.py's second shard: every module named exists and has lab tests;
+    none needs the session's first `fab up`, which the first shard makes (once)."""
+    from tests.conftest import SECOND_SHARD_MODULES
+
+    def stem(nodeid: str) -> str:
+        return nodeid.split("::")[0].removeprefix("tests/").removesuffix(".py")
+
+    lab_modules = {stem(i) for kind, _, i in collected_with_fixture() if kind == "lab"}
+    assert SECOND_SHARD_MODULES <= lab_modules, SECOND_SHARD_MODULES - lab_modules
+    needing_it = {stem(i) for kind, uses, i in collected_with_fixture() if uses == "first_up"}
+    assert needing_it and not needing_it & SECOND_SHARD_MODULES, needing_it

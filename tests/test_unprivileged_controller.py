@@ -6,11 +6,12 @@ runs the *chameleon* target's code (`fab render`, `fab prepare --dry`, `fab prep
 known_hosts (host keys accepted on first contact, then pinned), node2/node3 through node1
 with ProxyJump, state under its copy's `.state/chameleon/`.
 
-Standing in for Chameleon: node1's public end of the lab (10.254.0.2) is the floating IP, and
-a cluster file with the lab's addresses is the cluster. Overridden for this test only, in
-the copy's `group_data/chameleon.py`, because lab nodes are offline: `apt update` may fail
-(`apt_update_offline_ok`), and kubespray is read from the lab's source (the offline mirror
-when present) instead of GitHub (`kubespray_source`). pip reaches PyPI for the install.
+Standing in for Chameleon: node1's public end of the lab (10.254.0.2 in cluster.yaml) is the
+floating IP, and a cluster file with the lab's addresses is the cluster. Overridden for this
+test only, in the copy's `group_data/chameleon.py`, because lab nodes are offline: `apt
+update` may fail (`apt_update_offline_ok`), and kubespray is read from the lab's source (the
+offline mirror when present) instead of GitHub (`kubespray_source`). pip reaches PyPI for the
+install.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ from typing import Any
 from gourmetops import PROJECT_ROOT
 from gourmetops.lab import machines, network, snapshots
 from gourmetops.lab.boot import wait_booted
+from gourmetops.lab.instance import THIS
 from gourmetops.lab.rootfs import ensure_layers, recipe_stamp
 from gourmetops.lab.system import LabError, require_root_and_tools, run, say
 from gourmetops.safe_write import write_text
 from gourmetops.targets import LAB_DIR, Target, lab_target
 
-RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", "/run/gourmetops-lab"))
+RUN_DIR = Path(os.environ.get("GOURMETOPS_LAB_RUN", THIS.run_dir))
 STATE_FILE = RUN_DIR / "state.json"
 
 __all__ = ["LabError", "LabStatus", "console", "down", "reset", "save", "status", "up"]

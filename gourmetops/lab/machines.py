@@ -10,12 +10,13 @@ import subprocess
 from pathlib import Path
 
 from gourmetops.cluster import Cluster, Node
+from gourmetops.lab.instance import THIS
 from gourmetops.lab.network import node_ns
 from gourmetops.lab.system import LabError, run, say
 from gourmetops.safe_write import write_text
 from gourmetops.waiting import wait_until
 
-DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", "/var/lib/gourmetops-lab"))
+DATA_DIR = Path(os.environ.get("GOURMETOPS_LAB_DATA", THIS.data_dir))
 STOP_TIMEOUT = 20.0
 
 
@@ -115,7 +116,7 @@ def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, 
     return keys
 
 
-CGROUP_GROUP = "gourmetops-lab"
+CGROUP_GROUP = THIS.cgroup
 
 
 def _cgroup_roots() -> list[Path]:

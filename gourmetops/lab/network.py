@@ -1,8 +1,8 @@
 """The lab's networks: one namespace per node, a switch namespace holding the private
 bridge (the host has no address on it), and a host <-> node1 link for the "floating IP".
 
-Every name starts with PREFIX so a stale lab can be found and removed without touching
-anything else on the host.
+Every name starts with PREFIX (this lab instance's, gourmetops.lab.instance) so a stale lab
+can be found and removed without touching anything else on the host, another lab included.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import ipaddress
 import json
 
 from gourmetops.cluster import Cluster, LabNetwork
+from gourmetops.lab.instance import LAB_FAMILY, THIS
 from gourmetops.lab.system import LabError, run, say
 
-PREFIX = "gol-"
+PREFIX = THIS.prefix
 SWITCH_NS = f"{PREFIX}switch"
 HOST_LINK = f"{PREFIX}public"
 
@@ -26,9 +27,18 @@ def _ip(*args: str, ns: str | None = None) -> None:
     run(["ip", *(["-n", ns] if ns else []), *args])
 
 
-def our_namespaces() -> list[str]:
+def _namespaces() -> list[str]:
     out = run(["ip", "-j", "netns", "list"], quiet=True).stdout.strip()
-    return [n["name"] for n in json.loads(out or "[]") if n["name"].startswith(PREFIX)]
+    return [n["name"] for n in json.loads(out or "[]")]
+
+
+def our_namespaces() -> list[str]:
+    return [name for name in _namespaces() if name.startswith(PREFIX)]
+
+
+def other_labs_namespaces() -> list[str]:
+    """Namespaces of another lab instance running beside this one."""
+    return [n for n in _namespaces() if LAB_FAMILY.match(n) and not n.startswith(PREFIX)]
 
 
 def _route_is_ours(route: dict, lab: LabNetwork) -> bool:
@@ -38,7 +48,8 @@ def _route_is_ours(route: dict, lab: LabNetwork) -> bool:
 
 
 def check_range_is_free(lab: LabNetwork) -> None:
-    """Refuse to start when anything on the host already uses the lab's range."""
+    """Refuse to start when anything on the host already uses the lab's range: another lab
+    instance's host link only where it overlaps this lab's public network."""
     routes = json.loads(run(["ip", "-j", "-4", "route", "show", "table", "all"]).stdout or "[]")
     for route in routes:
         dst = route.get("dst", "")
@@ -47,6 +58,14 @@ def check_range_is_free(lab: LabNetwork) -> None:
         try:
             net = ipaddress.IPv4Network(dst if "/" in dst else f"{dst}/32", strict=False)
         except ValueError:
+            continue
+        if LAB_FAMILY.match(route.get("dev", "")):  # another lab instance's host link
+            if net.overlaps(lab.public_network):
+                raise LabError(
+                    f"another lab (link {route['dev']}) uses {dst}, which overlaps this "
+                    f"lab's public network {lab.public_network}; give this one another "
+                    "lab.public_network in its cluster.yaml"
+                )
             continue
         if net.overlaps(lab.range):
             raise LabError(
@@ -62,6 +81,10 @@ def add_blackhole(lab: LabNetwork) -> None:
 
 
 def remove_blackhole(lab: LabNetwork) -> None:
+    """Only with no other lab instance left: the route keeps its addresses in, too."""
+    if other_labs_namespaces():
+        say(f"another lab still runs: the unreachable route for {lab.range} stays")
+        return
     run(["ip", "route", "del", "unreachable", str(lab.range)], check=False, quiet=True)
 
 
