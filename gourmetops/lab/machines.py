@@ -80,6 +80,23 @@ def unmount_all() -> None:
             run(["umount", "--lazy", str(point)], check=False)
 
 
+def _install_host_keys(name: str, root: Path) -> None:
+    """The node's host keys, made once per node under DATA_DIR/hostkeys (an RSA key took
+    most of a pristine reset's CPU) and kept across resets, as a VM rebuilt from its image
+    keeps its identity; a node restored from a snapshot has them already."""
+    kept = DATA_DIR / "hostkeys" / name
+    made = sorted((kept / "etc" / "ssh").glob("ssh_host_*_key*"))
+    if not made:
+        (kept / "etc" / "ssh").mkdir(parents=True, exist_ok=True)
+        run(["ssh-keygen", "-q", "-A", "-f", str(kept)])
+        made = sorted((kept / "etc" / "ssh").glob("ssh_host_*_key*"))
+    for key in made:
+        dest = root / "etc" / "ssh" / key.name
+        if not os.path.lexists(dest):
+            mode = 0o644 if key.suffix == ".pub" else 0o600
+            write_text(dest, key.read_text(), f"{name}'s host key", mode)
+
+
 def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, str]:
     """Give the node its identity before boot; returns its new host public keys."""
     root = merged_dir(node.name)
@@ -90,7 +107,7 @@ def personalize(node: Node, cluster: Cluster, authorized_key: str) -> dict[str, 
     hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
     hosts += [f"{n.address} {n.name}" for n in cluster.nodes]
     write_text(root / "etc" / "hosts", "\n".join(hosts) + "\n", f"{node.name}'s /etc/hosts")
-    run(["ssh-keygen", "-q", "-A", "-f", str(root)])
+    _install_host_keys(node.name, root)
     home = root / "home" / cluster.user
     ssh_dir = home / ".ssh"
     for directory in (root / "home", home, ssh_dir):
