@@ -74,16 +74,17 @@ def status(target: Target | None = None) -> LabStatus:
     return LabStatus("running", alive)
 
 
-def down(target: Target | None = None) -> None:
+def down(target: Target | None = None, orderly: bool = True) -> None:
     """Stop the nodes (by the PIDs the lab recorded or finds booting its trees), unmount,
-    delete namespaces and the blackhole route: everything the lab made, nothing else."""
+    delete namespaces and the blackhole route: everything the lab made, nothing else. Not
+    `orderly`: the nodes are killed instead of shut down (their upper dirs are not kept)."""
     target = target or lab_target()
     require_root_and_tools()
     state = _read_state() or {"nodes": {}}
     pids = {pid for pid in state["nodes"].values() if pid} | set(machines.find_our_nspawns())
     if pids:
         say(f"stopping {len(pids)} node(s) (nspawn pids {' '.join(map(str, sorted(pids)))})")
-    machines.stop_all(sorted(pids))
+    machines.stop_all(sorted(pids), orderly)
     machines.unmount_all()
     machines.remove_cgroups()
     network.destroy()
@@ -211,9 +212,10 @@ def console(name: str, command: str, target: Target | None = None) -> str:
 
 
 def reset(target: Target | None = None, snapshot: str | None = None) -> LabStatus:
-    """Pristine nodes (fresh upper dirs and host keys, the cached rootfs kept), or the
-    nodes as `snapshot` saved them."""
-    down(target)
+    """Pristine nodes (fresh upper dirs, the cached rootfs and host keys kept), or the
+    nodes as `snapshot` saved them. The running nodes are killed, not shut down: their upper
+    dirs are thrown away by the next `up`."""
+    down(target, orderly=False)
     return up(target, snapshot)
 
 
