@@ -47,7 +47,8 @@ def collected() -> list[tuple[str, str]]:
 def test_not_lab_leaves_out_every_test_that_uses_the_lab_and_they_run_last():
     """The marker comes from conftest, for every test that reaches the lab through a
     fixture; the whole run is the tests without the lab, then the lab's (the rootfs
-    builds meanwhile)."""
+    builds meanwhile); the lab tier's second shard is made of real lab modules (one
+    collection for all of it: each costs seconds)."""
     kinds = [kind for kind, _ in collected()]
     ids = [nodeid for kind, nodeid in collected() if kind == "unit"]
     modules = {i.split("::")[0] for i in ids}
@@ -62,6 +63,7 @@ def test_not_lab_leaves_out_every_test_that_uses_the_lab_and_they_run_last():
     assert "tests/test_kubeconfig.py::test_readiness_from_a_node_list" in ids
     assert "tests/test_kubeconfig.py::test_names_the_node_that_is_not_ready" not in ids
     assert kinds == sorted(kinds, key=lambda kind: kind == "lab") and "lab" in kinds
+    _the_second_lab_shard_has_real_modules_and_never_the_first_up()  # the same collection
 
 
 def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_path):
@@ -96,7 +98,7 @@ def test_modules_sharing_the_checkouts_state_exist_and_run_on_one_worker(tmp_pat
     assert f"rootdir: {copy}" in proc.stdout
 
 
-def test_the_second_lab_shard_has_real_modules_and_never_the_first_up():
+def _the_second_lab_shard_has_real_modules_and_never_the_first_up() -> None:
     """tests/lab_shards.py's second shard: every module named exists and has lab tests;
     none needs the session's first `fab up`, which the first shard makes (once)."""
     from tests.conftest import SECOND_SHARD_MODULES
