@@ -26,16 +26,16 @@ echo "==> pip: the project into .venv"
 case "$action" in
   up)   exec .venv/bin/fab up --target lab ;;
   test)
-    echo "==> static checks: ruff, mypy (configured in pyproject.toml)"
-    .venv/bin/ruff check .
-    .venv/bin/ruff format --check .
-    .venv/bin/mypy
     # The lab's rootfs (debootstrap, about two minutes in a fresh clone) builds meanwhile.
-    echo "==> unit tier: every test that needs no lab (the rootfs builds in the background)"
     mkdir -p .lab
     .venv/bin/fab lab.build > .lab/build.log 2>&1 &
     build=$!
     trap 'kill $build 2>/dev/null || true' EXIT
+    echo "==> static checks: ruff, mypy (configured in pyproject.toml; the rootfs builds)"
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/mypy
+    echo "==> unit tier: every test that needs no lab (the rootfs builds in the background)"
     # Two workers: the tier is CPU-bound. Tests sharing the checkout's .state/ share a
     # worker (tests/conftest.py, CHECKOUT_STATE_MODULES).
     .venv/bin/pytest -m "not lab" -n 2

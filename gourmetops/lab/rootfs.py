@@ -74,6 +74,10 @@ printf '[Journal]\\nStorage=volatile\\n' > /etc/systemd/journald.conf.d/lab.conf
 echo 'Acquire::Retries "0";' > /etc/apt/apt.conf.d/80lab-offline
 # A fresh node runs no registry: the registry stage configures and starts it on node1.
 systemctl disable docker-registry.service
+# podman's auto-update (its service wanted by default.target, its timer Persistent=true:
+# every lab boot is a node's first) and podman-restart ran at each boot, though no podman
+# container here is set to update or restart.
+systemctl disable podman-auto-update.timer podman-auto-update.service podman-restart.service
 # podman inside a container: no overlay on overlay, no systemd cgroup delegation, runc.
 cat > /etc/containers/storage.conf <<'EOF'
 [storage]
