@@ -76,8 +76,11 @@ echo 'Acquire::Retries "0";' > /etc/apt/apt.conf.d/80lab-offline
 systemctl disable docker-registry.service
 # podman's auto-update (its service wanted by default.target, its timer Persistent=true:
 # every lab boot is a node's first) and podman-restart ran at each boot, though no podman
-# container here is set to update or restart.
-systemctl disable podman-auto-update.timer podman-auto-update.service podman-restart.service
+# container here is set to update or restart; its API service too, which made podman's
+# storage while the boot was already "finished". podman.socket still starts the API on
+# demand, and the podman CLI needs neither.
+systemctl disable podman-auto-update.timer podman-auto-update.service podman-restart.service \
+  podman.service
 # podman inside a container: no overlay on overlay, no systemd cgroup delegation, runc.
 cat > /etc/containers/storage.conf <<'EOF'
 [storage]
