@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.lab import machines, network, snapshots
+from gourmetops.lab import identity, machines, network, snapshots
 from gourmetops.lab.boot import wait_booted
 from gourmetops.lab.instance import THIS
 from gourmetops.lab.rootfs import ensure_layers, recipe_stamp
@@ -128,7 +128,7 @@ def _personalize(target: Target, authorized_key: str) -> None:
     keys are made per node (an RSA key takes a while): all nodes side by side."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         keys = pool.map(
-            lambda n: machines.personalize(n, target.cluster, authorized_key),
+            lambda n: identity.personalize(n, target.cluster, authorized_key),
             target.cluster.nodes,
         )
         host_keys = dict(zip([n.name for n in target.cluster.nodes], keys, strict=True))
