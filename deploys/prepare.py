@@ -29,7 +29,7 @@ from gourmetops.in_place import (
     in_place_file,
     key_authorised,
     stop_and_disable_commands,
-    text_lines,
+    whole_key_pair,
 )
 from gourmetops.jump import RELOAD_SSHD, SSHD_DROPIN, max_startups, sshd_dropin
 from gourmetops.operations import (
@@ -92,7 +92,7 @@ else:
         lambda: this.get_fact(SystemdUnit, unit="firewalld.service"),
         lambda: shared_fact(head, PathStates, **_node1_paths()) if head.connected else {},
     )
-head_key = next(iter(text_lines(head_paths.get(f"{key_path}.pub")) or []), None)
+head_key = whole_key_pair(head_paths, key_path)
 
 # --- node1's cluster key, started -------------------------------------------------------
 # ssh-keygen (RSA 4096: 1-5 s) runs in the background while node1 does its other work

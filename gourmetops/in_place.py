@@ -56,6 +56,16 @@ def text_lines(state: PathState | None) -> list[str] | None:
         return None
 
 
+def whole_key_pair(states: dict[str, PathState | None], key_path: str) -> str | None:
+    """The public key's first line, only when the private key was read as there too: a
+    pair still being renamed into place (public half first) is read again when authorised,
+    so a key replaced meanwhile is never the one authorised."""
+    private = states.get(key_path)
+    if private is None or private.type != "file":
+        return None
+    return next(iter(text_lines(states.get(f"{key_path}.pub")) or []), None)
+
+
 def key_authorised(state: PathState | None, key: str) -> bool:
     """`key` (type and base64, its comment aside) is a line of this authorized_keys."""
     wanted = key.split()[:2]

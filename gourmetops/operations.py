@@ -164,7 +164,8 @@ def start_keygen_command(key_path: str, bits: int) -> str:
     descriptor inherited) until the generator exits: the waiter waits on that event, not a
     clock. The key is written under a new name, then renamed into place (public key first,
     so an interrupted run finds no key and generates again), and the log goes with success.
-    A generation already running is left to finish."""
+    A generation already running is left to finish, and a whole pair made since the
+    planning read (by an earlier run's generator) is kept, never replaced."""
     directory, key, new, log = _keygen_paths(key_path)
     generate = shlex.join(["ssh-keygen", "-t", "rsa", "-b", str(bits), "-q", "-N", ""])
     work = (
@@ -172,9 +173,14 @@ def start_keygen_command(key_path: str, bits: int) -> str:
         f"&& chmod 600 {new} && mv -fT {new}.pub {key}.pub && mv -fT {new} {key} && rm -f {log}"
     )
     running = shlex.quote(f"gourmetops: {key_path} is being generated already; waiting for it")
+    there = shlex.quote(f"gourmetops: {key_path} was generated since this run looked; kept")
+    whole = " && ".join(
+        f"[ -f {p} ] && [ ! -L {p} ] && [ -s {p} ]" for p in (key, shlex.quote(f"{key_path}.pub"))
+    )
     return (
         f"exec 9<{directory} || exit 1; "
         f"if ! flock -n 9; then echo {running}; exit 0; fi; "
+        f"if {whole}; then echo {there}; exit 0; fi; "
         f"setsid -f sh -c {shlex.quote(work)} </dev/null >/dev/null 2>&1"
     )
 

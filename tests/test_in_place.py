@@ -22,6 +22,7 @@ from gourmetops.in_place import (
     in_place_file,
     key_authorised,
     stop_and_disable_commands,
+    whole_key_pair,
 )
 
 MARKER = "# {mark} gourmetops cluster nodes"
@@ -100,6 +101,22 @@ def test_an_authorised_key_is_matched_by_type_and_key_not_comment():
     assert not key_authorised(keys("# ssh-rsa AAAAB3Nza+/key=\n"), KEY)
     assert not key_authorised(keys(None), KEY)  # unreadable: the operation decides
     assert not key_authorised(None, KEY)
+
+
+def test_the_planned_key_is_taken_only_from_a_whole_pair():
+    """The public half is renamed into place first: read alone, it may be replaced before
+    it is authorised (tests/test_faults.py's key test saw that in CI)."""
+    pub = PathState("file", "644", "cc", "cc", f"{KEY}\n".encode())
+    private = PathState("file", "600", "cc", "cc")
+    path = "/home/cc/.ssh/id_rsa"
+    assert whole_key_pair({path: private, f"{path}.pub": pub}, path) == KEY
+    assert whole_key_pair({path: None, f"{path}.pub": pub}, path) is None
+    assert whole_key_pair({f"{path}.pub": pub}, path) is None
+    assert (
+        whole_key_pair({path: PathState("symlink", "777", "cc", "cc"), f"{path}.pub": pub}, path)
+        is None
+    )
+    assert whole_key_pair({path: private, f"{path}.pub": None}, path) is None
 
 
 def test_the_block_check_wants_it_once_and_exactly():

@@ -168,6 +168,23 @@ def test_a_generation_running_already_is_waited_for_not_doubled(key_dir):
     assert gone.returncode == 1 and "generating" in gone.stderr and "failed" in gone.stderr
 
 
+def test_a_pair_made_since_the_planning_read_is_kept_not_replaced(key_dir):
+    """An earlier run's generator can finish between this run's planning read (no key yet)
+    and its start: that pair may be authorised already, so it is kept as it is."""
+    key = key_dir / "id_rsa"
+    assert _sh(start_keygen_command(str(key), 2048)).returncode == 0
+    assert _sh(wait_keygen_command(str(key))).returncode == 0
+    made = (key.read_bytes(), (key_dir / "id_rsa.pub").read_bytes())
+    again = _sh(start_keygen_command(str(key), 2048))
+    assert again.returncode == 0 and "generated since this run looked; kept" in again.stdout
+    assert _sh(wait_keygen_command(str(key))).returncode == 0
+    assert (key.read_bytes(), (key_dir / "id_rsa.pub").read_bytes()) == made
+    (key_dir / "id_rsa.pub").unlink()  # half a pair (a run killed between the renames)
+    assert _sh(start_keygen_command(str(key), 2048)).returncode == 0
+    assert _sh(wait_keygen_command(str(key))).returncode == 0
+    assert key.read_bytes() != made[0]
+
+
 def test_a_failed_generation_is_reported_in_ssh_keygens_words(key_dir):
     key = key_dir / "id_rsa"
     assert _sh(start_keygen_command(str(key), 100)).returncode == 0
