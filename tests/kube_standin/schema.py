@@ -6,6 +6,8 @@ kubernetes_validate.validate's own procedure (utils.py), cached."""
 from __future__ import annotations
 
 import functools
+import itertools
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,23 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _problems(kind: str, api_version: str, text: str) -> tuple[str, ...] | None:
+    """The first three problems of one answer (None: no schema for its kind). Kept by the
+    answer's text: a poll answers the same object many times, and checking it again
+    could find nothing new."""
+    try:
+        errors = _validator(kind, api_version).iter_errors(_without_nulls(json.loads(text)))
+        first = list(itertools.islice(errors, 3))
+    except FileNotFoundError:
+        return None
+    return tuple(
+        f"{api_version} {kind} at {'.'.join(str(p) for p in err.absolute_path) or '(top)'}: "
+        f"{err.message[:300]}"
+        for err in first
+    )
+
+
 def check(cluster: Cluster, body: dict[str, Any]) -> None:
     """Records the kind as validated, or the problem in cluster.invalid."""
     kind, api_version = body.get("kind", ""), body.get("apiVersion", "")
@@ -57,12 +76,9 @@ def check(cluster: Cluster, body: dict[str, Any]) -> None:
         return
     if kind == "Status":  # served as v1, defined in meta/v1
         api_version = "meta.k8s.io/v1"
-    try:
-        errors = list(_validator(kind, api_version).iter_errors(_without_nulls(body)))
-    except FileNotFoundError:
+    problems = _problems(kind, api_version, json.dumps(body, sort_keys=True))
+    if problems is None:
         cluster.invalid.append(f"{api_version} {kind}: no schema")
         return
     cluster.validated.append(kind)
-    for err in errors[:3]:
-        path = ".".join(str(p) for p in err.absolute_path) or "(top)"
-        cluster.invalid.append(f"{api_version} {kind} at {path}: {err.message[:300]}")
+    cluster.invalid.extend(problems)
