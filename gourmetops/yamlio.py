@@ -4,6 +4,8 @@ loader and dumper) where a file must come back byte for byte as upstream wrote i
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,26 @@ def dump(data: Any, *, plain: bool = False, explicit_start: bool = False) -> str
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> tuple[Any, str | None]:
+    """(document, None), or (None, the problem in one line without the file's name): a run
+    reads cluster.yaml once per target it builds, so each text is parsed once."""
+    from gourmetops.validation import yaml_problem  # local: pydantic, slow to import
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, AliasEvent):
+                mark = event.start_mark
+                return None, (
+                    f"line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
+                    f"(*{event.anchor}) are not accepted here; write the value out in full"
+                )
+        return YAML(typ="safe").load(text), None
+    except YAMLError as exc:
+        return None, f"not valid YAML: {yaml_problem(exc)}"
+
+
 def load_config(
     path: Path, error: type[GourmetopsError] = InputError, limit: int = MAX_CONFIG_BYTES
 ) -> Any:
@@ -45,23 +67,13 @@ def load_config(
     bounded: a regular file of at most `limit` bytes, UTF-8, and no YAML alias (`*name`: a
     few of them nest into a document of billions of nodes). Problems raise `error` naming
     the file; a missing or unreadable file raises OSError for the caller to word."""
-    from gourmetops.validation import yaml_problem  # local: pydantic, slow to import
-
     try:
         text = read_capped(path, limit).decode()
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except GourmetopsError as exc:
         raise error(str(exc)) from None
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        for event in yaml.parse(text):
-            if isinstance(event, AliasEvent):
-                mark = event.start_mark
-                raise error(
-                    f"{path}: line {mark.line + 1}, column {mark.column + 1}: YAML aliases "
-                    f"(*{event.anchor}) are not accepted here; write the value out in full"
-                )
-        return YAML(typ="safe").load(text)
-    except YAMLError as exc:
-        raise error(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
+    document, problem = _parsed(text)
+    if problem is not None:
+        raise error(f"{path}: {problem}")
+    return copy.deepcopy(document)  # the cached parse stays as the file said

@@ -6,8 +6,11 @@ import ipaddress
 
 import pytest
 
+from gourmetops import PROJECT_ROOT
 from gourmetops.cluster import ClusterError, load_cluster, parse_cluster
+from gourmetops.errors import InputError
 from gourmetops.targets import Target, lab_target
+from gourmetops.yamlio import load_config
 
 TUTORIAL = {
     "user": "cc",
@@ -154,3 +157,20 @@ def test_ssh_config_jumps_through_node1_only():
         assert f"HostName {address}" in blocks[name]
         assert "ProxyJump node1" in blocks[name]
     assert "User cc" in blocks["*"]
+
+
+def test_an_edited_cluster_file_is_read_anew_and_a_changed_model_changes_no_later_read(tmp_path):
+    """cluster.yaml's parse is kept by its text (one parse per run, however many targets
+    read it): an edit between two reads is seen, and a caller changing what it was given
+    changes nothing for the next."""
+    path = tmp_path / "cluster.yaml"
+    text = (PROJECT_ROOT / "cluster.yaml").read_text()
+    path.write_text(text)
+    first = load_config(path)
+    first["nodes"].clear()
+    assert load_config(path)["nodes"], "the cached parse was changed through a caller"
+    path.write_text(text.replace("user: cc", "user: student"))
+    assert load_cluster(path).user == "student"
+    path.write_text("nodes: *a\n")
+    with pytest.raises(InputError, match=rf"{path}: line 1, column 8: YAML aliases"):
+        load_config(path)

@@ -791,7 +791,7 @@ def _strings(data):
 
 
 def _many_scenarios(data):
-    data["scenarios"] = data["scenarios"] * 2250
+    data["scenarios"] = (data["scenarios"] * 13)[:51]  # one over the cap
     return json.dumps(data)
 
 
@@ -813,10 +813,10 @@ def _many_samples(data):
             ],
         ),
         (lambda data: "[" * 100_000 + "]" * 100_000, ["nested deeper than 32 levels; not results"]),
-        (_many_scenarios, ["scenarios: must hold at most 50 items, not 9000"]),
+        (_many_scenarios, ["scenarios: must hold at most 50 items, not 51"]),
         (_many_samples, ["scale_down.samples: must hold at most 20000 items, not 20001"]),
     ],
-    ids=["nan", "infinity", "strings", "100000-deep", "9000-scenarios", "20001-samples"],
+    ids=["nan", "infinity", "strings", "100000-deep", "51-scenarios", "20001-samples"],
 )
 def test_a_hostile_results_file_leaves_the_report_as_it_was(reported, spoil, messages):
     """`reported`: the sample results as `fab report` left them (conftest)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -100,8 +101,14 @@ class AppParams:
                 raise ManifestError(f"external IP {ip!r} is not an IP address") from None
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> dict[str, Any]:
+    return YAML(typ="safe", pure=True).load(text)
+
+
 def _load(name: str) -> dict[str, Any]:
-    return YAML(typ="safe", pure=True).load((MANIFESTS_DIR / f"{name}.yaml").read_text())
+    """A manifest as parsed (shared: copy before changing it); read each time, parsed once."""
+    return _parsed((MANIFESTS_DIR / f"{name}.yaml").read_text())
 
 
 def render(params: AppParams) -> dict[str, dict[str, Any]]:
