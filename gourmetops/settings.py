@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pyinfra.api.exceptions import InventoryError
 
 from gourmetops import PROJECT_ROOT
-from gourmetops.errors import InputError
+from gourmetops.errors import InputError, PyinfraInventoryError
 from gourmetops.settings_schema import PYINFRA_PREFIXES, HostSettings, Settings
 from gourmetops.targets import Target, get_target
 from gourmetops.validation import problems
@@ -31,9 +30,9 @@ HOST_KEYS = {"ssh_config_file", "private_address", "kube_roles", "target", "clus
 _FOR_HOST = HOST_KEYS | {"ssh_connect_retries"}
 
 
-class SettingsError(InputError, InventoryError):
+class SettingsError(InputError, PyinfraInventoryError):
     """A setting in group_data (or pyinfra's --data) is refused; the message names the file,
-    the setting and what to write. An InventoryError so the pyinfra CLI prints it plainly."""
+    the setting and what to write. In pyinfra's process an InventoryError (printed plainly)."""
 
 
 def _imported_names(path: Path) -> set[str]:

@@ -15,20 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from gourmetops import STATE_DIR
-from gourmetops.errors import GourmetopsError
+from gourmetops.errors import GourmetopsError, PyinfraDeployError
 from gourmetops.output import say
 from gourmetops.safe_write import refuse_unsafe, write_text
 
 EXTRA_REQUIREMENTS = ["ruamel.yaml"]  # the tutorial installs it beside requirements.txt
 
 
-class SourceError(GourmetopsError, DeployError, RuntimeError):
+class SourceError(GourmetopsError, RuntimeError, PyinfraDeployError):
     """kubespray's source or the wheels for it cannot be had; the message says which.
 
-    A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""
+    In pyinfra's process a DeployError, which its CLI prints as a message, not a traceback."""
 
 
 def _git(*args: str) -> str:

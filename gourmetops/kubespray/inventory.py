@@ -16,11 +16,10 @@ import ipaddress
 from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
 from ruamel.yaml.error import YAMLError
 
 from gourmetops.cluster import Cluster, Node
-from gourmetops.errors import GourmetopsError
+from gourmetops.errors import GourmetopsError, PyinfraDeployError
 from gourmetops.yamlio import dump, roundtrip
 
 __all__ = [
@@ -44,10 +43,10 @@ _ROLE_GROUPS = ("kube_control_plane", "kube_node", "etcd")
 _CONTROL_PLANE_HOSTS = 2  # the builder's KUBE_CONTROL_HOSTS default
 
 
-class KubesprayConfigError(GourmetopsError, DeployError, ValueError):
+class KubesprayConfigError(GourmetopsError, ValueError, PyinfraDeployError):
     """A kubespray setting or file we cannot produce as asked; the message names it.
 
-    A pyinfra DeployError so the pyinfra CLI prints it as a message, not a traceback."""
+    In pyinfra's process a DeployError, which its CLI prints as a message, not a traceback."""
 
 
 def builder_roles(index: int, count: int) -> tuple[str, ...]:
