@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -30,13 +29,15 @@ CHECKS_KEX = "curve25519-sha256"
 class Lab:
     target: Target
 
-    @functools.cached_property
     def checks_ssh_config(self) -> Path:
-        """The target's ssh_config, included whole after the checks' key exchange."""
+        """The target's ssh_config, written again as ssh_argv would (a test's `fab` with
+        another key rewrites it), included whole after the checks' key exchange."""
         config = self.target.write_ssh_config()
         path = config.with_name(f"{config.name}.checks")
         text = f"Host *\n    KexAlgorithms {CHECKS_KEX}\nInclude {config}\n"
-        return write_text(path, text, "the tests' ssh_config")
+        if not path.is_file() or path.is_symlink() or path.read_text() != text:
+            write_text(path, text, "the tests' ssh_config")
+        return path
 
     def ssh(
         self, node: str, command: str, check: bool = True, input: str | None = None
@@ -47,7 +48,7 @@ class Lab:
         # Some Pythons refuse `input` next to any `stdin` keyword, even stdin=None.
         feed: dict = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(
-            ["ssh", "-F", str(self.checks_ssh_config), "-o", "BatchMode=yes", node, command],
+            ["ssh", "-F", str(self.checks_ssh_config()), "-o", "BatchMode=yes", node, command],
             capture_output=True,
             text=True,
             timeout=120,
@@ -64,7 +65,7 @@ class Lab:
                 "scp",
                 "-q",
                 "-F",
-                str(self.checks_ssh_config),
+                str(self.checks_ssh_config()),
                 "-o",
                 "BatchMode=yes",
                 str(local),
