@@ -74,8 +74,9 @@ def cluster(c, target=None, playbook=None, retries=None, dry=False):
     }
 )
 def reset(c, target=None, yes=False, retries=None, dry=False):
-    """Remove Kubernetes from every node (kubespray's reset.yml), after typing the target's
-    name (or --yes); the next `fab up` installs again."""
+    """Remove Kubernetes from every node (kubespray's reset.yml); the next `fab up` installs.
+
+    Asks for the target's name to be typed first (or --yes)."""
     from gourmetops.kubespray import reset as resetmod
     from gourmetops.run import changing
     from gourmetops.targets import get_target
@@ -96,8 +97,9 @@ def reset(c, target=None, yes=False, retries=None, dry=False):
     }
 )
 def upgrade(c, target=None, retries=None, dry=False):
-    """Move the running cluster to group_data's kube_version with kubespray's
-    upgrade-cluster.yml (one minor version at a time; no downgrade)."""
+    """Move the running cluster to group_data's kube_version (kubespray's upgrade-cluster.yml).
+
+    One minor version at a time; no downgrade."""
     from gourmetops.kubespray import upgrade as upgrademod
     from gourmetops.kubespray.checkout import controller_checkout, dry_run_checkout
     from gourmetops.kubespray.overrides import kube_version

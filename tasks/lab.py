@@ -44,8 +44,9 @@ def lab_reset(c):
 
 @gtask(name="build")
 def lab_build(c):
-    """Build the nodes' cached root filesystem and node1's Docker layer (debootstrap, about
-    two minutes the first time; nothing when their recipes are unchanged)."""
+    """Build the nodes' cached root filesystem and node1's Docker layer (debootstrap).
+
+    About two minutes the first time; nothing when their recipes are unchanged."""
     from gourmetops.lab import require_root_and_tools
     from gourmetops.lab.rootfs import ensure_layers
     from gourmetops.targets import LAB_DIR
@@ -57,8 +58,9 @@ def lab_build(c):
 
 @gtask(name="scale", help={"nodes": "how many nodes (node1..nodeN; 3 to 12 fit this lab)"})
 def lab_scale(c, nodes=12):
-    """Write cluster.yaml grown to N nodes (.lab/clusters/cluster-N.yaml) and say how to
-    use it: every task reads it from GOURMETOPS_CLUSTER."""
+    """Write cluster.yaml grown to N nodes (.lab/clusters/cluster-N.yaml); say how to use it.
+
+    Every task reads it from GOURMETOPS_CLUSTER."""
     from gourmetops.cluster import CLUSTER_ENV, load_cluster
     from gourmetops.lab.scaled import write_scaled
     from gourmetops.targets import LAB_DIR

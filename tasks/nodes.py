@@ -19,8 +19,9 @@ from tasks.common import TARGET_HELP, gtask, retries_flag
     }
 )
 def remove(c, node, target=None, yes=False, offline=False, retries=None, dry=False):
-    """Drain NODE, remove Kubernetes from it and delete it from the cluster (kubespray's
-    remove-node.yml -e node=NODE), after typing the target's name (or --yes); node1 stays."""
+    """Drain NODE, remove Kubernetes from it, delete it from the cluster; node1 stays.
+
+    kubespray's remove-node.yml -e node=NODE, after typing the target's name (or --yes)."""
     from gourmetops.kubespray import remove as removemod
     from gourmetops.run import changing
     from gourmetops.targets import get_target

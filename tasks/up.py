@@ -24,9 +24,10 @@ from tasks.common import TARGET_HELP, gtask, retries_flag
     iterable=["skip_check", "redo"],
 )
 def up(c, target=None, dry=False, skip_check=None, from_=None, to=None, redo=None, retries=None):
-    """Pre-checks, then every stage in order (or --from/--to a slice of them); the cluster
-    stage is skipped when nothing it reads changed since its last run. For the lab, bring
-    the lab up first."""
+    """Pre-checks, then every stage in order (or a --from/--to slice of them).
+
+    The cluster stage is skipped when nothing it reads changed since its last run. For the
+    lab, bring the lab up first."""
     from gourmetops.stages import run_on, select
 
     stages = select(from_, to)
