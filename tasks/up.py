@@ -26,8 +26,8 @@ from tasks.common import TARGET_HELP, gtask, retries_flag
 def up(c, target=None, dry=False, skip_check=None, from_=None, to=None, redo=None, retries=None):
     """Pre-checks, then every stage in order (or a --from/--to slice of them).
 
-    The cluster stage is skipped when nothing it reads changed since its last run. For the
-    lab, bring the lab up first."""
+    The cluster stage is skipped when nothing it reads changed since its last run. On the
+    lab target a real run starts the lab first (a dry run stops if it is not running)."""
     from gourmetops.stages import run_on, select
 
     stages = select(from_, to)
