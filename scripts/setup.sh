@@ -26,11 +26,9 @@ echo "==> pip: the project into .venv"
 case "$action" in
   up)   exec .venv/bin/fab up --target lab ;;
   test)
-    # The lab's rootfs (debootstrap, about two minutes in a fresh clone) builds meanwhile,
-    # at a lower CPU priority: the checks' and unit tier's verdicts come first, and the
-    # serial build takes what the two test workers leave of the two cores.
+    # The lab's rootfs (debootstrap, about two minutes in a fresh clone) builds meanwhile.
     mkdir -p .lab
-    nice -n 10 .venv/bin/fab lab.build > .lab/build.log 2>&1 &
+    .venv/bin/fab lab.build > .lab/build.log 2>&1 &
     build=$!
     trap 'kill $build 2>/dev/null || true' EXIT
     echo "==> static checks: ruff, mypy (configured in pyproject.toml; the rootfs builds)"
