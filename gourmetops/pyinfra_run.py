@@ -23,7 +23,7 @@ from gourmetops import PROJECT_ROOT, output
 from gourmetops import pyinfra_report as report
 from gourmetops.errors import StageFailed
 from gourmetops.pyinfra_report import HOST_KEY_CHANGED, Event
-from gourmetops.targets import TARGETS, Target, TargetError
+from gourmetops.targets import Target, TargetError, unknown_target
 from gourmetops.unreachable import advice, cause_in
 
 if TYPE_CHECKING:
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
 
 def inventory_path(target: str) -> Path:
-    if target not in TARGETS:
-        raise TargetError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    why = unknown_target(target)
+    if why:
+        raise TargetError(why)
     return PROJECT_ROOT / "inventories" / f"{target}.py"
 
 

@@ -7,6 +7,7 @@ From it come the pyinfra groups and the ssh_config every tool here uses.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from collections.abc import Mapping, Sequence
@@ -270,7 +271,9 @@ def unknown_target(name: str) -> str | None:
     """Why `name` is no target (the message --target and GOURMETOPS_TARGET share), or None."""
     if name in TARGETS:
         return None
-    return f"unknown target {name!r}; choose one of {', '.join(TARGETS)}"
+    close = difflib.get_close_matches(name, TARGETS, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown target {name!r}; {hint}choose one of {', '.join(TARGETS)}"
 
 
 def chosen_target(
@@ -296,4 +299,4 @@ def get_target(name: str) -> Target:
         return lab_target()
     if name == "chameleon":
         return chameleon_target()
-    raise TargetError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")
+    raise TargetError(unknown_target(name) or f"target {name!r} has no builder")

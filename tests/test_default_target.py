@@ -11,6 +11,7 @@ import pytest
 
 from gourmetops import notebook
 from gourmetops.lab.system import LabError, require_root_and_tools
+from gourmetops.pyinfra_run import inventory_path
 from gourmetops.targets import TargetError
 from tasks import ns
 from tests.cli import fab
@@ -42,6 +43,23 @@ def test_every_task_takes_its_default_target_from_the_environment(task):
 def test_an_explicit_target_is_checked_with_the_same_words():
     ran = fab("prepare", "--dry", "--target", "prod", env={"GOURMETOPS_TARGET": "chameleon"})
     assert (ran.code, ran.out.strip()) == (1, f"error: {UNKNOWN}")
+
+
+def test_a_mistyped_target_is_answered_with_the_one_meant():
+    """A close name (a typo, another case) gets "did you mean" from fab and from the
+    inventory path pyinfra's stages take; a far one ('prod', above) gets no guess."""
+    ran = fab("prepare", "--dry", "--target", "chamelon")
+    assert (ran.code, ran.out.strip()) == (
+        1,
+        "error: unknown target 'chamelon'; did you mean 'chameleon'? choose one of lab, chameleon",
+    )
+    ran = fab("check", env={"GOURMETOPS_TARGET": "Lab"})
+    assert ran.out.strip() == (
+        "error: environment variable GOURMETOPS_TARGET: unknown target 'Lab'; did you mean "
+        "'lab'? choose one of lab, chameleon"
+    )
+    with pytest.raises(TargetError, match=r"^unknown target 'lba'; did you mean 'lab'\? "):
+        inventory_path("lba")
 
 
 def test_gourmetops_target_chameleon_renders_chameleon_and_target_flag_wins(tmp_path):
