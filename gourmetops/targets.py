@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from gourmetops import PROJECT_ROOT, STATE_DIR
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
 from gourmetops.errors import GourmetopsError
+from gourmetops.lab_links import route_out
 from gourmetops.safe_write import refuse_unsafe, write_text
 from gourmetops.service_address import read_kept
 from gourmetops.ssh_key import SSH_KEY_ENV, identity_lines, key_path
@@ -54,6 +55,8 @@ class Target:
     # The private key every client offers (IdentityFile, IdentitiesOnly); None: ssh's own
     # default keys and agent.
     ssh_key: Path | None = None
+    # The lab's addresses exist only while it runs: checked before any client gets them.
+    lab_only: bool = False
 
     def external_ip(self) -> str:
         if self.service_address is None:
@@ -90,12 +93,26 @@ class Target:
     def write_ssh_config(self) -> Path:
         """Write the ssh_config only when its content changed (several tools, and the
         threads of `fab check`, read it; each writer renames its own temp file in)."""
+        self.refuse_if_routed_out()
         path = self.ssh_config_path
         text = self.ssh_config_text()
         refuse_unsafe(path, "ssh_config")
         if not path.exists() or path.read_bytes() != text.encode():
             write_text(path, text, "ssh_config")
         return path
+
+    def refuse_if_routed_out(self) -> None:
+        """Every client reaches the nodes through the ssh_config written here (Fabric, ssh,
+        pyinfra's inventory): with the lab down, its addresses would leave this machine."""
+        if not self.lab_only:
+            return
+        out = route_out(self.public_address)
+        if out:
+            raise TargetError(
+                f"the lab is not running: its address for node1 ({self.public_address}) would "
+                f"leave this machine ({out}), so nothing connects; start it with `fab lab.up` "
+                "(`fab up` starts it too)"
+            )
 
     def ssh_argv(
         self, node: str, *command: str, options: Sequence[str] = (), batch: bool = True
@@ -259,6 +276,7 @@ def lab_target(cluster: Cluster | None = None, env: Mapping[str, str] | None = N
         public_address=model.lab.public_address,
         service_address=model.lab.public_address,
         ssh_key=_ssh_key(env, None) or LAB_DIR / "id_ed25519",
+        lab_only=True,
         ssh_options={
             # lab.up writes the host keys it generated here, so verification is strict.
             "UserKnownHostsFile": str(LAB_DIR / "known_hosts"),

@@ -19,7 +19,7 @@ from gourmetops.app.kubeconfig import (
     tunnel_command,
 )
 from gourmetops.kubespray.readiness import NodeListError, node_states, not_ready
-from gourmetops.targets import lab_target
+from gourmetops.targets import chameleon_target
 from tests.labtools import Lab
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubernetes"
@@ -68,7 +68,9 @@ def test_readiness_from_a_node_list():
 
 
 def test_tunnel_forwards_to_the_api_server_on_node1():
-    target = lab_target()
+    """The command's shape (built for Chameleon with a loopback floating IP: the lab's
+    target refuses to give any command while its lab is down, tests/test_lab.py)."""
+    target = chameleon_target(env={"GOURMETOPS_FLOATING_IP": "127.0.0.10"})
     cfg = str(target.ssh_config_path)
     assert tunnel_command(target, 16443) == [
         "ssh", "-F", cfg, "-N", "-L", "127.0.0.1:16443:127.0.0.1:6443", "node1",

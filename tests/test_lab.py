@@ -7,13 +7,16 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gourmetops import PROJECT_ROOT
 from gourmetops import lab as labmod
 from gourmetops.lab import machines, network, snapshots
 from gourmetops.lab.system import LabError
+from gourmetops.lab_links import route_out
 from gourmetops.safe_write import UnsafePath
 from tests.labtools import DOCKER_READY, Lab
 
@@ -104,10 +107,42 @@ def test_down_removes_only_what_the_lab_made_then_up_again(lab: Lab):
         assert bool(blackhole) == bool(network.other_labs_namespaces()), blackhole
         names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
         assert "unrelated-test-ns" in names
+        _nothing_connects_while_it_is_down(lab)
     finally:
         subprocess.run(["ip", "netns", "del", "unrelated-test-ns"], check=False)
         labmod.up(lab.target)
     assert labmod.status(lab.target).state == "running"
+
+
+REFUSED = "the lab is not running: its address for node1"
+
+
+def _nothing_connects_while_it_is_down(lab: Lab) -> None:
+    """With the lab down its addresses route out through the default route (unless another
+    lab instance still runs: its unreachable route then keeps them in, "No route to host"):
+    fab, and pyinfra's own CLI on the lab's inventory, stop before any client connects."""
+    address = lab.target.public_address
+    before = route_out(address)
+    task = lab.fab("catalog")
+    deploy = subprocess.run(
+        [str(Path(sys.executable).parent / "pyinfra"), "inventories/lab.py",
+         "deploys/prepare.py", "-y"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+    )  # fmt: skip
+    after = route_out(address)
+    assert task.returncode == 1 and deploy.returncode != 0, (task.stdout, deploy.stdout)
+    said = task.stdout.strip().splitlines()[-1]
+    if before and after:  # the default route (or a link of the host's) would take it
+        assert said == (
+            f"error: {REFUSED} ({address}) would leave this machine ({before}), so nothing "
+            "connects; start it with `fab lab.up` (`fab up` starts it too)"
+        )
+        assert f"{REFUSED} ({address})" in deploy.stdout + deploy.stderr
+        assert "Connecting to hosts" not in deploy.stdout + deploy.stderr
+    elif before is None and after is None:  # another lab's unreachable route keeps it in
+        assert "no route" in said.lower(), said
+    else:  # the other lab ended meanwhile: either answer is right
+        assert REFUSED in said or "no route" in said.lower(), said
 
 
 def test_a_restored_snapshot_is_a_read_only_layer_under_a_fresh_upper_dir(docker_lab: Lab):

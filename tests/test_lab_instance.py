@@ -13,8 +13,9 @@ import pytest
 from gourmetops.cluster import LabNetwork
 from gourmetops.errors import InputError
 from gourmetops.lab import network
-from gourmetops.lab.instance import LAB_FAMILY, instance_names
+from gourmetops.lab.instance import instance_names
 from gourmetops.lab.system import LabError
+from gourmetops.lab_links import LAB_FAMILY
 from tests.lab_shards import next_public_network
 
 LAB = LabNetwork(

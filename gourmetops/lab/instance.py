@@ -23,8 +23,6 @@ from gourmetops.errors import InputError
 INSTANCE_ENV = "GOURMETOPS_LAB_INSTANCE"
 # Short: the host link's name (PREFIX + "public") must fit Linux's 15 characters.
 _NAME = re.compile(r"[a-z0-9]{1,4}")
-# Every lab instance's namespace and link names: "gol-" (the default) or "gol_<name>-".
-LAB_FAMILY = re.compile(r"gol(_[a-z0-9]{1,4})?-")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ import ipaddress
 import json
 
 from gourmetops.cluster import Cluster, LabNetwork
-from gourmetops.lab.instance import LAB_FAMILY, THIS
+from gourmetops.lab.instance import THIS
 from gourmetops.lab.system import LabError, run, say
+from gourmetops.lab_links import LAB_FAMILY
 
 PREFIX = THIS.prefix
 SWITCH_NS = f"{PREFIX}switch"
