@@ -14,7 +14,9 @@ from gourmetops.targets import TargetError, chameleon_target, lab_target
 
 UP = {"dst": "10.254.0.2", "dev": "gol-public", "prefsrc": "10.254.0.1", "flags": []}
 SECOND = {"dst": "10.254.0.6", "dev": "gol_2-public", "prefsrc": "10.254.0.5", "flags": []}
-DOWN = {"dst": "10.254.0.2", "gateway": "192.0.2.1", "dev": "eth0", "prefsrc": "192.0.2.2"}
+# Recorded with the lab down, the gateway's and the host's own addresses replaced by ones in
+# the lab's range (a test names no routable address).
+DOWN = {"dst": "10.254.0.2", "gateway": "10.254.255.1", "dev": "eth0", "prefsrc": "10.254.255.2"}
 LOCAL = {"type": "local", "dst": "127.0.0.5", "dev": "lo", "prefsrc": "127.0.0.1"}
 # A network of the host's own that holds the lab's range once the lab is gone: no gateway,
 # yet the packet leaves over that link.
@@ -28,7 +30,7 @@ LAN = {"dst": "10.254.0.2", "dev": "eth1", "prefsrc": "10.254.0.9", "flags": []}
         (SECOND, None),
         (None, None),  # the lab's unreachable route: "No route to host", nothing sent
         (LOCAL, None),
-        (DOWN, "via 192.0.2.1 dev eth0"),
+        (DOWN, "via 10.254.255.1 dev eth0"),
         (LAN, "dev eth1"),
         ({**UP, "gateway": "10.254.0.1"}, "via 10.254.0.1 dev gol-public"),
     ],
@@ -64,6 +66,6 @@ def test_the_refusal_names_the_address_the_route_and_the_fix(monkeypatch):
         target.ssh_argv("node1", "true")
     assert str(refused.value) == (
         "the lab is not running: its address for node1 (10.254.0.2) would leave this "
-        "machine (via 192.0.2.1 dev eth0), so nothing connects; start it with `fab lab.up` "
+        "machine (via 10.254.255.1 dev eth0), so nothing connects; start it with `fab lab.up` "
         "(`fab up` starts it too)"
     )
