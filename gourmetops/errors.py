@@ -20,6 +20,10 @@ class InputError(GourmetopsError, ValueError):
     contacted or any file written."""
 
 
+class TargetError(GourmetopsError, ValueError):
+    """A target cannot be built from the given settings; the message says which setting."""
+
+
 class StageFailed(GourmetopsError):
     """A stage did not finish on the target; the message names the stage, the nodes and
     why, and is printed as it is (it already says what failed)."""

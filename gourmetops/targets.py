@@ -13,33 +13,29 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any
 
 from gourmetops import PROJECT_ROOT, STATE_DIR
+from gourmetops.chameleon_config import (
+    CHAMELEON_CONFIG,
+    CHAMELEON_CONFIG_ENV,
+    SERVICE_ADDRESS_ENV,
+    floating_ip,
+    service_address,
+    user_ssh_key,
+)
 from gourmetops.cluster import Cluster, ClusterError, load_cluster
-from gourmetops.errors import GourmetopsError
+from gourmetops.errors import TargetError
 from gourmetops.lab_links import route_out
 from gourmetops.safe_write import refuse_unsafe, write_text
 from gourmetops.service_address import read_kept
-from gourmetops.ssh_key import SSH_KEY_ENV, identity_lines, key_path
-from gourmetops.validation import NodeIPv4, StrOnly, not_a_node, problems
-from gourmetops.yamlio import load_config
+from gourmetops.ssh_key import identity_lines
 
 TARGETS = ("lab", "chameleon")
 TARGET_ENV = "GOURMETOPS_TARGET"
-FLOATING_IP_ENV = "GOURMETOPS_FLOATING_IP"
-SERVICE_ADDRESS_ENV = "GOURMETOPS_NODE1_PUBLIC_ADDRESS"
-CHAMELEON_CONFIG_ENV = "GOURMETOPS_CHAMELEON_CONFIG"
-CHAMELEON_CONFIG = PROJECT_ROOT / "chameleon.local.yaml"
 LAB_DIR = PROJECT_ROOT / ".lab"
 # pyinfra tries a worker again after a random 0.1-0.5 s when its connection is dropped.
 JUMP_CONNECT_RETRIES = 2
-
-
-class TargetError(GourmetopsError, ValueError):
-    """A target cannot be built from the given settings; the message says which setting."""
 
 
 @dataclass(frozen=True)
@@ -149,84 +145,6 @@ class Target:
         }
 
 
-class _ChameleonFile(BaseModel):
-    """chameleon.local.yaml: what only the user knows about their lease."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    floating_ip: NodeIPv4 | None = None
-    node1_public_address: NodeIPv4 | None = None
-    ssh_key: Annotated[str, StrOnly] | None = None
-
-
-def _chameleon_file(path: Path) -> _ChameleonFile:
-    try:
-        raw = load_config(path, TargetError)
-    except FileNotFoundError:
-        return _ChameleonFile()
-    except OSError as exc:
-        raise TargetError(f"{path}: cannot be read: {exc.strerror}") from None
-    raw = {} if raw is None else raw
-    try:
-        return _ChameleonFile.model_validate(raw)
-    except ValidationError as err:
-        known: dict[tuple[str, ...], list[str]] = {(): list(_ChameleonFile.model_fields)}
-        raise TargetError("\n".join(problems(err, str(path), raw, known=known))) from None
-
-
-def _env_address(env: Mapping[str, str], variable: str) -> ipaddress.IPv4Address | None:
-    """The address in `variable`, checked; None when it is not set."""
-    if not env.get(variable):
-        return None
-    try:
-        address = ipaddress.IPv4Address(env[variable].strip())
-    except ValueError:
-        raise TargetError(
-            f"environment variable {variable}={env[variable]!r} is not an IPv4 address "
-            "(expected A.B.C.D)"
-        ) from None
-    why = not_a_node(address)
-    if why:
-        raise TargetError(f"environment variable {variable}={env[variable]!r} {why}")
-    return address
-
-
-def _floating_ip(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address:
-    if not env.get(FLOATING_IP_ENV) and not config_file.exists():
-        raise TargetError(
-            f"no floating IP for node1: set {FLOATING_IP_ENV}=A.B.C.D "
-            f"or write 'floating_ip: A.B.C.D' to {config_file}"
-        )
-    value = _env_address(env, FLOATING_IP_ENV)
-    if value is None:
-        value = _chameleon_file(config_file).floating_ip
-        if value is None:
-            raise TargetError(
-                f"{config_file}: floating_ip is missing; set it to node1's floating IP"
-            )
-    return value
-
-
-def _service_address(env: Mapping[str, str], config_file: Path) -> ipaddress.IPv4Address | None:
-    value = _env_address(env, SERVICE_ADDRESS_ENV)
-    if value is None:
-        value = _chameleon_file(config_file).node1_public_address
-    return value
-
-
-def _ssh_key(env: Mapping[str, str], config_file: Path | None) -> Path | None:
-    """The user's key: GOURMETOPS_SSH_KEY (relative to the current directory), else
-    `ssh_key` in chameleon.local.yaml (relative to that file); checked, made absolute."""
-    if env.get(SSH_KEY_ENV):
-        return key_path(env[SSH_KEY_ENV], f"environment variable {SSH_KEY_ENV}", Path.cwd())
-    if config_file is None:
-        return None
-    value = _chameleon_file(config_file).ssh_key
-    if value is None:
-        return None
-    return key_path(value, f"{config_file}: ssh_key", config_file.parent)
-
-
 def chameleon_target(
     env: Mapping[str, str] | None = None, cluster: Cluster | None = None
 ) -> Target:
@@ -234,7 +152,7 @@ def chameleon_target(
     env = os.environ if env is None else env
     config_file = Path(env.get(CHAMELEON_CONFIG_ENV) or CHAMELEON_CONFIG)
     model = cluster or load_cluster()  # cluster.yaml first: its errors come before the IP's
-    floating, service = _floating_ip(env, config_file), _service_address(env, config_file)
+    floating, service = floating_ip(env, config_file), service_address(env, config_file)
     if service is not None and service == floating:
         # The floating IP is NAT'd to node1 by Chameleon's router; no interface of node1
         # has it, so kube-proxy would never match a Service externalIP set to it.
@@ -256,7 +174,7 @@ def chameleon_target(
         # First contact trusts and records the key, as the tutorial's first `ssh` does;
         # a changed key afterwards is refused.
         ssh_options={"StrictHostKeyChecking": "accept-new"},
-        ssh_key=_ssh_key(env, config_file),
+        ssh_key=user_ssh_key(env, config_file),
     )
     if service is None:  # found on node1 by an earlier rollout (gourmetops.service_address)
         target = replace(target, service_address=read_kept(target))
@@ -275,7 +193,7 @@ def lab_target(cluster: Cluster | None = None, env: Mapping[str, str] | None = N
         cluster=model.with_private_network(model.lab.private_network),
         public_address=model.lab.public_address,
         service_address=model.lab.public_address,
-        ssh_key=_ssh_key(env, None) or LAB_DIR / "id_ed25519",
+        ssh_key=user_ssh_key(env, None) or LAB_DIR / "id_ed25519",
         lab_only=True,
         ssh_options={
             # lab.up writes the host keys it generated here, so verification is strict.
